@@ -1,1 +1,313 @@
-console.log("berthd");
+// berthd: configuration, wiring of implementations, listeners, signals and shutdown.
+import { readFileSync, existsSync, accessSync, constants as fsc } from 'node:fs';
+import { readFile, writeFile, unlink, mkdir, chmod } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ApiServer, Router, type Logger } from '../api/server/index.ts';
+import { registerSystem } from '../api/routes/system.ts';
+import { registerContainers } from '../api/routes/containers.ts';
+import { registerExec } from '../api/routes/exec.ts';
+import { registerImages } from '../api/routes/images.ts';
+import type { Deps } from '../api/routes/deps.ts';
+import { EventBus } from '../engine/events/index.ts';
+import { ContainerService } from '../engine/containers/service.ts';
+import { ExecService } from '../engine/containers/exec.ts';
+import { Runc } from '../adapters/runc/index.ts';
+import { run } from '../adapters/exec/index.ts';
+import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
+import { detectCgroupVersion } from '../adapters/cgroups/index.ts';
+import { ImageStore } from '../stores/index.ts';
+import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
+import { newId } from '../core/ids.ts';
+import { messageOf } from '../core/errors.ts';
+import { BERTH_VERSION } from '../api/routes/system.ts';
+
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  hosts: string[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  runtime: string;
+  conmon: string;
+  cgroupParent: string;
+  initPath: string | undefined;
+}
+
+const USAGE = `Usage: berthd [OPTIONS]
+
+A Docker-compatible container engine daemon.
+
+Options:
+      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent)
+      --data-root string     Root directory of persistent state (default "/var/lib/berth")
+      --exec-root string     Root directory for execution state (default "/run/berth")
+  -H, --host list            Daemon socket(s) to listen on (default unix:///run/berth/berth.sock; tcp://127.0.0.1:PORT allowed)
+  -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
+      --runtime string       Path to the OCI runtime (default: runc from PATH)
+      --conmon string        Path to conmon (default: conmon from PATH)
+      --cgroup-parent string Parent cgroup for containers (default "/berth")
+  -v, --version              Print version information and quit
+  -h, --help                 Print usage
+`;
+
+function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, name);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch {}
+  }
+  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
+  const flags: Record<string, string[]> = {};
+  const alias: Record<string, string> = { H: 'host', l: 'log-level', h: 'help', v: 'version', D: 'debug' };
+  const boolFlags = new Set(['help', 'version', 'debug']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    let name: string | undefined;
+    let value: string | undefined;
+    if (m) {
+      name = m[1]!;
+      value = m[2];
+    } else if ((m = /^-([A-Za-z])(.*)$/.exec(a))) {
+      name = alias[m[1]!];
+      if (!name) throw new Error(`unknown shorthand flag: '${m[1]}' in ${a}`);
+      value = m[2] === '' ? undefined : m[2]!.replace(/^=/, '');
+    } else {
+      throw new Error(`berthd takes no arguments: ${a}`);
+    }
+    if (boolFlags.has(name)) {
+      flags[name] = [value ?? 'true'];
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new Error(`flag needs an argument: --${name}`);
+    }
+    (flags[name] ??= []).push(value);
+  }
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  let file: Record<string, unknown> = {};
+  const cf = flags['config-file']?.[0];
+  if (cf) {
+    try {
+      file = JSON.parse(readFileSync(cf, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`unable to configure the daemon with file ${cf}: ${messageOf(err)}`);
+    }
+  }
+  const pick = (key: string): string | undefined => flags[key]?.at(-1) ?? (typeof file[key] === 'string' ? (file[key] as string) : undefined);
+  const known = new Set(['config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path']);
+  for (const k of Object.keys(flags)) if (!known.has(k)) throw new Error(`unknown flag: --${k}`);
+  for (const k of Object.keys(file)) if (!known.has(k)) throw new Error(`unable to configure the daemon with file ${cf}: unknown key ${k}`);
+  const level = flags.debug ? 'debug' : (pick('log-level') ?? 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`invalid log level: ${level}`);
+  const hosts = flags.host ?? (Array.isArray(file.hosts) ? (file.hosts as string[]) : undefined) ?? [];
+  const execRoot = resolve(pick('exec-root') ?? '/run/berth');
+  return {
+    dataRoot: resolve(pick('data-root') ?? '/var/lib/berth'),
+    execRoot,
+    hosts: hosts.length > 0 ? hosts : [`unix://${join(execRoot, 'berth.sock')}`],
+    logLevel: level as DaemonConfig['logLevel'],
+    runtime: pick('runtime') ?? which('runc') ?? 'runc',
+    conmon: pick('conmon') ?? which('conmon') ?? 'conmon',
+    cgroupParent: pick('cgroup-parent') ?? '/berth',
+    initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
+  };
+}
+
+function makeLogger(level: DaemonConfig['logLevel']): Logger {
+  const order = { debug: 0, info: 1, warn: 2, error: 3 };
+  const min = order[level];
+  const write = (lvl: keyof typeof order, msg: string, extra?: Record<string, unknown>): void => {
+    if (order[lvl] < min) return;
+    const kv = extra ? Object.entries(extra).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('') : '';
+    process.stderr.write(`time="${new Date().toISOString()}" level=${lvl} msg=${JSON.stringify(msg)}${kv}\n`);
+  };
+  return {
+    debug: (m, e) => write('debug', m, e),
+    info: (m, e) => write('info', m, e),
+    warn: (m, e) => write('warn', m, e),
+    error: (m, e) => write('error', m, e),
+  };
+}
+
+/** One daemon per data root: a pid lock file, stale when its process is gone. */
+async function takeLock(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'berthd.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      let alive = false;
+      if (pid > 0 && pid !== process.pid) {
+        try {
+          const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+          alive = cmd.includes('berthd');
+        } catch {}
+      }
+      if (alive) throw new Error(`another berthd (pid ${pid}) is using the data root ${dataRoot}; stop it first or choose another --data-root`);
+      await unlink(path).catch(() => {});
+    }
+  }
+  throw new Error(`could not lock the data root ${dataRoot}`);
+}
+
+function hostNofile(): { soft: number; hard: number } {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const f = line?.split(/\s{2,}/) ?? [];
+    const soft = Number(f[1]);
+    const hard = Number(f[2]);
+    if (Number.isFinite(soft) && Number.isFinite(hard)) return { soft, hard };
+  } catch {}
+  return { soft: 1024, hard: 4096 };
+}
+
+async function programVersion(argv: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(argv);
+    return stdout.split('\n')[0]?.replace(/^\S+ version\s*/, '').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`berthd: ${messageOf(err)}\nSee 'berthd --help'.\n`);
+    process.exit(125);
+  }
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return;
+  }
+  const cfg = parsed;
+  const log = makeLogger(cfg.logLevel);
+  if (process.getuid?.() !== 0) {
+    log.error('berthd needs root: it mounts filesystems and creates namespaces and cgroups');
+    process.exit(1);
+  }
+  await ensureDir(cfg.dataRoot, 0o710);
+  await chmod(cfg.dataRoot, 0o710);
+  await ensureDir(cfg.execRoot, 0o711);
+  let lockPath: string;
+  try {
+    lockPath = await takeLock(cfg.dataRoot);
+  } catch (err) {
+    log.error(messageOf(err));
+    process.exit(1);
+  }
+  const warnings: string[] = [];
+  const [runtimeVersion, conmonVersion] = await Promise.all([programVersion([cfg.runtime, '--version']), programVersion([cfg.conmon, '--version'])]);
+  if (!runtimeVersion) warnings.push(`WARNING: the OCI runtime ${cfg.runtime} is missing or does not run: containers cannot start (install Debian's runc)`);
+  if (!conmonVersion) warnings.push(`WARNING: conmon (${cfg.conmon}) is missing or does not run: containers cannot start (install Debian's conmon)`);
+  for (const w of warnings) log.warn(w);
+
+  const idPath = join(cfg.dataRoot, 'engine-id');
+  let daemonId = (await readFile(idPath, 'utf8').catch(() => '')).trim();
+  if (!daemonId) {
+    daemonId = newId().slice(0, 36);
+    await writeFileAtomic(idPath, daemonId);
+  }
+
+  const events = new EventBus();
+  const images = await ImageStore.open({ dataRoot: cfg.dataRoot });
+  images.on('tag', (id, ref) => events.emit('image', 'tag', id, { name: ref ?? '' }));
+  images.on('untag', (id, ref) => events.emit('image', 'untag', id, { name: ref ?? '' }));
+  images.on('delete', (id) => events.emit('image', 'delete', id, {}));
+  images.on('import', (id, ref) => events.emit('image', 'import', id, { name: ref ?? '' }));
+  const runtimeRoot = join(cfg.execRoot, 'runc');
+  await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
+  const runc = new Runc({ binary: cfg.runtime, root: runtimeRoot });
+  const containers = new ContainerService({
+    paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },
+    runc,
+    conmonPath: cfg.conmon,
+    runtimePath: cfg.runtime,
+    images,
+    events,
+    log,
+    cgroupParent: cfg.cgroupParent,
+    ...(cfg.initPath ? { initPath: cfg.initPath } : {}),
+    hostRlimitNofile: hostNofile(),
+    logLevel: cfg.logLevel === 'debug' ? 'debug' : 'warn',
+  });
+  await containers.load();
+  const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, runtimePath: cfg.runtime, events });
+
+  const deps: Deps = {
+    containers,
+    execs,
+    images,
+    events,
+    daemonId,
+    dataRoot: cfg.dataRoot,
+    runtimePath: cfg.runtime,
+    runtimeVersion: runtimeVersion ?? '',
+    conmonVersion: conmonVersion ?? '',
+    initPath: cfg.initPath,
+    cgroupVersion: detectCgroupVersion(),
+    debug: cfg.logLevel === 'debug',
+    warnings: () => warnings,
+    bootstrapBusybox: async (ref) => (await bootstrapBusybox(images, { ref })).id,
+  };
+  const router = new Router();
+  registerSystem(router, deps);
+  registerContainers(router, deps);
+  registerExec(router, deps);
+  registerImages(router, deps);
+  const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)` });
+  for (const h of cfg.hosts) {
+    try {
+      await server.listen(h);
+      log.info('API listening', { address: h });
+    } catch (err) {
+      log.error(`cannot listen on ${h}: ${messageOf(err)}`);
+      await unlink(lockPath).catch(() => {});
+      process.exit(1);
+    }
+  }
+  const pidFile = join(cfg.execRoot, 'berthd.pid');
+  await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644);
+  log.info('berthd ready', { version: BERTH_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
+
+  let stopping = false;
+  const shutdown = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down; containers keep running', { signal: sig });
+    containers.close();
+    await server.close();
+    await unlink(pidFile).catch(() => {});
+    await unlink(lockPath).catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGPIPE', () => {});
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: messageOf(err) }));
+}
+
+void main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`berthd: ${messageOf(err)}\n`);
+  process.exit(1);
+});

@@ -22,7 +22,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const tmp = tempName(path);
   const fh = await open(tmp, 'wx', mode);
   try {
-    await fh.writeFile(data);
+    await fh.writeFile(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
@@ -43,7 +43,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   const tmp = tempName(path);
   const fd = openSync(tmp, 'wx', mode);
   try {
-    writeSync(fd, data);
+    if (typeof data === 'string') writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

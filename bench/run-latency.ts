@@ -1,0 +1,88 @@
+// bench/run-latency: `berth run --rm busybox echo hi` against `docker run --rm` on a Docker
+// daemon when DOCKER_HOST names one, interleaved; medians and the ratio. Also berthd's idle RSS
+// and the memory each running `sleep` container adds (berthd growth + its conmon).
+// Usage: bench/run-latency [--runs N] [--containers N]   (root; starts its own berthd on temp roots)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const RUNS = opt('--runs', 20);
+const CONTAINERS = opt('--containers', 50);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function timeCmd(file: string, argv: string[], env: Record<string, string>): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(file, argv, { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 || r.stdout.trim() !== 'hi') throw new Error(`${file} ${argv.join(' ')} failed: ${r.status} ${r.stderr}`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync('/tmp/berth-bench-');
+  const sock = join(dir, 'berth.sock');
+  const host = `unix://${sock}`;
+  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench'], { stdio: 'ignore' });
+  const berth = join(ROOT, 'bin/berth');
+  const env = { BERTH_HOST: host };
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, ...env } });
+    const docker = process.env.DOCKER_HOST && spawnSync('docker', ['version'], { encoding: 'utf8' }).status === 0 ? process.env.DOCKER_HOST : undefined;
+    // Warm up both.
+    timeCmd(berth, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], env);
+    if (docker) timeCmd('docker', ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker });
+    const b: number[] = [];
+    const dk: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      b.push(timeCmd(berth, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], env));
+      if (docker) dk.push(timeCmd('docker', ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker }));
+    }
+    console.log(`run --rm --network none busybox echo hi (${RUNS} runs, interleaved)`);
+    console.log(`  berth  median ${median(b).toFixed(1)} ms  (min ${Math.min(...b).toFixed(1)}, max ${Math.max(...b).toFixed(1)})`);
+    if (docker) {
+      console.log(`  docker median ${median(dk).toFixed(1)} ms`);
+      console.log(`  ratio berth/docker ${(median(b) / median(dk)).toFixed(2)}`);
+    } else {
+      console.log('  docker: not measured (set DOCKER_HOST to a Docker daemon to compare)');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = rssKiB(daemon.pid!);
+    console.log(`berthd idle RSS ${(idle / 1024).toFixed(1)} MiB`);
+    const ids: string[] = [];
+    for (let i = 0; i < CONTAINERS; i++) {
+      const r = spawnSync(berth, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      ids.push(r.stdout.trim());
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = rssKiB(daemon.pid!);
+    const conmons = spawnSync('pgrep', ['-f', `conmon.*${join(dir, 'run')}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+    const conmonRss = conmons.reduce((s, p) => s + rssKiB(p), 0);
+    const per = ((after - idle) + conmonRss) / CONTAINERS / 1024;
+    console.log(`${CONTAINERS} running sleep containers: berthd +${((after - idle) / 1024).toFixed(1)} MiB, conmon ${(conmonRss / conmons.length / 1024).toFixed(2)} MiB each`);
+    console.log(`memory added per container (berthd growth + conmon): ${per.toFixed(2)} MiB`);
+    spawnSync(berth, ['rm', '-f', ...ids], { env: { ...process.env, ...env } });
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,400 @@
+// Reads container cgroups (v1 per-controller hierarchies or the v2 unified one) for stats, top and
+// OOM detection, and removes them. Writes only rmdir; runc creates and configures the cgroups.
+import { readFile, readdir, rmdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { invalidParameter } from '../../core/errors.ts';
+
+export type CgroupVersion = 1 | 2;
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+// USER_HZ: cpuacct.stat and /proc/stat count in these ticks; it is 100 on every Linux ABI Node runs on.
+const CLOCK_TICKS = 100;
+const NS_PER_TICK = 1e9 / CLOCK_TICKS;
+
+export interface CgroupOptions {
+  /** Mount point of the cgroup file systems; tests point it at a fake tree. */
+  root?: string;
+  version?: CgroupVersion;
+  /** /proc/stat, for the host's total CPU time. */
+  procStat?: string;
+}
+
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+export interface RawStats {
+  version: CgroupVersion;
+  memory?: { usage: number; maxUsage?: number; failcnt?: number; limit: number; stats: Record<string, number> };
+  cpu?: {
+    /** Nanoseconds. */
+    total: number;
+    percpu?: number[];
+    kernel: number;
+    user: number;
+    throttling: { periods: number; throttledPeriods: number; throttledTime: number };
+  };
+  /** Host CPU time in nanoseconds, summed over all CPUs (Docker's system_cpu_usage). */
+  systemCpu: number;
+  onlineCpus: number;
+  pids?: { current: number; limit?: number };
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+}
+
+export function detectCgroupVersion(root = CGROUP_ROOT): CgroupVersion {
+  return existsSync(join(root, 'cgroup.controllers')) ? 2 : 1;
+}
+
+/** Accepts only absolute cgroup paths without `.`/`..` segments, so nothing escapes the cgroup mounts. */
+function checkPath(cgroupsPath: string): string {
+  const segs = cgroupsPath.split('/').filter((s) => s.length > 0);
+  if (!cgroupsPath.startsWith('/') || segs.length === 0 || segs.some((s) => s === '.' || s === '..')) {
+    throw invalidParameter(`invalid cgroups path: ${cgroupsPath}`);
+  }
+  return segs.join('/');
+}
+
+interface Ctx {
+  root: string;
+  version: CgroupVersion;
+  rel: string;
+}
+
+function ctx(cgroupsPath: string, opts: CgroupOptions): Ctx {
+  const root = opts.root ?? CGROUP_ROOT;
+  return { root, version: opts.version ?? detectCgroupVersion(root), rel: checkPath(cgroupsPath) };
+}
+
+/** The directory of one v1 controller (`cpuacct` may be mounted as `cpu,cpuacct`), or the v2 unified dir. */
+function dir(c: Ctx, controller: string): string {
+  if (c.version === 2) return join(c.root, c.rel);
+  if ((controller === 'cpu' || controller === 'cpuacct') && !existsSync(join(c.root, controller))) {
+    return join(c.root, 'cpu,cpuacct', c.rel);
+  }
+  return join(c.root, controller, c.rel);
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENODEV' || code === 'EOPNOTSUPP' || code === 'EINVAL') return undefined;
+    throw err;
+  }
+}
+
+function toNum(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const t = s.trim();
+  if (!/^\d+$/.test(t)) return undefined;
+  return Number(t);
+}
+
+async function readNum(path: string): Promise<number | undefined> {
+  return toNum(await readText(path));
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events, memory.oom_control). */
+function parseKeyValues(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    const n = toNum(v);
+    if (k && n !== undefined) out[k] = n;
+  }
+  return out;
+}
+
+/** v1 blkio files: "8:0 Read 4096" lines; the device-less "Total N" line is dropped. */
+export function parseBlkioV1(text: string | undefined): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+):(\d+)\s+(\S+)\s+(\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ...", reported as Docker does (lower-case read/write). */
+export function parseIoStatV2(text: string | undefined): RawStats['blkio'] {
+  const serviceBytes: BlkioEntry[] = [];
+  const serviced: BlkioEntry[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const [dev, ...kvs] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    const kv: Record<string, number> = {};
+    for (const p of kvs) {
+      const [k, v] = p.split('=');
+      const n = toNum(v);
+      if (k && n !== undefined) kv[k] = n;
+    }
+    serviceBytes.push({ major, minor, op: 'read', value: kv.rbytes ?? 0 }, { major, minor, op: 'write', value: kv.wbytes ?? 0 });
+    serviced.push({ major, minor, op: 'read', value: kv.rios ?? 0 }, { major, minor, op: 'write', value: kv.wios ?? 0 });
+  }
+  return { serviceBytes, serviced };
+}
+
+/** The host's CPU time (ns) as Docker computes it, from the aggregate `cpu` line, and the online CPU count. */
+export function parseProcStat(text: string): { systemCpu: number; onlineCpus: number } {
+  let systemCpu = 0;
+  let onlineCpus = 0;
+  for (const line of text.split('\n')) {
+    const parts = line.trim().split(/\s+/);
+    if (parts[0] === 'cpu') {
+      // user nice system idle iowait irq softirq, as Docker sums them
+      for (const p of parts.slice(1, 8)) systemCpu += Number(p) || 0;
+    } else if (/^cpu\d+$/.test(parts[0] ?? '')) {
+      onlineCpus++;
+    }
+  }
+  return { systemCpu: systemCpu * NS_PER_TICK, onlineCpus };
+}
+
+/** A v1 limit of "no limit" is a huge page-aligned number; v2 says "max". Both report the host's memory, as Docker does. */
+function memoryLimit(raw: string | undefined): number {
+  const machine = totalmem();
+  const n = toNum(raw);
+  if (n === undefined || n > machine) return machine;
+  return n;
+}
+
+async function readStatsV1(c: Ctx): Promise<Omit<RawStats, 'systemCpu' | 'onlineCpus'>> {
+  const mem = dir(c, 'memory');
+  const cpuacct = dir(c, 'cpuacct');
+  const cpu = dir(c, 'cpu');
+  const pids = dir(c, 'pids');
+  const blkio = dir(c, 'blkio');
+  const [usage, maxUsage, failcnt, limit, memStat, total, percpu, acctStat, cpuStat, pidsCur, pidsMax] = await Promise.all([
+    readNum(join(mem, 'memory.usage_in_bytes')),
+    readNum(join(mem, 'memory.max_usage_in_bytes')),
+    readNum(join(mem, 'memory.failcnt')),
+    readText(join(mem, 'memory.limit_in_bytes')),
+    readText(join(mem, 'memory.stat')),
+    readNum(join(cpuacct, 'cpuacct.usage')),
+    readText(join(cpuacct, 'cpuacct.usage_percpu')),
+    readText(join(cpuacct, 'cpuacct.stat')),
+    readText(join(cpu, 'cpu.stat')),
+    readNum(join(pids, 'pids.current')),
+    readText(join(pids, 'pids.max')),
+  ]);
+  const stats: RawStats = { version: 1, systemCpu: 0, onlineCpus: 0, blkio: { serviceBytes: [], serviced: [] } };
+  if (usage !== undefined) {
+    stats.memory = { usage, limit: memoryLimit(limit), stats: parseKeyValues(memStat) };
+    if (maxUsage !== undefined) stats.memory.maxUsage = maxUsage;
+    if (failcnt !== undefined) stats.memory.failcnt = failcnt;
+  }
+  if (total !== undefined) {
+    const acct = parseKeyValues(acctStat);
+    const thr = parseKeyValues(cpuStat);
+    stats.cpu = {
+      total,
+      kernel: (acct.system ?? 0) * NS_PER_TICK,
+      user: (acct.user ?? 0) * NS_PER_TICK,
+      throttling: { periods: thr.nr_periods ?? 0, throttledPeriods: thr.nr_throttled ?? 0, throttledTime: thr.throttled_time ?? 0 },
+    };
+    const per = (percpu ?? '').trim().split(/\s+/).map(toNum);
+    if (per.length > 0 && per.every((n) => n !== undefined)) stats.cpu.percpu = per as number[];
+  }
+  if (pidsCur !== undefined) {
+    stats.pids = { current: pidsCur };
+    const lim = toNum(pidsMax);
+    if (lim !== undefined) stats.pids.limit = lim;
+  }
+  // Whichever I/O scheduler accounts for the device: CFQ, BFQ, else the throttle layer (always present).
+  for (const prefix of ['blkio.', 'blkio.bfq.', 'blkio.throttle.']) {
+    const serviceBytes = parseBlkioV1(await readText(join(blkio, `${prefix}io_service_bytes_recursive`)));
+    if (serviceBytes.length === 0) continue;
+    const serviced = parseBlkioV1(await readText(join(blkio, `${prefix}io_serviced_recursive`)));
+    stats.blkio = { serviceBytes, serviced };
+    break;
+  }
+  return stats;
+}
+
+async function readStatsV2(c: Ctx): Promise<Omit<RawStats, 'systemCpu' | 'onlineCpus'>> {
+  const d = dir(c, '');
+  const [current, max, memStat, cpuStat, pidsCur, pidsMax, ioStat] = await Promise.all([
+    readNum(join(d, 'memory.current')),
+    readText(join(d, 'memory.max')),
+    readText(join(d, 'memory.stat')),
+    readText(join(d, 'cpu.stat')),
+    readNum(join(d, 'pids.current')),
+    readText(join(d, 'pids.max')),
+    readText(join(d, 'io.stat')),
+  ]);
+  const stats: RawStats = { version: 2, systemCpu: 0, onlineCpus: 0, blkio: parseIoStatV2(ioStat) };
+  if (current !== undefined) stats.memory = { usage: current, limit: memoryLimit(max), stats: parseKeyValues(memStat) };
+  if (cpuStat !== undefined) {
+    const s = parseKeyValues(cpuStat);
+    stats.cpu = {
+      total: (s.usage_usec ?? 0) * 1000,
+      kernel: (s.system_usec ?? 0) * 1000,
+      user: (s.user_usec ?? 0) * 1000,
+      throttling: { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledTime: (s.throttled_usec ?? 0) * 1000 },
+    };
+  }
+  if (pidsCur !== undefined) {
+    stats.pids = { current: pidsCur };
+    const lim = toNum(pidsMax);
+    if (lim !== undefined) stats.pids.limit = lim;
+  }
+  return stats;
+}
+
+export async function readStats(cgroupsPath: string, opts: CgroupOptions = {}): Promise<RawStats> {
+  const c = ctx(cgroupsPath, opts);
+  const [base, procStat] = await Promise.all([
+    c.version === 2 ? readStatsV2(c) : readStatsV1(c),
+    readFile(opts.procStat ?? '/proc/stat', 'utf8'),
+  ]);
+  const host = parseProcStat(procStat);
+  const onlineCpus = host.onlineCpus > 0 ? host.onlineCpus : (base.cpu?.percpu?.length ?? 0);
+  return { ...base, systemCpu: host.systemCpu, onlineCpus };
+}
+
+function parsePids(text: string | undefined): number[] {
+  return (text ?? '')
+    .split('\n')
+    .map(toNum)
+    .filter((n): n is number => n !== undefined);
+}
+
+/** Processes in the container's cgroup; empty when the cgroup is gone. */
+export async function listPids(cgroupsPath: string, opts: CgroupOptions = {}): Promise<number[]> {
+  const c = ctx(cgroupsPath, opts);
+  if (c.version === 2) return parsePids(await readText(join(dir(c, ''), 'cgroup.procs')));
+  for (const controller of ['pids', 'memory', 'cpu']) {
+    const text = await readText(join(dir(c, controller), 'cgroup.procs'));
+    if (text !== undefined) return parsePids(text);
+  }
+  return [];
+}
+
+/** OOM kills recorded by the kernel for this cgroup; 0 when the cgroup is gone. Read before `runc delete`. */
+export async function readOomKillCount(cgroupsPath: string, opts: CgroupOptions = {}): Promise<number> {
+  const c = ctx(cgroupsPath, opts);
+  const file = c.version === 2 ? join(dir(c, ''), 'memory.events') : join(dir(c, 'memory'), 'memory.oom_control');
+  return parseKeyValues(await readText(file)).oom_kill ?? 0;
+}
+
+async function rmdirTree(path: string, retries: number): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  // Child cgroups must go first: a cgroup with children cannot be removed.
+  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(path, e.name), retries);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rmdir(path);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // EBUSY: the last tasks are still exiting; give them a moment, then leave the directory.
+      if (code === 'EBUSY' || code === 'ENOTEMPTY') {
+        if (attempt >= retries) return;
+        await sleep(20 * (attempt + 1));
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+/** Removes the cgroup from every v1 hierarchy (runc creates it in all of them) or from the unified tree. */
+export async function removeCgroup(cgroupsPath: string, opts: CgroupOptions & { retries?: number } = {}): Promise<void> {
+  const c = ctx(cgroupsPath, opts);
+  const retries = opts.retries ?? 5;
+  if (c.version === 2) {
+    await rmdirTree(join(c.root, c.rel), retries);
+    return;
+  }
+  // Symlinked aliases (`cpu -> cpu,cpuacct`) are not directories here; the real mount is visited by its own name.
+  const hierarchies = (await readdir(c.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  await Promise.all(hierarchies.map((h) => rmdirTree(join(c.root, h, c.rel), retries)));
+}
+
+type Json = Record<string, unknown>;
+
+function blkioJson(entries: BlkioEntry[]): BlkioEntry[] | null {
+  return entries.length > 0 ? entries : null;
+}
+
+function cpuJson(raw: RawStats | undefined): Json {
+  const cpu = raw?.cpu;
+  const usage: Json = {
+    total_usage: cpu?.total ?? 0,
+    usage_in_kernelmode: cpu?.kernel ?? 0,
+    usage_in_usermode: cpu?.user ?? 0,
+  };
+  if (cpu?.percpu !== undefined && cpu.percpu.length > 0) usage.percpu_usage = cpu.percpu;
+  const out: Json = { cpu_usage: usage };
+  // Go's omitempty: zero values are left out, as dockerd does for the first sample's precpu_stats.
+  if (raw !== undefined && raw.systemCpu > 0) out.system_cpu_usage = raw.systemCpu;
+  if (raw !== undefined && raw.onlineCpus > 0) out.online_cpus = raw.onlineCpus;
+  out.throttling_data = {
+    periods: cpu?.throttling.periods ?? 0,
+    throttled_periods: cpu?.throttling.throttledPeriods ?? 0,
+    throttled_time: cpu?.throttling.throttledTime ?? 0,
+  };
+  return out;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * The Engine API's ContainerStatsResponse. The docker CLI derives CPU % from cpu_stats − precpu_stats
+ * (total_usage over system_cpu_usage × online_cpus) and memory from usage minus `total_inactive_file`
+ * (v1) or `inactive_file` (v2), so those names are exactly moby's.
+ */
+export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: { id: string; name: string; read: Date; preread?: Date }): Json {
+  const memory: Json = {};
+  if (raw.memory !== undefined) {
+    memory.usage = raw.memory.usage;
+    if (raw.memory.maxUsage !== undefined) memory.max_usage = raw.memory.maxUsage;
+    memory.stats = raw.memory.stats;
+    if (raw.memory.failcnt !== undefined) memory.failcnt = raw.memory.failcnt;
+    memory.limit = raw.memory.limit;
+  }
+  const pids: Json = {};
+  if (raw.pids !== undefined) {
+    pids.current = raw.pids.current;
+    if (raw.pids.limit !== undefined && raw.pids.limit > 0) pids.limit = raw.pids.limit;
+  }
+  return {
+    read: meta.read.toISOString(),
+    preread: prev !== undefined && meta.preread !== undefined ? meta.preread.toISOString() : ZERO_TIME,
+    pids_stats: pids,
+    blkio_stats: {
+      io_service_bytes_recursive: blkioJson(raw.blkio.serviceBytes),
+      io_serviced_recursive: blkioJson(raw.blkio.serviced),
+      io_queue_recursive: null,
+      io_service_time_recursive: null,
+      io_wait_time_recursive: null,
+      io_merged_recursive: null,
+      io_time_recursive: null,
+      sectors_recursive: null,
+    },
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpuJson(raw),
+    precpu_stats: cpuJson(prev),
+    memory_stats: memory,
+    name: meta.name.startsWith('/') ? meta.name : `/${meta.name}`,
+    id: meta.id,
+  };
+}

@@ -1,0 +1,29 @@
+// overlayfs mounts through mount(8)/umount(8).
+import { run, ExecError } from '../exec/index.ts';
+import { readFile } from 'node:fs/promises';
+
+export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void> {
+  // An image with no layers still needs a lowerdir; the caller passes an empty directory then.
+  const options = `lowerdir=${opts.lowerDirs.join(':')},upperdir=${opts.upper},workdir=${opts.work}`;
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', options, opts.target]);
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  for (const line of mounts.split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === target) return true;
+  }
+  return false;
+}
+
+/** Unmounts target; not mounted is fine. Falls back to a lazy unmount when busy. */
+export async function unmount(target: string): Promise<void> {
+  if (!(await isMounted(target))) return;
+  try {
+    await run(['umount', target]);
+  } catch (err) {
+    if (err instanceof ExecError && /not mounted/.test(err.stderr)) return;
+    await run(['umount', '-l', target]);
+  }
+}

@@ -1,0 +1,336 @@
+// /containers/*: decode and validate → call the engine → encode.
+import type { Router } from '../server/index.ts';
+import { readJsonBody, sendJson, sendEmpty, hijack, qBool, qInt, qFilters, startJsonStream, type Ctx, type ClientStream } from '../server/http.ts';
+import { invalidParameter, conflict, messageOf } from '../../core/errors.ts';
+import { encodeFrame } from '../streams/frames.ts';
+import { humanStatus } from '../../engine/containers/state.ts';
+import { matchLabels, parseTime, type ContainerRecord } from '../../engine/containers/service.ts';
+import { parseDetachKeys, type AttachSink } from '../../engine/containers/attach.ts';
+import { readLogs } from '../../engine/logs/index.ts';
+import { formatTimestamp } from '../../engine/logs/k8s-file.ts';
+import { readStats, toDockerStats, listPids, type RawStats } from '../../adapters/cgroups/index.ts';
+import { top } from '../../engine/top.ts';
+import type { Deps } from './deps.ts';
+
+/** Output to a client: multiplexed frames without a TTY, raw bytes with one. */
+export function sinkFor(stream: ClientStream, tty: boolean): AttachSink {
+  const sink: AttachSink = {
+    output: (s, d) => {
+      if (d.length === 0) return;
+      stream.write(tty ? d : encodeFrame(s === 'stdout' ? 1 : 2, d));
+    },
+    end: () => stream.end(),
+    onClose: (fn) => stream.onClose(fn),
+    get closed() {
+      return stream.closed;
+    },
+  };
+  if (stream.input) sink.input = stream.input;
+  return sink;
+}
+
+function commandOf(rec: ContainerRecord): string {
+  return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+}
+
+export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<string, unknown> {
+  const img = d.images.resolve(rec.Image);
+  const out: Record<string, unknown> = {
+    Id: rec.Id,
+    Names: [rec.Name],
+    Image: rec.Config.Image,
+    ImageID: rec.Image,
+    Command: commandOf(rec),
+    Created: Math.floor(Date.parse(rec.Created) / 1000),
+    Ports: [],
+    Labels: rec.Config.Labels,
+    State: rec.State.Status,
+    Status: humanStatus(rec.State),
+    HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+  if (!img) out.ImageID = rec.Image;
+  if (size !== undefined) {
+    out.SizeRw = size;
+    out.SizeRootFs = size + (img?.size ?? 0);
+  }
+  return out;
+}
+
+function matchesFilters(rec: ContainerRecord, f: Record<string, string[]>, d: Deps, all: ContainerRecord[]): boolean {
+  const any = (key: string, pred: (v: string) => boolean): boolean => !f[key]?.length || f[key]!.some(pred);
+  if (!any('id', (v) => rec.Id.startsWith(v))) return false;
+  if (!any('name', (v) => new RegExp(v).test(rec.Name.slice(1)))) return false;
+  if (!any('status', (v) => rec.State.Status === v)) return false;
+  if (!any('exited', (v) => rec.State.Status === 'exited' && rec.State.ExitCode === Number(v))) return false;
+  if (!any('ancestor', (v) => {
+    const img = d.images.resolve(v);
+    return rec.Config.Image === v || (img !== undefined && img.id === rec.Image);
+  })) return false;
+  if (!matchLabels(rec.Config.Labels, f)) return false;
+  const createdOf = (ref: string): number => {
+    const other = all.find((c) => c.Id.startsWith(ref) || c.Name.slice(1) === ref);
+    if (!other) throw invalidParameter(`No such container: ${ref}`);
+    return Date.parse(other.Created);
+  };
+  if (f.before?.length && !(Date.parse(rec.Created) < createdOf(f.before[0]!))) return false;
+  if (f.since?.length && !(Date.parse(rec.Created) > createdOf(f.since[0]!))) return false;
+  if (!any('network', (v) => rec.HostConfig.NetworkMode === v)) return false;
+  if (!any('isolation', () => true)) return false;
+  return true;
+}
+
+const KNOWN_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label', 'label!', 'before', 'since', 'network', 'health', 'isolation', 'is-task', 'volume', 'publish', 'expose']);
+
+export function registerContainers(r: Router, d: Deps): void {
+  const C = d.containers;
+
+  r.on('POST', '/containers/create', async (ctx) => {
+    const body = await readJsonBody(ctx);
+    const name = ctx.query.get('name') ?? undefined;
+    sendJson(ctx, 201, await C.create(body, name));
+  });
+
+  r.on('GET', '/containers/json', async (ctx) => {
+    const all = qBool(ctx, 'all');
+    const limit = qInt(ctx, 'limit');
+    const size = qBool(ctx, 'size');
+    const filters = qFilters(ctx);
+    for (const k of Object.keys(filters)) if (!KNOWN_FILTERS.has(k)) throw invalidParameter(`invalid filter '${k}'`);
+    const recs = C.list();
+    let list = recs.filter((c) => (all || (limit !== undefined && limit > 0) || filters.status?.length ? true : c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting'));
+    list = list.filter((c) => matchesFilters(c, filters, d, recs));
+    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    const out = await Promise.all(list.map(async (c) => summary(c, d, size ? await C.sizeRw(c.Id).catch(() => 0) : undefined)));
+    sendJson(ctx, 200, out);
+  });
+
+  r.on('GET', '/containers/:id/json', async (ctx) => {
+    const info = C.inspect(ctx.params.id!);
+    info.ExecIDs = d.execs.execIdsOf(info.Id as string);
+    if ((info.ExecIDs as string[]).length === 0) info.ExecIDs = null;
+    if (qBool(ctx, 'size')) {
+      const rw = await C.sizeRw(info.Id as string).catch(() => 0);
+      info.SizeRw = rw;
+      info.SizeRootFs = rw + (d.images.resolve(info.Image as string)?.size ?? 0);
+    }
+    sendJson(ctx, 200, info);
+  });
+
+  r.on('POST', '/containers/:id/start', async (ctx) => {
+    if (ctx.query.get('detachKeys')) parseDetachKeys(ctx.query.get('detachKeys'));
+    await C.start(ctx.params.id!);
+    sendEmpty(ctx, 204);
+  });
+
+  const stopOpts = (ctx: Ctx): { signal?: string; timeout?: number } => {
+    const o: { signal?: string; timeout?: number } = {};
+    const t = qInt(ctx, 't');
+    if (t !== undefined) o.timeout = t;
+    const s = ctx.query.get('signal');
+    if (s) o.signal = s;
+    return o;
+  };
+
+  r.on('POST', '/containers/:id/stop', async (ctx) => {
+    await C.stop(ctx.params.id!, stopOpts(ctx));
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/restart', async (ctx) => {
+    await C.restart(ctx.params.id!, stopOpts(ctx));
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/kill', async (ctx) => {
+    await C.kill(ctx.params.id!, ctx.query.get('signal') || 'KILL');
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/pause', async (ctx) => {
+    await C.pause(ctx.params.id!);
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/unpause', async (ctx) => {
+    await C.unpause(ctx.params.id!);
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('DELETE', '/containers/:id', async (ctx) => {
+    const rec = C.find(ctx.params.id!);
+    await C.remove(rec.Id, { force: qBool(ctx, 'force') });
+    d.execs.forgetContainer(rec.Id);
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/rename', async (ctx) => {
+    const name = ctx.query.get('name');
+    if (!name) throw invalidParameter('name is required');
+    await C.rename(ctx.params.id!, name);
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/containers/:id/resize', async (ctx) => {
+    const h = qInt(ctx, 'h') ?? 0;
+    const w = qInt(ctx, 'w') ?? 0;
+    await C.resize(ctx.params.id!, h, w);
+    sendEmpty(ctx, 200);
+  });
+
+  r.on('POST', '/containers/:id/wait', async (ctx) => {
+    const waiting = C.wait(ctx.params.id!, ctx.query.get('condition') ?? '');
+    // Headers go out at once: clients start the container only after the wait is registered.
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const result = await Promise.race([waiting, new Promise<undefined>((r) => ctx.signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+    if (result === undefined) {
+      res.destroy();
+      return;
+    }
+    res.end(JSON.stringify(result) + '\n');
+  });
+
+  r.on('POST', '/containers/prune', async (ctx) => {
+    sendJson(ctx, 200, await C.prune(qFilters(ctx)));
+  });
+
+  r.on('POST', '/containers/:id/attach', async (ctx) => {
+    const rec = C.find(ctx.params.id!);
+    const stdin = qBool(ctx, 'stdin');
+    const stdout = qBool(ctx, 'stdout');
+    const stderr = qBool(ctx, 'stderr');
+    const logs = qBool(ctx, 'logs');
+    const stream = qBool(ctx, 'stream');
+    const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'));
+    if (!stream && !logs) throw invalidParameter('Bad parameters: you must choose at least one stream');
+    const tty = rec.Config.Tty;
+    const client = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const sink = sinkFor(client, tty);
+    if (logs) {
+      for await (const e of readLogs({ path: rec.LogPath, stdout, stderr, follow: false })) sink.output(e.stream, e.data);
+    }
+    if (!stream) {
+      client.end();
+      return;
+    }
+    try {
+      await C.attach(rec.Id, { sink, stdin, stdout, stderr, detachKeys });
+    } catch (err) {
+      if (!client.closed) sink.output('stderr', Buffer.from(`${messageOf(err)}\n`));
+      client.end();
+    }
+  });
+
+  r.on('GET', '/containers/:id/logs', async (ctx) => {
+    const rec = C.find(ctx.params.id!);
+    const stdout = qBool(ctx, 'stdout');
+    const stderr = qBool(ctx, 'stderr');
+    if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
+    const follow = qBool(ctx, 'follow');
+    const timestamps = qBool(ctx, 'timestamps');
+    const tailQ = ctx.query.get('tail');
+    let tail: number | undefined;
+    if (tailQ !== null && tailQ !== '' && tailQ !== 'all') {
+      tail = Number(tailQ);
+      if (!Number.isInteger(tail)) throw invalidParameter(`invalid value for tail: ${tailQ}`);
+      if (tail < 0) tail = undefined;
+    }
+    const sinceQ = ctx.query.get('since');
+    const untilQ = ctx.query.get('until');
+    const since = sinceQ && sinceQ !== '0' ? parseTime(sinceQ) : undefined;
+    const until = untilQ && untilQ !== '0' ? parseTime(untilQ) : undefined;
+    const tty = rec.Config.Tty;
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+    res.flushHeaders();
+    const id = rec.Id;
+    const isRunning = (): boolean => {
+      const cur = C.tryFind(id);
+      return cur !== undefined && (cur.State.Status === 'running' || cur.State.Status === 'paused' || cur.State.Status === 'restarting');
+    };
+    const opts: Parameters<typeof readLogs>[0] = { path: rec.LogPath, stdout, stderr, follow, isRunning, signal: ctx.signal };
+    if (tail !== undefined) opts.tail = tail;
+    if (since !== undefined) opts.since = since;
+    if (until !== undefined) opts.until = until;
+    try {
+      for await (const e of readLogs(opts)) {
+        if (res.destroyed) break;
+        const data = timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(e.timeNano)} `), e.data]) : e.data;
+        const ok = res.write(tty ? data : encodeFrame(e.stream === 'stdout' ? 1 : 2, data));
+        if (!ok) await new Promise<void>((r) => {
+          res.once('drain', r);
+          res.once('close', r);
+        });
+      }
+    } finally {
+      res.end();
+    }
+  });
+
+  r.on('GET', '/containers/:id/top', async (ctx) => {
+    const rec = C.find(ctx.params.id!);
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not running`);
+    const pids = await listPids(C.cgroupsPath(rec.Id, rec));
+    sendJson(ctx, 200, await top(pids, ctx.query.get('ps_args') || undefined));
+  });
+
+  r.on('GET', '/containers/:id/stats', async (ctx) => {
+    const rec = C.find(ctx.params.id!);
+    const stream = qBool(ctx, 'stream', true);
+    const oneShot = qBool(ctx, 'one-shot');
+    const name = rec.Name.slice(1);
+    const running = (): boolean => {
+      const cur = C.tryFind(rec.Id);
+      return cur !== undefined && (cur.State.Status === 'running' || cur.State.Status === 'paused');
+    };
+    const sample = async (): Promise<RawStats | undefined> => (running() ? readStats(C.cgroupsPath(rec.Id, rec)).catch(() => undefined) : undefined);
+    const empty = (): Record<string, unknown> => ({ id: rec.Id, name: rec.Name, read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', pids_stats: {}, blkio_stats: {}, num_procs: 0, storage_stats: {}, cpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: {} }, precpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: {} }, memory_stats: {} });
+    let prev: RawStats | undefined;
+    let prevAt: Date | undefined;
+    if (!stream) {
+      const out = startJsonStream(ctx);
+      if (!oneShot) {
+        prev = await sample();
+        prevAt = new Date();
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const cur = await sample();
+      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: new Date(), ...(prevAt ? { preread: prevAt } : {}) }) : empty());
+      out.end();
+      return;
+    }
+    const out = startJsonStream(ctx);
+    while (!ctx.signal.aborted && !out.res.destroyed) {
+      const cur = await sample();
+      const now = new Date();
+      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: now, ...(prevAt ? { preread: prevAt } : {}) }) : empty());
+      prev = cur;
+      prevAt = now;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 1000);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          r();
+        }, { once: true });
+      });
+    }
+    out.end();
+  });
+
+  // Not yet implemented container endpoints answer 501 with a clear message rather than 404.
+  for (const [m, p, what] of [
+    ['GET', '/containers/:id/changes', 'container diff'],
+    ['GET', '/containers/:id/export', 'container export'],
+    ['GET', '/containers/:id/archive', 'copying files from containers'],
+    ['PUT', '/containers/:id/archive', 'copying files into containers'],
+    ['HEAD', '/containers/:id/archive', 'copying files'],
+    ['POST', '/containers/:id/update', 'container update'],
+  ] as const) {
+    r.on(m, p, async () => {
+      throw Object.assign(new Error(`${what} is not implemented by this berthd yet`), { status: 501 });
+    });
+  }
+}

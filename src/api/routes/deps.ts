@@ -1,0 +1,22 @@
+// What the route modules need from the engine; wired by daemon/.
+import type { ContainerService } from '../../engine/containers/service.ts';
+import type { ExecService } from '../../engine/containers/exec.ts';
+import type { EventBus } from '../../engine/events/index.ts';
+import type { ImageStore } from '../../stores/index.ts';
+
+export interface Deps {
+  containers: ContainerService;
+  execs: ExecService;
+  images: ImageStore;
+  events: EventBus;
+  daemonId: string;
+  dataRoot: string;
+  runtimePath: string;
+  runtimeVersion: string;
+  conmonVersion: string;
+  initPath: string | undefined;
+  cgroupVersion: 1 | 2;
+  debug: boolean;
+  warnings(): string[];
+  bootstrapBusybox(ref: string): Promise<string>;
+}

@@ -1,0 +1,163 @@
+// /_ping, /version, /info, /events.
+import { hostname, cpus, totalmem, release, arch } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Router } from '../server/index.ts';
+import { API_VERSION, MIN_API_VERSION } from '../server/index.ts';
+import { sendJson, sendText, startJsonStream, qFilters, type Ctx } from '../server/http.ts';
+import { matchEvent, type EngineEvent } from '../../engine/events/index.ts';
+import { parseTime } from '../../engine/containers/service.ts';
+import type { Deps } from './deps.ts';
+
+export const BERTH_VERSION = '0.1.0';
+
+export function goArch(): string {
+  const a = arch();
+  return a === 'x64' ? 'amd64' : a;
+}
+
+function osName(): string {
+  try {
+    const text = readFileSync('/etc/os-release', 'utf8');
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text);
+    if (m) return m[1]!;
+  } catch {}
+  return 'Linux';
+}
+
+export function registerSystem(r: Router, d: Deps): void {
+  const ping = async (ctx: Ctx): Promise<void> => {
+    const res = ctx.res!;
+    res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+    res.setHeader('Pragma', 'no-cache');
+    res.setHeader('Builder-Version', '1');
+    res.setHeader('Swarm', 'inactive');
+    if (ctx.req.method === 'HEAD') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    sendText(ctx, 200, 'OK');
+  };
+  r.on(['GET', 'HEAD'], '/_ping', ping);
+
+  r.on('GET', '/version', async (ctx) => {
+    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: '', BuildTime: '' };
+    sendJson(ctx, 200, {
+      Platform: { Name: 'berth' },
+      Components: [
+        { Name: 'Engine', Version: BERTH_VERSION, Details: details },
+        { Name: 'runc', Version: d.runtimeVersion, Details: { GitCommit: '' } },
+        { Name: 'conmon', Version: d.conmonVersion, Details: { GitCommit: '' } },
+      ],
+      Version: BERTH_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: release(),
+      BuildTime: '',
+    });
+  });
+
+  r.on('GET', '/info', async (ctx) => {
+    const all = d.containers.list();
+    const running = all.filter((c) => c.State.Status === 'running').length;
+    const paused = all.filter((c) => c.State.Status === 'paused').length;
+    sendJson(ctx, 200, {
+      ID: d.daemonId,
+      Containers: all.length,
+      ContainersRunning: running,
+      ContainersPaused: paused,
+      ContainersStopped: all.length - running - paused,
+      Images: d.images.list().length,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+      Plugins: { Volume: [], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      KernelMemoryTCP: false,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      BridgeNfIptables: false,
+      BridgeNfIp6tables: false,
+      Debug: d.debug,
+      NFd: 0,
+      OomKillDisable: false,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'json-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: String(d.cgroupVersion),
+      NEventsListener: 0,
+      KernelVersion: release(),
+      OperatingSystem: osName(),
+      OSVersion: '',
+      OSType: 'linux',
+      Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: null },
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      GenericResources: null,
+      DockerRootDir: d.dataRoot,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: BERTH_VERSION,
+      Runtimes: { runc: { path: d.runtimePath } },
+      DefaultRuntime: 'runc',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: d.initPath ?? '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: d.runtimeVersion },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=seccomp,profile=builtin'],
+      CDISpecDirs: [],
+      Warnings: d.warnings(),
+    });
+  });
+
+  r.on('GET', '/events', async (ctx) => {
+    const filters = qFilters(ctx);
+    const sinceQ = ctx.query.get('since');
+    const untilQ = ctx.query.get('until');
+    const since = sinceQ ? parseTime(sinceQ) : undefined;
+    const until = untilQ ? parseTime(untilQ) : undefined;
+    const out = startJsonStream(ctx);
+    const inWindow = (e: EngineEvent): boolean => {
+      const t = e.timeNano / 1e9;
+      return (since === undefined || t >= since) && (until === undefined || t <= until);
+    };
+    if (since !== undefined) for (const e of d.events.history()) if (inWindow(e) && matchEvent(e, filters)) out.send(e);
+    if (until !== undefined && until <= Date.now() / 1000) {
+      out.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const unsub = d.events.subscribe((e) => {
+        if (until !== undefined && e.timeNano / 1e9 > until) return finish();
+        if (inWindow(e) && matchEvent(e, filters)) out.send(e);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (until !== undefined) timer = setTimeout(finish, Math.max(0, until * 1000 - Date.now()));
+      function finish(): void {
+        unsub();
+        if (timer) clearTimeout(timer);
+        out.end();
+        resolve();
+      }
+      ctx.signal.addEventListener('abort', finish, { once: true });
+    });
+  });
+}

@@ -1,0 +1,239 @@
+// Decoding a create request body into typed config and merging it with the image's config.
+// Pure: no I/O, unit-tested.
+import { invalidParameter } from '../../core/errors.ts';
+import type { ContainerConfig, HostConfig, ImageRuntimeConfig, RestartPolicy } from '../../core/types.ts';
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function bad(field: string, want: string, v: unknown): never {
+  throw invalidParameter(`invalid JSON: field ${field} must be ${want}, not ${typeName(v)}`);
+}
+
+function str(o: Obj, field: string, path: string, dflt = ''): string {
+  const v = o[field];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string') bad(`${path}.${field}`, 'a string', v);
+  return v;
+}
+
+function bool(o: Obj, field: string, path: string, dflt = false): boolean {
+  const v = o[field];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'boolean') bad(`${path}.${field}`, 'a boolean', v);
+  return v;
+}
+
+function num(o: Obj, field: string, path: string, dflt = 0): number {
+  const v = o[field];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${path}.${field}`, 'a number', v);
+  return v;
+}
+
+function strArray(o: Obj, field: string, path: string): string[] | null {
+  const v = o[field];
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad(`${path}.${field}`, 'an array of strings', v);
+  return v as string[];
+}
+
+function strMap(o: Obj, field: string, path: string): Record<string, string> {
+  const v = o[field];
+  if (v === undefined || v === null) return {};
+  if (!isObj(v) || Object.values(v).some((x) => typeof x !== 'string')) bad(`${path}.${field}`, 'an object of strings', v);
+  return { ...(v as Record<string, string>) };
+}
+
+function objMap(o: Obj, field: string, path: string): Record<string, object> | undefined {
+  const v = o[field];
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) bad(`${path}.${field}`, 'an object', v);
+  return v as Record<string, object>;
+}
+
+export interface CreateRequest {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  networkingConfig: Obj;
+  /** Mounts given in HostConfig.Mounts, not yet supported beyond validation. */
+  mounts: unknown[];
+}
+
+const RESTART = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
+
+export function decodeCreateBody(body: Obj): CreateRequest {
+  const p = 'ContainerConfig';
+  const image = str(body, 'Image', p);
+  if (image === '') throw invalidParameter('config.Image: image name must not be empty');
+  const env = strArray(body, 'Env', p) ?? [];
+  for (const e of env) {
+    if (e === '' || e.startsWith('=')) throw invalidParameter(`invalid environment variable: ${e}`);
+  }
+  const config: ContainerConfig = {
+    Hostname: str(body, 'Hostname', p),
+    Domainname: str(body, 'Domainname', p),
+    User: str(body, 'User', p),
+    AttachStdin: bool(body, 'AttachStdin', p),
+    AttachStdout: bool(body, 'AttachStdout', p),
+    AttachStderr: bool(body, 'AttachStderr', p),
+    Tty: bool(body, 'Tty', p),
+    OpenStdin: bool(body, 'OpenStdin', p),
+    StdinOnce: bool(body, 'StdinOnce', p),
+    Env: env,
+    Cmd: strArray(body, 'Cmd', p),
+    Image: image,
+    WorkingDir: str(body, 'WorkingDir', p),
+    Entrypoint: strArray(body, 'Entrypoint', p),
+    Labels: strMap(body, 'Labels', p),
+  };
+  const exposed = objMap(body, 'ExposedPorts', p);
+  if (exposed) config.ExposedPorts = exposed;
+  const volumes = objMap(body, 'Volumes', p);
+  if (volumes) config.Volumes = volumes;
+  if (body.StopSignal !== undefined && body.StopSignal !== null) config.StopSignal = str(body, 'StopSignal', p);
+  if (body.StopTimeout !== undefined && body.StopTimeout !== null) config.StopTimeout = num(body, 'StopTimeout', p);
+  if (body.NetworkDisabled !== undefined) config.NetworkDisabled = bool(body, 'NetworkDisabled', p);
+  if (isObj(body.Healthcheck)) config.Healthcheck = body.Healthcheck as ContainerConfig['Healthcheck'] & object;
+  if (config.WorkingDir !== '' && !config.WorkingDir.startsWith('/')) {
+    throw invalidParameter(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  }
+
+  const hcRaw = body.HostConfig ?? {};
+  if (!isObj(hcRaw)) bad('HostConfig', 'an object', hcRaw);
+  const hp = 'HostConfig';
+  const rp = hcRaw.RestartPolicy ?? {};
+  if (!isObj(rp)) bad('HostConfig.RestartPolicy', 'an object', rp);
+  const rpName = str(rp, 'Name', 'HostConfig.RestartPolicy');
+  if (!RESTART.has(rpName)) throw invalidParameter(`invalid restart policy '${rpName}'`);
+  const restartPolicy: RestartPolicy = { Name: rpName as RestartPolicy['Name'], MaximumRetryCount: num(rp, 'MaximumRetryCount', 'HostConfig.RestartPolicy') };
+  if (restartPolicy.MaximumRetryCount! < 0) throw invalidParameter('invalid restart policy: maximum retry count cannot be negative');
+  if (restartPolicy.MaximumRetryCount! > 0 && rpName !== 'on-failure') {
+    throw invalidParameter(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  const lc = hcRaw.LogConfig ?? {};
+  if (!isObj(lc)) bad('HostConfig.LogConfig', 'an object', lc);
+  const logType = str(lc, 'Type', 'HostConfig.LogConfig');
+  if (logType !== '' && !['json-file', 'k8s-file', 'local', 'none'].includes(logType)) {
+    throw invalidParameter(`logging driver "${logType}" is not supported; berth supports json-file, local and none`);
+  }
+  const ulimitsRaw = hcRaw.Ulimits;
+  let ulimits: HostConfig['Ulimits'] = null;
+  if (ulimitsRaw !== undefined && ulimitsRaw !== null) {
+    if (!Array.isArray(ulimitsRaw)) bad('HostConfig.Ulimits', 'an array', ulimitsRaw);
+    ulimits = ulimitsRaw.map((u, i) => {
+      if (!isObj(u)) bad(`HostConfig.Ulimits[${i}]`, 'an object', u);
+      return { Name: str(u, 'Name', 'Ulimit'), Soft: num(u, 'Soft', 'Ulimit'), Hard: num(u, 'Hard', 'Ulimit') };
+    });
+  }
+  const hostConfig: HostConfig = {
+    Binds: strArray(hcRaw, 'Binds', hp),
+    NetworkMode: str(hcRaw, 'NetworkMode', hp) || 'default',
+    RestartPolicy: restartPolicy,
+    AutoRemove: bool(hcRaw, 'AutoRemove', hp),
+    LogConfig: { Type: logType || 'json-file', Config: strMap(lc, 'Config', 'HostConfig.LogConfig') },
+    CapAdd: strArray(hcRaw, 'CapAdd', hp),
+    CapDrop: strArray(hcRaw, 'CapDrop', hp),
+    Dns: strArray(hcRaw, 'Dns', hp) ?? [],
+    DnsOptions: strArray(hcRaw, 'DnsOptions', hp) ?? [],
+    DnsSearch: strArray(hcRaw, 'DnsSearch', hp) ?? [],
+    ExtraHosts: strArray(hcRaw, 'ExtraHosts', hp),
+    Privileged: bool(hcRaw, 'Privileged', hp),
+    ReadonlyRootfs: bool(hcRaw, 'ReadonlyRootfs', hp),
+    SecurityOpt: strArray(hcRaw, 'SecurityOpt', hp),
+    Tmpfs: strMap(hcRaw, 'Tmpfs', hp),
+    ShmSize: num(hcRaw, 'ShmSize', hp),
+    Init: hcRaw.Init === null || hcRaw.Init === undefined ? null : bool(hcRaw, 'Init', hp),
+    Memory: num(hcRaw, 'Memory', hp),
+    MemorySwap: num(hcRaw, 'MemorySwap', hp),
+    MemoryReservation: num(hcRaw, 'MemoryReservation', hp),
+    NanoCpus: num(hcRaw, 'NanoCpus', hp),
+    CpuShares: num(hcRaw, 'CpuShares', hp),
+    CpuPeriod: num(hcRaw, 'CpuPeriod', hp),
+    CpuQuota: num(hcRaw, 'CpuQuota', hp),
+    CpusetCpus: str(hcRaw, 'CpusetCpus', hp),
+    CpusetMems: str(hcRaw, 'CpusetMems', hp),
+    PidsLimit: hcRaw.PidsLimit === null || hcRaw.PidsLimit === undefined ? null : num(hcRaw, 'PidsLimit', hp),
+    Ulimits: ulimits,
+    GroupAdd: strArray(hcRaw, 'GroupAdd', hp),
+    Sysctls: strMap(hcRaw, 'Sysctls', hp),
+    IpcMode: str(hcRaw, 'IpcMode', hp),
+    PidMode: str(hcRaw, 'PidMode', hp),
+    CgroupParent: str(hcRaw, 'CgroupParent', hp),
+  };
+  const pb = hcRaw.PortBindings;
+  if (pb !== undefined && pb !== null) {
+    if (!isObj(pb)) bad('HostConfig.PortBindings', 'an object', pb);
+    hostConfig.PortBindings = pb as HostConfig['PortBindings'] & object;
+  }
+  if (Array.isArray(hcRaw.ConsoleSize) && hcRaw.ConsoleSize.length === 2) {
+    const [h, w] = hcRaw.ConsoleSize as unknown[];
+    if (typeof h === 'number' && typeof w === 'number') hostConfig.ConsoleSize = [h, w];
+  }
+  if (hostConfig.Memory < 0) throw invalidParameter('invalid memory limit: must be non-negative');
+  if (hostConfig.Memory > 0 && hostConfig.Memory < 6 * 1024 * 1024) throw invalidParameter('Minimum memory limit allowed is 6MB');
+  if (hostConfig.MemorySwap > 0 && hostConfig.Memory > 0 && hostConfig.MemorySwap < hostConfig.Memory) {
+    throw invalidParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (hostConfig.MemorySwap > 0 && hostConfig.Memory === 0) {
+    throw invalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
+  }
+  if (hostConfig.NanoCpus < 0) throw invalidParameter('invalid value for NanoCpus: must be non-negative');
+  if (hostConfig.NanoCpus > 0 && (hostConfig.CpuQuota > 0 || hostConfig.CpuPeriod > 0)) {
+    throw invalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
+  if (hostConfig.AutoRemove && rpName !== '' && rpName !== 'no') {
+    throw invalidParameter(`conflicting options: cannot specify both --restart and --rm`);
+  }
+  const mounts = Array.isArray(hcRaw.Mounts) ? (hcRaw.Mounts as unknown[]) : [];
+  const nc = isObj(body.NetworkingConfig) ? body.NetworkingConfig : {};
+  return { config, hostConfig, networkingConfig: nc, mounts };
+}
+
+function envKey(e: string): string {
+  const i = e.indexOf('=');
+  return i < 0 ? e : e.slice(0, i);
+}
+
+/** Docker's merge: container settings win; an explicit Entrypoint drops the image's Cmd. */
+export function mergeImageConfig(config: ContainerConfig, image: ImageRuntimeConfig | undefined): ContainerConfig {
+  const img = image ?? {};
+  const merged: ContainerConfig = { ...config, Labels: { ...(img.Labels ?? {}), ...config.Labels } };
+  const keys = new Set(config.Env.map(envKey));
+  merged.Env = [...(img.Env ?? []).filter((e) => !keys.has(envKey(e))), ...config.Env];
+  if (config.Entrypoint === null) {
+    merged.Entrypoint = img.Entrypoint ?? null;
+    if (config.Cmd === null) merged.Cmd = img.Cmd ?? null;
+  } else if (config.Entrypoint.length === 1 && config.Entrypoint[0] === '') {
+    merged.Entrypoint = null;
+  }
+  if (merged.WorkingDir === '') merged.WorkingDir = img.WorkingDir ?? '';
+  if (merged.User === '') merged.User = img.User ?? '';
+  if (img.ExposedPorts) merged.ExposedPorts = { ...img.ExposedPorts, ...(config.ExposedPorts ?? {}) };
+  if (img.Volumes) merged.Volumes = { ...img.Volumes, ...(config.Volumes ?? {}) };
+  if (merged.StopSignal === undefined && img.StopSignal) merged.StopSignal = img.StopSignal;
+  if (merged.Healthcheck === undefined && img.Healthcheck) merged.Healthcheck = img.Healthcheck;
+  return merged;
+}
+
+/** The process argv: entrypoint + cmd; empty means the create must fail. */
+export function processArgs(config: ContainerConfig): string[] {
+  return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+}
+
+/** Refuses working directories that reach through file descriptors (CVE-2024-21626). */
+export function checkWorkingDir(dir: string): void {
+  if (/^\/proc\/(self|thread-self|\d+)\/(fd|task)/.test(dir.replace(/\/+/g, '/'))) {
+    throw invalidParameter(`the working directory '${dir}' is invalid: it may not point into /proc/*/fd`);
+  }
+}

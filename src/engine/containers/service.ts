@@ -1,0 +1,961 @@
+// Containers: create, start, stop, kill, pause, remove, wait, attach, reconcile after restart.
+// Lock order: a container's own mutex only; the name table is changed synchronously.
+import { readFile, readdir, mkdir, writeFile, open, unlink, access } from 'node:fs/promises';
+import { constants as fsc, watch, type FSWatcher } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
+import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
+import type { ContainerConfig, ContainerState, HostConfig } from '../../core/types.ts';
+import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
+import type { Runc } from '../../adapters/runc/index.ts';
+import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
+import { mountOverlay, unmount } from '../../adapters/mount/index.ts';
+import { run } from '../../adapters/exec/index.ts';
+import { Mutex, sleep } from '../../lib/mutex.ts';
+import type { EventBus } from '../events/index.ts';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from './config.ts';
+import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
+import { connectAttach, type AttachRequest } from './attach.ts';
+import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
+import type { ImageStore } from '../../stores/index.ts';
+import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
+import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
+
+export interface Logger {
+  debug(msg: string, extra?: Record<string, unknown>): void;
+  info(msg: string, extra?: Record<string, unknown>): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+  error(msg: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ContainerPaths {
+  dataRoot: string;
+  execRoot: string;
+}
+
+/** What berth keeps on disk for each container: the Engine API inspect shape plus its own part. */
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  LogPath: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  berth: {
+    hasBeenStarted: boolean;
+    manuallyStopped: boolean;
+    lastStartMs: number;
+    /** Set once removal began, so a crash mid-removal finishes it at the next start. */
+    removing?: boolean;
+  };
+}
+
+export interface EngineOptions {
+  paths: ContainerPaths;
+  runc: Runc;
+  conmonPath: string;
+  runtimePath: string;
+  images: ImageStore;
+  events: EventBus;
+  log: Logger;
+  cgroupParent: string;
+  initPath?: string;
+  hostRlimitNofile: { soft: number; hard: number };
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+interface Waiter {
+  condition: 'next-exit' | 'removed' | 'not-running';
+  resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void;
+}
+
+interface Live {
+  mutex: Mutex;
+  waiters: Waiter[];
+  pendingAttach: AttachRequest[];
+  rotator?: LogRotator;
+  restartTimer?: NodeJS.Timeout;
+  restartDelayMs: number;
+  exitHandled?: Promise<void>;
+}
+
+const BACKOFF_START = 100;
+const BACKOFF_MAX = 60_000;
+
+export class ContainerService {
+  readonly #o: EngineOptions;
+  readonly #records = new Map<string, ContainerRecord>();
+  readonly #live = new Map<string, Live>();
+  readonly #names = new Map<string, string>();
+  #watcher?: FSWatcher;
+  #monitorTimer?: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(opts: EngineOptions) {
+    this.#o = opts;
+  }
+
+  get containersDir(): string {
+    return join(this.#o.paths.dataRoot, 'containers');
+  }
+  get exitDir(): string {
+    return join(this.#o.paths.execRoot, 'exits');
+  }
+  dir(id: string): string {
+    return join(this.containersDir, id);
+  }
+  /** Bundles live under the exec root with short names: conmon's attach socket path must fit sun_path. */
+  bundle(id: string): string {
+    return join(this.#o.paths.execRoot, 'c', shortId(id));
+  }
+  rootfs(id: string): string {
+    return join(this.dir(id), 'merged');
+  }
+  cgroupsPath(id: string, rec?: ContainerRecord): string {
+    const parent = rec?.HostConfig.CgroupParent || this.#o.cgroupParent;
+    return `${parent.startsWith('/') ? parent : `/${parent}`}/${id}`;
+  }
+
+  // ---- loading and reconciling ------------------------------------------------------------
+
+  async load(): Promise<void> {
+    await ensureDir(this.containersDir);
+    await ensureDir(this.exitDir);
+    await ensureDir(join(this.#o.paths.execRoot, 'c'));
+    for (const id of await readdir(this.containersDir)) {
+      if (!isFullId(id)) continue;
+      let rec: ContainerRecord | undefined;
+      try {
+        rec = await readJson<ContainerRecord>(join(this.dir(id), 'config.v2.json'));
+      } catch (err) {
+        this.#o.log.warn('skipping unreadable container record', { id, error: messageOf(err) });
+        continue;
+      }
+      if (!rec) {
+        // Created half-way before a crash: no record was committed.
+        await removeAll(this.dir(id));
+        continue;
+      }
+      this.#records.set(id, rec);
+      this.#names.set(rec.Name.slice(1), id);
+      this.#live.set(id, this.#newLive());
+    }
+    this.#watcher = watch(this.exitDir, (_ev, file) => {
+      if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
+    });
+    this.#watcher.on('error', () => {});
+    for (const rec of [...this.#records.values()]) {
+      await this.#reconcile(rec).catch((err) => this.#o.log.error('reconcile failed', { id: rec.Id, error: messageOf(err) }));
+    }
+    // A conmon killed without writing an exit file is noticed here.
+    this.#monitorTimer = setInterval(() => void this.#pollMonitors(), 2000);
+    this.#monitorTimer.unref();
+  }
+
+  #newLive(): Live {
+    return { mutex: new Mutex(), waiters: [], pendingAttach: [], restartDelayMs: BACKOFF_START };
+  }
+
+  async #reconcile(rec: ContainerRecord): Promise<void> {
+    if (rec.berth.removing) {
+      await this.#removeFiles(rec);
+      return;
+    }
+    const s = rec.State.Status;
+    if (s === 'running' || s === 'paused' || s === 'restarting') {
+      const conmon = await livingConmonPid(join(this.bundle(rec.Id), 'conmon.pid'));
+      const exitFile = join(this.exitDir, rec.Id);
+      const exited = await access(exitFile).then(() => true, () => false);
+      if (conmon !== undefined && !exited) {
+        this.#startRotator(rec);
+        this.#o.log.info('container still running, reattached', { id: rec.Id });
+        return;
+      }
+      await this.#handleExit(rec.Id);
+    }
+    if (rec.State.Status === 'exited' && rec.HostConfig.AutoRemove) {
+      await this.remove(rec.Id, { force: true });
+      return;
+    }
+    // Containers that should be running (restart policy) are started again, e.g. after a reboot.
+    if (rec.State.Status === 'exited' && !rec.berth.manuallyStopped && this.#shouldRestart(rec)) this.#scheduleRestart(rec.Id);
+  }
+
+  async #pollMonitors(): Promise<void> {
+    for (const rec of this.#records.values()) {
+      if (!isActive(rec.State.Status)) continue;
+      const live = this.#live.get(rec.Id);
+      if (live?.mutex.held) continue;
+      const conmon = await livingConmonPid(join(this.bundle(rec.Id), 'conmon.pid'));
+      if (conmon === undefined) await this.#checkExit(rec.Id, true);
+    }
+  }
+
+  async #checkExit(id: string, monitorGone = false): Promise<void> {
+    const rec = this.#records.get(id);
+    if (!rec || !isActive(rec.State.Status)) return;
+    const exists = await access(join(this.exitDir, id)).then(() => true, () => false);
+    if (exists || monitorGone) await this.#handleExit(id);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#watcher?.close();
+    if (this.#monitorTimer) clearInterval(this.#monitorTimer);
+    for (const live of this.#live.values()) {
+      live.rotator?.stop();
+      if (live.restartTimer) clearTimeout(live.restartTimer);
+    }
+  }
+
+  // ---- lookup -----------------------------------------------------------------------------
+
+  /** Full ID, name (with or without '/'), or a unique ID prefix. */
+  find(ref: string): ContainerRecord {
+    const rec = this.tryFind(ref);
+    if (!rec) throw notFound(`No such container: ${ref}`);
+    return rec;
+  }
+
+  tryFind(ref: string): ContainerRecord | undefined {
+    if (ref === '') return undefined;
+    const byId = this.#records.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const byName = this.#names.get(name);
+    if (byName) return this.#records.get(byName);
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    let found: ContainerRecord | undefined;
+    for (const [id, rec] of this.#records) {
+      if (id.startsWith(ref)) {
+        if (found) throw invalidParameter(`multiple IDs found with provided prefix: ${ref}`);
+        found = rec;
+      }
+    }
+    return found;
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.#records.values()].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+  }
+
+  usesImage(imageId: string): ContainerRecord | undefined {
+    for (const rec of this.#records.values()) if (rec.Image === imageId) return rec;
+    return undefined;
+  }
+
+  #liveOf(id: string): Live {
+    let l = this.#live.get(id);
+    if (!l) {
+      l = this.#newLive();
+      this.#live.set(id, l);
+    }
+    return l;
+  }
+
+  async #save(rec: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(join(this.dir(rec.Id), 'config.v2.json'), rec);
+  }
+
+  #attrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra };
+  }
+
+  #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#o.events.emit('container', action, rec.Id, this.#attrs(rec, extra));
+  }
+
+  // ---- create -----------------------------------------------------------------------------
+
+  async create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+    const req = decodeCreateBody(body);
+    const image = this.#o.images.resolve(req.config.Image);
+    if (!image) throw notFound(`No such image: ${req.config.Image}`);
+    const config = mergeImageConfig(req.config, image.config.config);
+    const args = processArgs(config);
+    if (args.length === 0) throw invalidParameter('no command specified');
+    checkWorkingDir(config.WorkingDir);
+    this.#checkNetworkMode(req.hostConfig.NetworkMode);
+    applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
+    parseSecurityOpts(req.hostConfig.SecurityOpt);
+    parseLogOptions(req.hostConfig.LogConfig.Config);
+    if ((req.hostConfig.Binds?.length ?? 0) > 0 || req.mounts.length > 0) {
+      throw new BerthError('NotImplemented', 'volumes and bind mounts are not supported by this berthd yet');
+    }
+    const warnings: string[] = [];
+    if (req.hostConfig.PortBindings && Object.keys(req.hostConfig.PortBindings).length > 0) {
+      throw new BerthError('NotImplemented', 'published ports need bridge networking, which this berthd does not provide yet');
+    }
+
+    let id = newId();
+    while ([...this.#records.keys()].some((k) => shortId(k) === shortId(id))) id = newId();
+    // The name is reserved synchronously so concurrent creates cannot both take it.
+    let name: string;
+    if (nameParam !== undefined && nameParam !== '') {
+      name = validateContainerName(nameParam);
+      const holder = this.#names.get(name);
+      if (holder) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    } else {
+      do name = randomName();
+      while (this.#names.has(name));
+    }
+    this.#names.set(name, id);
+    const dir = this.dir(id);
+    try {
+      if (config.Hostname === '') config.Hostname = req.hostConfig.NetworkMode === 'host' ? osHostname() : shortId(id);
+      const rec: ContainerRecord = {
+        Id: id,
+        Created: new Date().toISOString(),
+        Path: args[0]!,
+        Args: args.slice(1),
+        State: initialState(),
+        Image: image.id,
+        Name: `/${name}`,
+        RestartCount: 0,
+        Driver: 'overlay2',
+        Platform: 'linux',
+        LogPath: join(dir, 'ctr.log'),
+        ResolvConfPath: join(dir, 'resolv.conf'),
+        HostnamePath: join(dir, 'hostname'),
+        HostsPath: join(dir, 'hosts'),
+        Config: config,
+        HostConfig: req.hostConfig,
+        berth: { hasBeenStarted: false, manuallyStopped: false, lastStartMs: 0 },
+      };
+      await mkdir(dir, { mode: 0o710 });
+      await Promise.all([mkdir(join(dir, 'upper')), mkdir(join(dir, 'work')), mkdir(join(dir, 'merged'))]);
+      await this.#save(rec);
+      this.#records.set(id, rec);
+      this.#live.set(id, this.#newLive());
+      this.#emit(rec, 'create');
+      return { Id: id, Warnings: warnings };
+    } catch (err) {
+      this.#names.delete(name);
+      await removeAll(dir).catch(() => {});
+      throw err;
+    }
+  }
+
+  #checkNetworkMode(mode: string): void {
+    if (mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host') return;
+    if (mode.startsWith('container:')) {
+      const other = this.tryFind(mode.slice('container:'.length));
+      if (!other) throw notFound(`No such container: ${mode.slice('container:'.length)}`);
+      return;
+    }
+    throw notFound(`network ${mode} not found`);
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    await live.mutex.run(async () => {
+      const s = rec.State.Status;
+      if (s === 'running') throw notModified('container already started');
+      if (s === 'paused') throw conflict('cannot start a paused container, try unpause instead');
+      if (s === 'removing' || s === 'dead' || rec.berth.removing) throw conflict(`container ${rec.Id} is marked for removal and cannot be started`);
+      if (live.restartTimer) {
+        clearTimeout(live.restartTimer);
+        delete live.restartTimer;
+      }
+      rec.berth.manuallyStopped = false;
+      await this.#startLocked(rec);
+    });
+  }
+
+  async #startLocked(rec: ContainerRecord): Promise<void> {
+    const id = rec.Id;
+    const live = this.#liveOf(id);
+    const bundle = this.bundle(id);
+    const rootfs = this.rootfs(id);
+    const o = this.#o;
+    try {
+      await removeAll(bundle);
+      await unlink(join(this.exitDir, id)).catch(() => {});
+      await ensureDir(join(bundle, 'persist'));
+      const image = o.images.get(rec.Image);
+      let lower = o.images.lowerDirs(image.id);
+      if (lower.length === 0) {
+        const empty = join(this.dir(id), 'empty');
+        await ensureDir(empty);
+        lower = [empty];
+      }
+      await unmount(rootfs);
+      await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
+      const netnsPath = await this.#netnsPath(rec);
+      await this.#writeEtcFiles(rec);
+      const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
+      const mounts = [
+        { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
+        { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
+        { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+      ];
+      const spec = buildSpec({
+        id,
+        rootfs,
+        config: rec.Config,
+        hostConfig: rec.HostConfig,
+        args: [rec.Path, ...rec.Args],
+        user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+        hostname: rec.Config.Hostname,
+        ...(netnsPath !== undefined ? { netnsPath } : {}),
+        cgroupsPath: this.cgroupsPath(id, rec),
+        mounts,
+        hostRlimitNofile: o.hostRlimitNofile,
+        ...(rec.HostConfig.Init && o.initPath ? { initPath: o.initPath } : {}),
+      });
+      if (!rec.Config.Env.some((e) => e.startsWith('HOME=')) && user.home) {
+        (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);
+      }
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      const created = await createContainer({
+        conmon: o.conmonPath,
+        runtime: o.runtimePath,
+        runtimeRoot: o.runc.root,
+        containerId: id,
+        name: rec.Name.slice(1),
+        bundle,
+        exitDir: this.exitDir,
+        logPath: rec.LogPath,
+        stdin: rec.Config.OpenStdin,
+        leaveStdinOpen: !rec.Config.StdinOnce,
+        tty: rec.Config.Tty,
+        ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+      });
+      if (rec.Config.Tty && rec.HostConfig.ConsoleSize && rec.HostConfig.ConsoleSize[0] > 0) {
+        await this.#writeCtl(id, `1 ${rec.HostConfig.ConsoleSize[0]} ${rec.HostConfig.ConsoleSize[1]}\n`).catch(() => {});
+      }
+      const pending = live.pendingAttach.splice(0);
+      await Promise.all(
+        pending.map((a) =>
+          connectAttach(join(bundle, 'attach'), a, { closeStdinOnEnd: rec.Config.StdinOnce }).catch((err) => {
+            o.log.warn('attach failed', { id, error: messageOf(err) });
+            a.sink.end();
+          }),
+        ),
+      );
+      await o.runc.start(id);
+      setStatus(rec.State, 'running');
+      rec.State.Pid = created.pid;
+      rec.State.StartedAt = new Date().toISOString();
+      rec.State.Error = '';
+      rec.State.OOMKilled = false;
+      rec.berth.hasBeenStarted = true;
+      rec.berth.lastStartMs = Date.now();
+      await this.#save(rec);
+      this.#startRotator(rec);
+      this.#emit(rec, 'start');
+      created.exited.then(() => this.#checkExit(id)).catch(() => {});
+    } catch (err) {
+      await this.#cleanupRuntime(rec).catch(() => {});
+      const msg = err instanceof ConmonError ? `failed to create task for container: OCI runtime create failed: ${err.message}` : messageOf(err);
+      rec.State.Error = msg;
+      if (!(err instanceof BerthError)) {
+        rec.State.ExitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
+      }
+      await this.#save(rec).catch(() => {});
+      for (const a of live.pendingAttach.splice(0)) a.sink.end();
+      if (err instanceof BerthError) throw err;
+      throw internal(msg, err);
+    }
+  }
+
+  async #netnsPath(rec: ContainerRecord): Promise<string | undefined> {
+    const mode = rec.HostConfig.NetworkMode;
+    if (mode === 'host') return undefined;
+    if (mode.startsWith('container:')) {
+      const other = this.find(mode.slice('container:'.length));
+      if (other.State.Status !== 'running') throw conflict(`cannot join network of a non running container: ${other.Id}`);
+      return `/proc/${other.State.Pid}/ns/net`;
+    }
+    // Without a path the runtime creates a private namespace (loopback only).
+    return undefined;
+  }
+
+  async #writeEtcFiles(rec: ContainerRecord): Promise<void> {
+    const hostNet = rec.HostConfig.NetworkMode === 'host';
+    const hn = rec.Config.Hostname;
+    await writeFile(rec.HostnamePath, `${hn}\n`);
+    let hosts: string;
+    if (hostNet) {
+      hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+    } else {
+      hosts = [
+        '127.0.0.1\tlocalhost',
+        '::1\tlocalhost ip6-localhost ip6-loopback',
+        'fe00::0\tip6-localnet',
+        'ff00::0\tip6-mcastprefix',
+        'ff02::1\tip6-allnodes',
+        'ff02::2\tip6-allrouters',
+        '',
+      ].join('\n');
+    }
+    for (const h of rec.HostConfig.ExtraHosts ?? []) {
+      const i = h.indexOf(':');
+      if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+    }
+    await writeFile(rec.HostsPath, hosts);
+    let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    const dns = rec.HostConfig.Dns ?? [];
+    const search = rec.HostConfig.DnsSearch ?? [];
+    const opts = rec.HostConfig.DnsOptions ?? [];
+    if (dns.length > 0 || search.length > 0 || opts.length > 0) {
+      const lines = resolv.split('\n').filter((l) => !(dns.length && /^\s*nameserver/.test(l)) && !(search.length && /^\s*(search|domain)/.test(l)) && !(opts.length && /^\s*options/.test(l)));
+      if (search.length) lines.push(`search ${search.join(' ')}`);
+      for (const d of dns) lines.push(`nameserver ${d}`);
+      if (opts.length) lines.push(`options ${opts.join(' ')}`);
+      resolv = lines.filter((l) => l.trim() !== '').join('\n') + '\n';
+    }
+    await writeFile(rec.ResolvConfPath, resolv);
+  }
+
+  #startRotator(rec: ContainerRecord): void {
+    const live = this.#liveOf(rec.Id);
+    live.rotator?.stop();
+    const { maxSize, maxFile } = parseLogOptions(rec.HostConfig.LogConfig.Config);
+    if (maxSize <= 0) return;
+    live.rotator = new LogRotator({ path: rec.LogPath, ctlPath: join(this.bundle(rec.Id), 'ctl'), maxSize, maxFile });
+    live.rotator.start();
+  }
+
+  async #writeCtl(id: string, line: string): Promise<void> {
+    // Non-blocking: a blocking open of the FIFO hangs forever once conmon is gone.
+    const fh = await open(join(this.bundle(id), 'ctl'), fsc.O_WRONLY | fsc.O_NONBLOCK);
+    try {
+      await fh.write(line);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async resize(ref: string, h: number, w: number): Promise<void> {
+    const rec = this.find(ref);
+    if (!isActive(rec.State.Status)) throw conflict(`Container ${rec.Id} is not running`);
+    if (!rec.Config.Tty) return;
+    await this.#writeCtl(rec.Id, `1 ${h} ${w}\n`).catch((err) => {
+      throw internal(`cannot resize container ${rec.Id}: ${messageOf(err)}`, err);
+    });
+  }
+
+  // ---- exit handling ----------------------------------------------------------------------
+
+  async #handleExit(id: string): Promise<void> {
+    const live = this.#liveOf(id);
+    if (live.exitHandled) return live.exitHandled;
+    const p = live.mutex.run(async () => {
+      const rec = this.#records.get(id);
+      if (!rec || !(isActive(rec.State.Status) || rec.State.Status === 'restarting')) return;
+      await this.#finishExit(rec);
+    });
+    live.exitHandled = p;
+    try {
+      await p;
+    } finally {
+      delete live.exitHandled;
+    }
+    const rec = this.#records.get(id);
+    if (!rec) return;
+    if (rec.HostConfig.AutoRemove) {
+      await this.remove(id, { force: true }).catch((err) => this.#o.log.warn('auto-remove failed', { id, error: messageOf(err) }));
+      return;
+    }
+    if (!rec.berth.manuallyStopped && this.#shouldRestart(rec)) this.#scheduleRestart(id);
+  }
+
+  async #finishExit(rec: ContainerRecord): Promise<void> {
+    const id = rec.Id;
+    const live = this.#liveOf(id);
+    let code = 255;
+    let error = '';
+    try {
+      code = Number((await readFile(join(this.exitDir, id), 'utf8')).trim());
+      if (!Number.isInteger(code)) code = 255;
+    } catch {
+      error = 'container monitor exited unexpectedly';
+    }
+    const bundle = this.bundle(id);
+    const oom =
+      (await access(join(bundle, 'oom')).then(() => true, () => false)) ||
+      (await access(join(bundle, 'persist', 'oom')).then(() => true, () => false)) ||
+      (code === 137 && (await readOomKillCount(this.cgroupsPath(id, rec)).catch(() => 0)) > 0);
+    live.rotator?.stop();
+    delete live.rotator;
+    await this.#cleanupRuntime(rec);
+    setStatus(rec.State, 'exited');
+    rec.State.ExitCode = code;
+    rec.State.Pid = 0;
+    rec.State.OOMKilled = oom;
+    rec.State.Error = error;
+    rec.State.FinishedAt = new Date().toISOString();
+    await this.#save(rec);
+    if (oom) this.#emit(rec, 'oom');
+    this.#emit(rec, 'die', { exitCode: String(code) });
+    const done = live.waiters.filter((w) => w.condition !== 'removed');
+    live.waiters = live.waiters.filter((w) => w.condition === 'removed');
+    for (const w of done) w.resolve({ StatusCode: code, Error: error ? { Message: error } : null });
+  }
+
+  /** Removes what a started container holds on the host: runc state, cgroups, rootfs mount, bundle. */
+  async #cleanupRuntime(rec: ContainerRecord): Promise<void> {
+    const id = rec.Id;
+    await this.#o.runc.delete(id, { force: true }).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
+    await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
+    await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
+    await removeAll(this.bundle(id));
+    await unlink(join(this.exitDir, id)).catch(() => {});
+  }
+
+  #shouldRestart(rec: ContainerRecord): boolean {
+    const p = rec.HostConfig.RestartPolicy;
+    switch (p.Name) {
+      case 'always':
+      case 'unless-stopped':
+        return true;
+      case 'on-failure':
+        return rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
+      default:
+        return false;
+    }
+  }
+
+  #scheduleRestart(id: string): void {
+    if (this.#closed) return;
+    const rec = this.#records.get(id);
+    if (!rec) return;
+    const live = this.#liveOf(id);
+    // Backoff doubles from 100 ms to a minute and resets after 10 s of running.
+    if (rec.berth.lastStartMs && Date.now() - rec.berth.lastStartMs >= 10_000) live.restartDelayMs = BACKOFF_START;
+    const delay = live.restartDelayMs;
+    live.restartDelayMs = Math.min(BACKOFF_MAX, live.restartDelayMs * 2);
+    setStatus(rec.State, 'restarting');
+    void this.#save(rec).catch(() => {});
+    live.restartTimer = setTimeout(() => {
+      delete live.restartTimer;
+      void live.mutex
+        .run(async () => {
+          if (rec.State.Status !== 'restarting' || rec.berth.manuallyStopped || this.#closed) return;
+          rec.RestartCount++;
+          try {
+            await this.#startLocked(rec);
+          } catch (err) {
+            setStatus(rec.State, 'exited');
+            await this.#save(rec).catch(() => {});
+            this.#o.log.warn('restart failed', { id, error: messageOf(err) });
+            if (this.#shouldRestart(rec)) this.#scheduleRestart(id);
+          }
+        })
+        .catch(() => {});
+    }, delay);
+    live.restartTimer.unref();
+  }
+
+  // ---- stop, kill, pause ------------------------------------------------------------------
+
+  async stop(ref: string, opts: { signal?: string; timeout?: number }): Promise<void> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    if (rec.State.Status === 'restarting') {
+      await live.mutex.run(async () => {
+        rec.berth.manuallyStopped = true;
+        if (live.restartTimer) clearTimeout(live.restartTimer);
+        delete live.restartTimer;
+        setStatus(rec.State, 'exited');
+        await this.#save(rec);
+      });
+      return;
+    }
+    if (!isActive(rec.State.Status)) throw notModified('container already stopped');
+    rec.berth.manuallyStopped = true;
+    await this.#save(rec);
+    const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
+    const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
+    const exited = this.#waitExit(rec.Id);
+    if (rec.State.Status === 'paused') {
+      await this.#o.runc.kill(rec.Id, signal).catch(() => {});
+      await this.#o.runc.resume(rec.Id).catch(() => {});
+    } else {
+      await this.#o.runc.kill(rec.Id, signal).catch(() => {});
+    }
+    if (timeout < 0) {
+      await exited;
+    } else if (!(await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]))) {
+      await this.#o.runc.kill(rec.Id, 'KILL').catch(() => {});
+      await Promise.race([exited, sleep(10_000)]);
+    }
+    await this.#checkExit(rec.Id);
+    this.#emit(rec, 'stop');
+  }
+
+  /** Resolves at the container's next exit (handled and saved). */
+  #waitExit(id: string): Promise<void> {
+    const live = this.#liveOf(id);
+    return new Promise((resolve) => live.waiters.push({ condition: 'next-exit', resolve: () => resolve() }));
+  }
+
+  async kill(ref: string, signal = 'KILL'): Promise<void> {
+    const rec = this.find(ref);
+    if (!isActive(rec.State.Status)) throw conflict(`Cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/i.test(signal)) throw invalidParameter(`Invalid signal: ${signal}`);
+    const sig = signal.toUpperCase();
+    if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') {
+      rec.berth.manuallyStopped = true;
+      await this.#save(rec);
+    }
+    try {
+      await this.#o.runc.kill(rec.Id, sig);
+    } catch (err) {
+      throw invalidParameter(`Cannot kill container: ${ref}: ${messageOf(err)}`, err);
+    }
+    if (rec.State.Status === 'paused' && (sig === 'KILL' || sig === 'SIGKILL' || sig === '9')) await this.#o.runc.resume(rec.Id).catch(() => {});
+    this.#emit(rec, 'kill', { signal: sig.replace(/^SIG/, '') });
+  }
+
+  async restart(ref: string, opts: { signal?: string; timeout?: number }): Promise<void> {
+    const rec = this.find(ref);
+    if (isActive(rec.State.Status) || rec.State.Status === 'restarting') await this.stop(rec.Id, opts).catch((err) => {
+      if (!(err instanceof BerthError && err.kind === 'NotModified')) throw err;
+    });
+    await this.start(rec.Id).catch((err) => {
+      if (!(err instanceof BerthError && err.kind === 'NotModified')) throw err;
+    });
+    this.#emit(rec, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.find(ref);
+    await this.#liveOf(rec.Id).mutex.run(async () => {
+      checkCanPause(rec.Id, rec.State.Status);
+      await this.#o.runc.pause(rec.Id);
+      setStatus(rec.State, 'paused');
+      await this.#save(rec);
+      this.#emit(rec, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.find(ref);
+    await this.#liveOf(rec.Id).mutex.run(async () => {
+      checkCanUnpause(rec.Id, rec.State.Status);
+      await this.#o.runc.resume(rec.Id);
+      setStatus(rec.State, 'running');
+      await this.#save(rec);
+      this.#emit(rec, 'unpause');
+    });
+  }
+
+  // ---- wait -------------------------------------------------------------------------------
+
+  /** Registers a waiter synchronously and returns the promise of its result. */
+  wait(ref: string, condition: string): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const cond = condition === '' ? 'not-running' : condition;
+    if (cond !== 'not-running' && cond !== 'next-exit' && cond !== 'removed') {
+      throw invalidParameter(`invalid condition: "${condition}"`);
+    }
+    const rec = this.find(ref);
+    if (cond === 'not-running' && !isActive(rec.State.Status) && rec.State.Status !== 'restarting') {
+      return Promise.resolve({ StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null });
+    }
+    const live = this.#liveOf(rec.Id);
+    return new Promise((resolve) => live.waiters.push({ condition: cond, resolve }));
+  }
+
+  // ---- attach -----------------------------------------------------------------------------
+
+  /** Streams the container's live output to the client; before start, it waits for the start. */
+  async attach(ref: string, req: AttachRequest): Promise<void> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    await live.mutex.run(async () => {
+      if (isActive(rec.State.Status)) {
+        await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce });
+        return;
+      }
+      live.pendingAttach.push(req);
+      req.sink.onClose(() => {
+        const i = live.pendingAttach.indexOf(req);
+        if (i >= 0) live.pendingAttach.splice(i, 1);
+      });
+    });
+  }
+
+  // ---- remove, rename ---------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
+    if (isActive(rec.State.Status) || rec.State.Status === 'restarting') {
+      if (!opts.force) {
+        throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
+      }
+      rec.berth.manuallyStopped = true;
+      if (live.restartTimer) clearTimeout(live.restartTimer);
+      delete live.restartTimer;
+      if (rec.State.Status === 'restarting') setStatus(rec.State, 'exited');
+      else {
+        const exited = this.#waitExit(rec.Id);
+        await this.#o.runc.kill(rec.Id, 'KILL').catch(() => {});
+        if (rec.State.Status === 'paused') await this.#o.runc.resume(rec.Id).catch(() => {});
+        await Promise.race([exited, sleep(10_000)]);
+        await this.#checkExit(rec.Id, true);
+      }
+    }
+    await live.mutex.run(async () => {
+      if (!this.#records.has(rec.Id)) return;
+      if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
+      if (isActive(rec.State.Status)) throw conflict(`cannot remove container "${rec.Name}": container is running`);
+      rec.berth.removing = true;
+      setStatus(rec.State, 'removing');
+      await this.#save(rec);
+      await this.#removeFiles(rec);
+    });
+  }
+
+  async #removeFiles(rec: ContainerRecord): Promise<void> {
+    const id = rec.Id;
+    const live = this.#liveOf(id);
+    live.rotator?.stop();
+    await this.#cleanupRuntime(rec);
+    await removeLogs(rec.LogPath).catch(() => {});
+    await removeAll(this.dir(id));
+    this.#records.delete(id);
+    if (this.#names.get(rec.Name.slice(1)) === id) this.#names.delete(rec.Name.slice(1));
+    this.#emit(rec, 'destroy');
+    for (const w of live.waiters.splice(0)) w.resolve({ StatusCode: rec.State.ExitCode, Error: null });
+    for (const a of live.pendingAttach.splice(0)) a.sink.end();
+    this.#live.delete(id);
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.find(ref);
+    const name = validateContainerName(newName);
+    const old = rec.Name.slice(1);
+    if (name === old) throw invalidParameter('Renaming a container with the same name as its current name');
+    const holder = this.#names.get(name);
+    if (holder) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    this.#names.set(name, rec.Id);
+    this.#names.delete(old);
+    rec.Name = `/${name}`;
+    await this.#save(rec);
+    this.#emit(rec, 'rename', { oldName: `/${old}` });
+  }
+
+  async prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let space = 0;
+    for (const rec of this.list()) {
+      if (isActive(rec.State.Status) || rec.State.Status === 'restarting') continue;
+      if (!matchLabels(rec.Config.Labels, filters)) continue;
+      if (filters.until?.length) {
+        const until = parseTime(filters.until[0]!);
+        if (Date.parse(rec.Created) / 1000 >= until) continue;
+      }
+      space += await this.sizeRw(rec.Id).catch(() => 0);
+      await this.remove(rec.Id, { force: false }).then(
+        () => deleted.push(rec.Id),
+        () => {},
+      );
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  async sizeRw(id: string): Promise<number> {
+    const { stdout } = await run(['du', '-sb', join(this.dir(id), 'upper')]);
+    return Number(stdout.split('\t')[0]) || 0;
+  }
+
+  // ---- inspect ----------------------------------------------------------------------------
+
+  inspect(ref: string): Record<string, unknown> {
+    const rec = this.find(ref);
+    const { berth: _b, ...pub } = rec;
+    const networks: Record<string, unknown> = {};
+    const mode = rec.HostConfig.NetworkMode;
+    if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
+    return {
+      ...pub,
+      ResolvConfPath: rec.ResolvConfPath,
+      MountLabel: '',
+      ProcessLabel: '',
+      AppArmorProfile: '',
+      ExecIDs: null,
+      GraphDriver: {
+        Name: 'overlay2',
+        Data: { UpperDir: join(this.dir(rec.Id), 'upper'), WorkDir: join(this.dir(rec.Id), 'work'), MergedDir: this.rootfs(rec.Id) },
+      },
+      Mounts: [],
+      NetworkSettings: {
+        Bridge: '',
+        SandboxID: '',
+        SandboxKey: '',
+        Ports: {},
+        HairpinMode: false,
+        LinkLocalIPv6Address: '',
+        LinkLocalIPv6PrefixLen: 0,
+        SecondaryIPAddresses: null,
+        SecondaryIPv6Addresses: null,
+        EndpointID: '',
+        Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        IPAddress: '',
+        IPPrefixLen: 0,
+        IPv6Gateway: '',
+        MacAddress: '',
+        Networks: networks,
+      },
+    };
+  }
+
+  /** Sends a signal through the runtime; used by exec and health code. */
+  get runtime(): Runc {
+    return this.#o.runc;
+  }
+}
+
+function emptyEndpoint(): Record<string, unknown> {
+  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+}
+
+export function matchLabels(labels: Record<string, string>, filters: Record<string, string[]>): boolean {
+  for (const f of filters.label ?? []) {
+    const i = f.indexOf('=');
+    if (i < 0) {
+      if (!(f in labels)) return false;
+    } else if (labels[f.slice(0, i)] !== f.slice(i + 1)) return false;
+  }
+  for (const f of filters['label!'] ?? []) {
+    const i = f.indexOf('=');
+    if (i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1)) return false;
+  }
+  return true;
+}
+
+/** Docker's time filter values: unix seconds (fractional), RFC 3339, or a duration like 10m ago. */
+export function parseTime(v: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
+  if (d) {
+    const mult: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+    return now / 1000 - Number(d[1]) * mult[d[2]!]!;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidParameter(`invalid time value: ${v}`);
+  return t / 1000;
+}
+

@@ -1,0 +1,1 @@
+export { bootstrapBusybox, busyboxEntries, isStaticElf, BOOTSTRAP_TIME, type BootstrapOptions } from './bootstrap.ts';

@@ -1,0 +1,268 @@
+// The container lifecycle against a real berthd with real runc/conmon containers.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap, create, runToExit, inspect, demux, waitFor } from '../helpers/containers.ts';
+
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon();
+  await bootstrap(d);
+});
+
+after(async () => {
+  if (d) await d.cleanup();
+});
+
+test('a container runs, prints, and reports its exit code', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo hello; echo oops >&2; exit 3'] });
+  assert.equal(r.code, 3);
+  assert.equal(r.stdout, 'hello\n');
+  assert.equal(r.stderr, 'oops\n');
+  const info = await inspect(d, r.id);
+  assert.equal(info.State.Status, 'exited');
+  assert.equal(info.State.ExitCode, 3);
+  assert.notEqual(info.State.FinishedAt, '0001-01-01T00:00:00Z');
+});
+
+test('namespaces: own pid 1, hostname and mount table', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo $$; hostname; cat /etc/hostname; ls /'], Hostname: 'box1' });
+  const [pid, hn, hnFile] = r.stdout.split('\n');
+  assert.equal(pid, '1');
+  assert.equal(hn, 'box1');
+  assert.equal(hnFile, 'box1');
+  assert.match(r.stdout, /\bbin\b/);
+});
+
+test("Docker's default capability set and masked paths", { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'grep CapEff /proc/self/status; cat /proc/kcore | wc -c; cat /proc/sys/kernel/hostname >/dev/null; echo 1 > /proc/sys/kernel/hostname || echo ro'] });
+  assert.match(r.stdout, /CapEff:\s+00000000a80425fb/);
+  assert.match(r.stdout, /^0$/m);
+  assert.match(r.stdout, /ro/);
+});
+
+test('seccomp and capabilities deny unshare and mount by default', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'unshare -U true; echo u=$?; mkdir -p /mnt/x; mount -t tmpfs t /mnt/x; echo m=$?'] });
+  assert.match(r.stdout, /u=[1-9]/);
+  assert.match(r.stdout, /m=[1-9]/);
+});
+
+test('environment, working dir and user from create', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo $FOO; pwd; id -u; id -g'], Env: ['FOO=bar'], WorkingDir: '/tmp', User: '65534:65534' });
+  assert.equal(r.stdout, 'bar\n/tmp\n65534\n65534\n');
+});
+
+test('read-only rootfs refuses writes but /tmp-like tmpfs works', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'touch /x 2>/dev/null && echo wrote || echo refused; touch /run/y && echo tmpfs-ok'], HostConfig: { ReadonlyRootfs: true, Tmpfs: { '/run': 'rw' } } });
+  assert.equal(r.stdout, 'refused\ntmpfs-ok\n');
+});
+
+test('writes in one container do not leak into another (copy-on-write)', { skip }, async () => {
+  const a = await runToExit(d, { Cmd: ['sh', '-c', 'echo changed > /bin/marker; cat /bin/marker'] });
+  assert.equal(a.stdout, 'changed\n');
+  const b = await runToExit(d, { Cmd: ['sh', '-c', 'cat /bin/marker 2>&1 || true'] });
+  assert.match(b.stdout, /No such file/);
+});
+
+test('unknown image gives 404, bad JSON and wrong types give 400, no container left', { skip }, async () => {
+  const before = (await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length;
+  const r1 = await api(d, 'POST', '/containers/create', { Image: 'nosuchimage:1' });
+  assert.equal(r1.status, 404);
+  assert.match(r1.json().message, /No such image: nosuchimage:1/);
+  const r2 = await api(d, 'POST', '/containers/create', '{"Image":');
+  assert.equal(r2.status, 400);
+  assert.match(r2.json().message, /invalid JSON/);
+  const r3 = await api(d, 'POST', '/containers/create', { Image: 'busybox', Env: 'FOO=1x', Cmd: 5 });
+  assert.equal(r3.status, 400);
+  assert.match(r3.json().message, /Cmd/);
+  const r4 = await api(d, 'POST', '/containers/create', '{}x');
+  assert.equal(r4.status, 400);
+  const nested = '['.repeat(100000) + ']'.repeat(100000);
+  const r5 = await api(d, 'POST', '/containers/create', `{"Image":"busybox","Cmd":${nested}}`);
+  assert.equal(r5.status, 400);
+  const after = (await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length;
+  assert.equal(after, before);
+  assert.equal((await api(d, 'GET', '/_ping')).status, 200);
+});
+
+test('oversize headers are refused and the daemon keeps serving', { skip }, async () => {
+  const r = await api(d, 'GET', '/_ping', undefined, { 'X-Big': 'a'.repeat(300 * 1024) }).catch(() => ({ status: 0 }));
+  assert.ok(r.status === 431 || r.status === 0, `status ${r.status}`);
+  assert.equal((await api(d, 'GET', '/_ping')).status, 200);
+});
+
+test('name conflicts: exactly one of 20 concurrent creates wins', { skip }, async () => {
+  const results = await Promise.all(Array.from({ length: 20 }, () => api(d, 'POST', '/containers/create?name=dup', { Image: 'busybox', Cmd: ['true'] })));
+  const codes = results.map((r) => r.status).sort();
+  assert.equal(codes.filter((c) => c === 201).length, 1);
+  assert.equal(codes.filter((c) => c === 409).length, 19);
+  assert.match(results.find((r) => r.status === 409)!.json().message, /Conflict. The container name "\/dup" is already in use/);
+  assert.equal((await api(d, 'DELETE', '/containers/dup')).status, 204);
+});
+
+test('stop, kill, pause, unpause and rm follow Docker status codes', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sleep', '300'] }, 'lifecycle');
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 304);
+  assert.equal((await inspect(d, id)).State.Running, true);
+  const rm = await api(d, 'DELETE', `/containers/${id}`);
+  assert.equal(rm.status, 409);
+  assert.equal((await api(d, 'POST', `/containers/${id}/pause`)).status, 204);
+  assert.equal((await inspect(d, id)).State.Status, 'paused');
+  assert.equal((await api(d, 'POST', `/containers/${id}/pause`)).status, 409);
+  assert.equal((await api(d, 'POST', `/containers/${id}/unpause`)).status, 204);
+  const t0 = Date.now();
+  assert.equal((await api(d, 'POST', `/containers/${id}/stop?t=1`)).status, 204);
+  assert.ok(Date.now() - t0 < 8000);
+  const st = (await inspect(d, id)).State;
+  assert.equal(st.Status, 'exited');
+  assert.equal(st.ExitCode, 137);
+  assert.equal((await api(d, 'POST', `/containers/${id}/stop`)).status, 304);
+  assert.equal((await api(d, 'POST', `/containers/${id}/kill`)).status, 409);
+  assert.equal((await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['true'] })).status, 409);
+  assert.equal((await api(d, 'DELETE', `/containers/${id}`)).status, 204);
+  assert.equal((await api(d, 'GET', `/containers/${id}/json`)).status, 404);
+});
+
+test('a stop signal the process handles ends it gracefully', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done'] });
+  await api(d, 'POST', `/containers/${id}/start`);
+  await new Promise((r) => setTimeout(r, 300));
+  await api(d, 'POST', `/containers/${id}/stop?t=5`);
+  const info = await inspect(d, id);
+  assert.equal(info.State.ExitCode, 0);
+  const logs = demux((await api(d, 'GET', `/containers/${id}/logs?stdout=1`)).body);
+  assert.equal(logs.stdout, 'bye\n');
+});
+
+test('exec runs in the container and reports its exit code', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sleep', '300'], Env: ['CENV=1'] });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const ex = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'echo $CENV $XENV; pwd; exit 7'], AttachStdout: true, AttachStderr: true, Env: ['XENV=2'], WorkingDir: '/tmp' });
+  assert.equal(ex.status, 201);
+  const execId = ex.json().Id;
+  const out = await api(d, 'POST', `/exec/${execId}/start`, { Detach: false, Tty: false });
+  assert.equal(out.status, 200);
+  assert.equal(demux(out.body).stdout, '1 2\n/tmp\n');
+  const info = (await api(d, 'GET', `/exec/${execId}/json`)).json();
+  assert.equal(info.ExitCode, 7);
+  assert.equal(info.Running, false);
+  const bad = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['/nonexistent'], AttachStdout: true, AttachStderr: true });
+  const badOut = await api(d, 'POST', `/exec/${bad.json().Id}/start`, {});
+  assert.match(demux(badOut.body).stderr, /no such file|not found/i);
+  assert.equal((await api(d, 'GET', `/exec/${bad.json().Id}/json`)).json().ExitCode, 127);
+  const wd = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['true'], WorkingDir: '/proc/self/fd/7' });
+  assert.equal(wd.status, 400);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
+test('a missing executable fails start with 127-style error and stays created', { skip }, async () => {
+  const id = await create(d, { Cmd: ['/no/such/binary'] });
+  const s = await api(d, 'POST', `/containers/${id}/start`);
+  assert.equal(s.status, 500);
+  assert.match(s.json().message, /no such file or directory|executable file not found/);
+  const info = await inspect(d, id);
+  assert.equal(info.State.Status, 'created');
+  assert.equal(info.State.ExitCode, 127);
+});
+
+test('restart policy on-failure:2 restarts twice, then stops', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sh', '-c', 'echo run; exit 1'], HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } } });
+  await api(d, 'POST', `/containers/${id}/start`);
+  await waitFor(async () => {
+    const s = (await inspect(d, id)) as { RestartCount: number; State: { Status: string } };
+    return s.RestartCount === 2 && s.State.Status === 'exited';
+  }, 15_000, 'two restarts');
+  const logs = demux((await api(d, 'GET', `/containers/${id}/logs?stdout=1`)).body);
+  assert.equal(logs.stdout, 'run\nrun\nrun\n');
+});
+
+test('memory limit: an OOM-killed container reports 137 and OOMKilled', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'x=a; while true; do x=$x$x; done'], HostConfig: { Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024 } });
+  assert.equal(r.code, 137);
+  const info = await inspect(d, r.id);
+  assert.equal(info.State.OOMKilled, true);
+});
+
+test('pids limit stops a fork bomb', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'for i in $(seq 40); do sleep 5 & done 2>/dev/null; echo started; ls /proc | grep -c "^[0-9]"'], HostConfig: { PidsLimit: 10 } });
+  const n = Number(r.stdout.trim().split('\n').pop());
+  assert.ok(n <= 12, `processes: ${n}`);
+});
+
+test('logs: tail, timestamps, since', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done'] });
+  const tail = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&tail=2`)).body);
+  assert.equal(tail.stdout, 'line4\nline5\n');
+  const ts = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&timestamps=1&tail=1`)).body);
+  assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line5\n$/);
+  const none = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&since=${Math.floor(Date.now() / 1000) + 100}`)).body);
+  assert.equal(none.stdout, '');
+  assert.equal((await api(d, 'GET', `/containers/${r.id}/logs`)).status, 400);
+});
+
+test('logs -f follows a running container until it exits', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sh', '-c', 'for i in 1 2 3; do echo tick$i; sleep 0.2; done'] });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const r = await api(d, 'GET', `/containers/${id}/logs?stdout=1&follow=1`);
+  assert.equal(demux(r.body).stdout, 'tick1\ntick2\ntick3\n');
+});
+
+test('list filters and inspect by name and short id', { skip }, async () => {
+  const id = await create(d, { Cmd: ['true'], Labels: { team: 'a' } }, 'labelled');
+  const all = (await api(d, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['team=a'] }))}`)).json<Array<{ Id: string; Names: string[]; State: string }>>();
+  assert.deepEqual(all.map((c) => c.Id), [id]);
+  assert.deepEqual(all[0]!.Names, ['/labelled']);
+  assert.equal(all[0]!.State, 'created');
+  assert.equal((await inspect(d, 'labelled')).Id, id);
+  assert.equal((await inspect(d, id.slice(0, 12))).Id, id);
+  const running = (await api(d, 'GET', '/containers/json')).json<unknown[]>();
+  assert.ok(!running.some((c) => (c as { Id: string }).Id === id));
+  assert.equal((await api(d, 'POST', `/containers/${id}/rename?name=renamed`)).status, 204);
+  assert.equal((await inspect(d, 'renamed')).Id, id);
+});
+
+test('top and stats read the container cgroup', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sleep', '300'], HostConfig: { Memory: 64 * 1024 * 1024 } });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const top = (await api(d, 'GET', `/containers/${id}/top`)).json<{ Titles: string[]; Processes: string[][] }>();
+  assert.ok(top.Titles.includes('PID'));
+  assert.ok(top.Processes.some((p) => p.join(' ').includes('sleep 300')));
+  const stats = (await api(d, 'GET', `/containers/${id}/stats?stream=0&one-shot=1`)).json();
+  assert.equal(stats.memory_stats.limit, 64 * 1024 * 1024);
+  assert.ok(stats.pids_stats.current >= 1);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
+test('wait conditions and auto-remove', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sh', '-c', 'exit 4'], HostConfig: { AutoRemove: true } });
+  const waiting = api(d, 'POST', `/containers/${id}/wait?condition=removed`);
+  await new Promise((r) => setTimeout(r, 20));
+  await api(d, 'POST', `/containers/${id}/start`);
+  const w = await waiting;
+  assert.equal(w.json().StatusCode, 4);
+  assert.equal((await api(d, 'GET', `/containers/${id}/json`)).status, 404);
+  assert.equal((await api(d, 'POST', `/containers/${id}/wait`)).status, 404);
+  assert.equal((await api(d, 'POST', `/containers/${id}/wait?condition=bogus`)).status, 400);
+});
+
+test('events stream container lifecycle events', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const r = await runToExit(d, { Cmd: ['true'] });
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const ev = await api(d, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: [r.id] }))}`);
+  const actions = ev.text().trim().split('\n').map((l) => JSON.parse(l).Action);
+  assert.deepEqual(actions.slice(0, 3), ['create', 'start', 'die']);
+});
+
+test('nothing is left on the host after containers are removed', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['true'] });
+  await api(d, 'DELETE', `/containers/${r.id}`);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.ok(!mounts.includes(r.id), 'rootfs still mounted');
+  assert.ok(!existsSync(`/sys/fs/cgroup/memory${d.cgroupParent}/${r.id}`), 'cgroup left');
+});
