@@ -1,1 +1,237 @@
-console.log("berth");
+// berth: the CLI entry point. Parses global flags, then loads only the module of the command
+// asked for, so start-up stays cheap.
+import { Client, resolveHost } from '../client/index.ts';
+import { FlagError } from './flags.ts';
+import { daemonErrorText, errorText, runCommand, type CommandSpec, type Context } from './cli.ts';
+
+type Loader = () => Promise<{ command: CommandSpec }>;
+
+interface Entry {
+  load: Loader;
+  summary: string;
+}
+
+const C: Record<string, Entry> = {
+  attach: { load: () => import('./commands/attach.ts'), summary: "Attach local standard input, output, and error streams to a running container" },
+  create: { load: () => import('./commands/create.ts'), summary: 'Create a new container' },
+  exec: { load: () => import('./commands/exec.ts'), summary: 'Execute a command in a running container' },
+  inspect: { load: () => import('./commands/inspect.ts'), summary: 'Return low-level information on berth objects' },
+  kill: { load: () => import('./commands/kill.ts'), summary: 'Kill one or more running containers' },
+  logs: { load: () => import('./commands/logs.ts'), summary: 'Fetch the logs of a container' },
+  pause: { load: () => import('./commands/pause.ts'), summary: 'Pause all processes within one or more containers' },
+  port: { load: () => import('./commands/port.ts'), summary: 'List port mappings or a specific mapping for the container' },
+  ps: { load: () => import('./commands/ps.ts'), summary: 'List containers' },
+  rename: { load: () => import('./commands/rename.ts'), summary: 'Rename a container' },
+  restart: { load: () => import('./commands/restart.ts'), summary: 'Restart one or more containers' },
+  rm: { load: () => import('./commands/rm.ts'), summary: 'Remove one or more containers' },
+  run: { load: () => import('./commands/run.ts'), summary: 'Create and run a new container from an image' },
+  start: { load: () => import('./commands/start.ts'), summary: 'Start one or more stopped containers' },
+  stats: { load: () => import('./commands/stats.ts'), summary: 'Display a live stream of container(s) resource usage statistics' },
+  stop: { load: () => import('./commands/stop.ts'), summary: 'Stop one or more running containers' },
+  top: { load: () => import('./commands/top.ts'), summary: 'Display the running processes of a container' },
+  unpause: { load: () => import('./commands/unpause.ts'), summary: 'Unpause all processes within one or more containers' },
+  wait: { load: () => import('./commands/wait.ts'), summary: 'Block until one or more containers stop, then print their exit codes' },
+  images: { load: () => import('./commands/images.ts'), summary: 'List images' },
+  rmi: { load: () => import('./commands/rmi.ts'), summary: 'Remove one or more images' },
+  tag: { load: () => import('./commands/tag.ts'), summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
+  import: { load: () => import('./commands/import.ts'), summary: 'Import the contents from a tarball to create a filesystem image' },
+  version: { load: () => import('./commands/version.ts'), summary: 'Show the berth version information' },
+  info: { load: () => import('./commands/info.ts'), summary: 'Display system-wide information' },
+  events: { load: () => import('./commands/events.ts'), summary: 'Get real time events from the server' },
+};
+
+const CONTAINER_ONLY: Record<string, Entry> = {
+  inspect: { load: () => import('./commands/container-inspect.ts'), summary: 'Display detailed information on one or more containers' },
+  ls: { load: C['ps']!.load, summary: 'List containers' },
+  prune: { load: () => import('./commands/prune.ts'), summary: 'Remove all stopped containers' },
+};
+const CONTAINER_SUBS = ['attach', 'create', 'exec', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'wait'];
+
+const IMAGE: Record<string, Entry> = {
+  import: C['import']!,
+  inspect: { load: () => import('./commands/image-inspect.ts'), summary: 'Display detailed information on one or more images' },
+  ls: { load: C['images']!.load, summary: 'List images' },
+  rm: { load: C['rmi']!.load, summary: 'Remove one or more images' },
+  tag: C['tag']!,
+};
+
+const BOOTSTRAP: Record<string, Entry> = {
+  busybox: { load: () => import('./commands/bootstrap.ts'), summary: "Build busybox:latest from the host's static busybox (no registry needed)" },
+};
+
+function containerTable(): Record<string, Entry> {
+  const t: Record<string, Entry> = { ...CONTAINER_ONLY };
+  for (const s of CONTAINER_SUBS) t[s] = C[s]!;
+  t['list'] = t['ls']!;
+  t['ps'] = t['ls']!;
+  t['remove'] = t['rm']!;
+  return t;
+}
+
+function imageTable(): Record<string, Entry> {
+  return { ...IMAGE, list: IMAGE['ls']!, remove: IMAGE['rm']! };
+}
+
+const GROUPS: Record<string, { summary: string; table: () => Record<string, Entry> }> = {
+  container: { summary: 'Manage containers', table: containerTable },
+  image: { summary: 'Manage images', table: imageTable },
+  bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
+};
+
+const COMMON = ['run', 'exec', 'ps', 'images', 'info', 'version'];
+
+function topUsage(): string {
+  const row = (name: string, summary: string): string => `  ${name.padEnd(12)}${summary}`;
+  const common = COMMON.map((n) => row(n, C[n]!.summary));
+  const groups = Object.entries(GROUPS).map(([n, g]) => row(n, g.summary));
+  const others = Object.keys(C)
+    .filter((n) => !COMMON.includes(n))
+    .sort()
+    .map((n) => row(n, C[n]!.summary));
+  return [
+    'Usage:  berth [OPTIONS] COMMAND',
+    '',
+    'A Docker-compatible container engine',
+    '',
+    'Common Commands:',
+    ...common,
+    '',
+    'Management Commands:',
+    ...groups,
+    '',
+    'Commands:',
+    ...others,
+    '',
+    'Global Options:',
+    '  -D, --debug              Enable debug mode',
+    '  -H, --host string        Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST or unix:///run/berth/berth.sock)',
+    '  -l, --log-level string   Set the logging level ("debug", "info", "warn", "error", "fatal")',
+    '  -v, --version            Print version information and quit',
+    '',
+    "Run 'berth COMMAND --help' for more information on a command.",
+    '',
+  ].join('\n');
+}
+
+function groupUsage(name: string): string {
+  const group = GROUPS[name]!;
+  const table = group.table();
+  const rows = Object.keys(table)
+    .filter((k) => !['list', 'ps', 'remove'].includes(k))
+    .sort()
+    .map((k) => `  ${k.padEnd(12)}${table[k]!.summary}`);
+  return [`Usage:  berth ${name} COMMAND`, '', group.summary, '', 'Commands:', ...rows, '', `Run 'berth ${name} COMMAND --help' for more information on a command.`, ''].join('\n');
+}
+
+function makeContext(host: string | undefined): Context {
+  let client: Client | undefined;
+  return {
+    get client(): Client {
+      client ??= new Client({ host: resolveHost({ flag: host }) });
+      return client;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    out: (s) => void process.stdout.write(s),
+    err: (s) => void process.stderr.write(s),
+  };
+}
+
+interface GlobalParse {
+  host?: string;
+  rest: string[];
+  help: boolean;
+  version: boolean;
+}
+
+function parseGlobal(argv: readonly string[]): GlobalParse {
+  const out: GlobalParse = { rest: [], help: false, version: false };
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i] as string;
+    if (!a.startsWith('-') || a === '-') break;
+    i++;
+    if (a === '--') break;
+    const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      if (i >= argv.length) throw new FlagError(`flag needs an argument: ${name}`);
+      return argv[i++] as string;
+    };
+    if (name === '-H' || name === '--host') out.host = value();
+    else if (name === '-l' || name === '--log-level' || name === '--config' || name === '-c' || name === '--context') value();
+    else if (name === '-D' || name === '--debug' || name === '--tls' || name === '--tlsverify') continue;
+    else if (name === '-h' || name === '--help') out.help = true;
+    else if (name === '-v' || name === '--version') out.version = true;
+    else if (name.startsWith('-H') && !name.startsWith('--')) out.host = name.slice(2);
+    else throw new FlagError(`unknown flag: ${name}`);
+  }
+  out.rest = argv.slice(i);
+  return out;
+}
+
+async function flush(): Promise<void> {
+  await Promise.all(
+    [process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write('', () => resolve())))),
+  );
+}
+
+async function execute(argv: readonly string[]): Promise<number> {
+  let global: GlobalParse;
+  try {
+    global = parseGlobal(argv);
+  } catch (err) {
+    process.stderr.write(`${errorText(err)}\n\n${topUsage()}`);
+    return 125;
+  }
+  if (global.version) {
+    const { BERTH_VERSION } = await import('./commands/version.ts');
+    process.stdout.write(`berth version ${BERTH_VERSION}\n`);
+    return 0;
+  }
+  const [first, ...rest] = global.rest;
+  if (first === undefined || (global.help && first === undefined)) {
+    process.stdout.write(topUsage());
+    return 0;
+  }
+  if (first === 'help') {
+    process.stdout.write(topUsage());
+    return 0;
+  }
+  let entry: Entry | undefined = Object.hasOwn(C, first) ? C[first] : undefined;
+  let args = rest;
+  let invokedAs: string | undefined;
+  const group = Object.hasOwn(GROUPS, first) ? GROUPS[first] : undefined;
+  if (group) {
+    const [sub, ...subRest] = rest;
+    const table = group.table();
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(groupUsage(first));
+      return 0;
+    }
+    entry = Object.hasOwn(table, sub) ? table[sub] : undefined;
+    if (!entry) {
+      process.stderr.write(`berth: unknown command: berth ${first} ${sub}\n\nUsage:  berth ${first}\n\nRun 'berth ${first} --help' for more information\n`);
+      return 1;
+    }
+    args = subRest;
+    invokedAs = `${first} ${sub}`;
+  }
+  if (!entry) {
+    process.stderr.write(`berth: unknown command: berth ${first}\n\nRun 'berth --help' for more information\n`);
+    return 1;
+  }
+  const { command } = await entry.load();
+  const ctx = makeContext(global.host);
+  if (global.help) args = ['--help', ...args];
+  return runCommand(invokedAs !== undefined ? { ...command, name: invokedAs } : command, ctx, args);
+}
+
+const code = await execute(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`${daemonErrorText(err)}\n`);
+  return 1;
+});
+await flush();
+process.exit(code);

@@ -328,21 +328,22 @@ export async function removeCgroup(cgroupsPath: string, opts: CgroupOptions & { 
   await Promise.all(hierarchies.map((h) => rmdirTree(join(c.root, h, c.rel), retries)));
 }
 
-type Json = Record<string, unknown>;
+/** A JSON object as sent on the wire. */
+export type StatsJson = Record<string, unknown>;
 
 function blkioJson(entries: BlkioEntry[]): BlkioEntry[] | null {
   return entries.length > 0 ? entries : null;
 }
 
-function cpuJson(raw: RawStats | undefined): Json {
+function cpuJson(raw: RawStats | undefined): StatsJson {
   const cpu = raw?.cpu;
-  const usage: Json = {
+  const usage: StatsJson = {
     total_usage: cpu?.total ?? 0,
     usage_in_kernelmode: cpu?.kernel ?? 0,
     usage_in_usermode: cpu?.user ?? 0,
   };
   if (cpu?.percpu !== undefined && cpu.percpu.length > 0) usage.percpu_usage = cpu.percpu;
-  const out: Json = { cpu_usage: usage };
+  const out: StatsJson = { cpu_usage: usage };
   // Go's omitempty: zero values are left out, as dockerd does for the first sample's precpu_stats.
   if (raw !== undefined && raw.systemCpu > 0) out.system_cpu_usage = raw.systemCpu;
   if (raw !== undefined && raw.onlineCpus > 0) out.online_cpus = raw.onlineCpus;
@@ -361,8 +362,8 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
  * (total_usage over system_cpu_usage × online_cpus) and memory from usage minus `total_inactive_file`
  * (v1) or `inactive_file` (v2), so those names are exactly moby's.
  */
-export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: { id: string; name: string; read: Date; preread?: Date }): Json {
-  const memory: Json = {};
+export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: { id: string; name: string; read: Date; preread?: Date }): StatsJson {
+  const memory: StatsJson = {};
   if (raw.memory !== undefined) {
     memory.usage = raw.memory.usage;
     if (raw.memory.maxUsage !== undefined) memory.max_usage = raw.memory.maxUsage;
@@ -370,7 +371,7 @@ export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: {
     if (raw.memory.failcnt !== undefined) memory.failcnt = raw.memory.failcnt;
     memory.limit = raw.memory.limit;
   }
-  const pids: Json = {};
+  const pids: StatsJson = {};
   if (raw.pids !== undefined) {
     pids.current = raw.pids.current;
     if (raw.pids.limit !== undefined && raw.pids.limit > 0) pids.limit = raw.pids.limit;

@@ -15,6 +15,8 @@ export interface Ctx {
   apiVersion: string;
   /** Aborted when the client goes away or the daemon shuts down. */
   signal: AbortSignal;
+  /** On upgraded connections the request body is taken off the socket before routing. */
+  upgradeBody?: Buffer;
 }
 
 export type Handler = (ctx: Ctx) => Promise<void>;
@@ -22,6 +24,7 @@ export type Handler = (ctx: Ctx) => Promise<void>;
 const JSON_LIMIT = 16 << 20;
 
 export async function readBody(ctx: Ctx, limit = JSON_LIMIT): Promise<Buffer> {
+  if (ctx.upgrade) return ctx.upgradeBody ?? Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {

@@ -120,6 +120,7 @@ export class ApiServer {
         throw Object.assign(new Error(`page not found`), { status: 404 });
       }
       ctx.params = found.params;
+      if (upgrade) await takeUpgradeBody(ctx, upgrade);
       await found.handler(ctx);
     } catch (err) {
       const status = (err as { status?: number }).status ?? statusOf(err);
@@ -203,6 +204,40 @@ export class ApiServer {
     clearTimeout(timer);
     for (const p of this.#socketPaths) await unlink(p).catch(() => {});
   }
+}
+
+/** Reads Content-Length bytes of body that arrived with (or after) an upgrade request. */
+async function takeUpgradeBody(ctx: Ctx, upgrade: NonNullable<Ctx['upgrade']>): Promise<void> {
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(len) || len <= 0) return;
+  if (len > 1 << 20) throw Object.assign(new Error('request body too large'), { status: 413 });
+  let buf = upgrade.head;
+  const socket = upgrade.socket;
+  while (buf.length < len) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const onData = (c: Buffer): void => {
+        cleanup();
+        socket.pause();
+        resolve(c);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(undefined);
+      };
+      const cleanup = (): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onEnd);
+      };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+    });
+    if (!chunk) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  ctx.upgradeBody = buf.subarray(0, len);
+  upgrade.head = buf.subarray(len);
 }
 
 function groupId(name: string): number | undefined {

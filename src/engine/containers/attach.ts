@@ -84,9 +84,18 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
       finish();
     });
     let connected = false;
+    const timer = setTimeout(() => {
+      if (connected) return;
+      reject(new Error(`attach: no answer from the container monitor at ${socketPath}`));
+      finish();
+    }, 5000);
+    timer.unref();
     try {
       sock.connect(socketPath, () => {
         connected = true;
+        clearTimeout(timer);
+        // Input is wired only once connected: writing to or half-closing an unconnected socket stalls it.
+        wireInput();
         resolve();
       });
     } catch (err) {
@@ -107,8 +116,9 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
       done = true;
       sock.destroy();
     });
-    const input = req.sink.input;
-    if (req.stdin && input) {
+    function wireInput(): void {
+      const input = req.sink.input;
+      if (!req.stdin || !input) return;
       const scanner = new DetachScanner(req.detachKeys);
       input.on('data', (chunk: Buffer) => {
         if (done) return;

@@ -375,6 +375,10 @@ export class ContainerService {
       }
       rec.berth.manuallyStopped = false;
       await this.#startLocked(rec);
+    }).catch(async (err: unknown) => {
+      // As Docker does, a container that was to be removed on exit is removed when it cannot start.
+      if (rec.HostConfig.AutoRemove && this.#records.has(rec.Id)) await this.remove(rec.Id, { force: true }).catch(() => {});
+      throw err;
     });
   }
 

@@ -141,7 +141,8 @@ test('tail across rotated files equals the end of a full read, for every N and s
       const want = new Set<Stream>([...(stdout ? ['stdout' as const] : []), ...(stderr ? ['stderr' as const] : [])]);
       const all = expectedLines(parsed, want);
       assert.deepEqual(lines(await collect({ path, stdout, stderr, follow: false })), [...all].sort());
-      for (let tail = 0; tail <= all.length + 1; tail++) {
+      const tails = [...Array(all.length + 2).keys()].filter((k) => k < 40 || k % 7 === 0 || k > all.length - 3);
+      for (const tail of tails) {
         const got = lines(await collect({ path, stdout, stderr, follow: false, tail }));
         assert.deepEqual(got, all.slice(Math.max(0, all.length - tail)).sort(), `seed ${seed} tail ${tail} ${stdout}/${stderr}`);
       }
@@ -262,4 +263,44 @@ test('follow waits for a log file that does not exist yet', async (t) => {
   await sleep(80);
   running = false;
   assert.deepEqual(show(await p), ['stderr:hello\n']);
+});
+
+test('tail with follow: new lines follow the tail; a line begun before the window stays out', async (t) => {
+  const dir = await tmp(t);
+  const path = join(dir, 'ctr.log');
+  await writeFile(path, record('stdout', 'F', 'a', 1) + record('stderr', 'P', 'e-start ', 2) + record('stdout', 'F', 'b', 3));
+  let running = true;
+  t.after(() => {
+    running = false;
+  });
+  const got: string[] = [];
+  const reading = (async () => {
+    for await (const e of readLogs({ path, stdout: true, stderr: true, follow: true, tail: 1, isRunning: () => running, pollMs: 20 })) {
+      got.push(`${e.stream}:${e.data.toString()}`);
+    }
+  })();
+  for (let i = 0; i < 100 && got.length < 1; i++) await sleep(10);
+  await appendFile(path, record('stderr', 'F', 'e-end', 4) + record('stdout', 'F', 'c', 5) + record('stderr', 'F', 'e2', 6));
+  for (let i = 0; i < 100 && got.length < 3; i++) await sleep(10);
+  running = false;
+  await reading;
+  assert.deepEqual(got, ['stdout:b\n', 'stdout:c\n', 'stderr:e2\n']);
+});
+
+test('follow started between the rename and conmon reopening the log still reads the live file', async (t) => {
+  const dir = await tmp(t);
+  const path = join(dir, 'ctr.log');
+  await writeFile(`${path}.1`, record('stdout', 'F', 'a', 1));
+  let running = true;
+  t.after(() => {
+    running = false;
+  });
+  const p = collect({ path, stdout: true, stderr: true, follow: true, isRunning: () => running, pollMs: 20 });
+  await sleep(50);
+  await appendFile(`${path}.1`, record('stdout', 'F', 'b', 2));
+  await sleep(50);
+  await writeFile(path, record('stdout', 'F', 'c', 3));
+  await sleep(80);
+  running = false;
+  assert.deepEqual(show(await p), ['stdout:a\n', 'stdout:b\n', 'stdout:c\n']);
 });

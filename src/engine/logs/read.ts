@@ -82,18 +82,12 @@ export async function rotatedIndices(path: string): Promise<number[]> {
     .sort((a, b) => b - a);
 }
 
-interface Snapshot {
-  /** Oldest first. */
-  files: LogFile[];
-  /** The last of `files` is the live log (not a rotated one). */
-  hasCurrent: boolean;
-}
 
 /**
  * Opens the rotated files and the live one. Open descriptors survive later renames, so the set is
  * consistent once every name still points at what was opened; a rotation in between makes us retry.
  */
-async function openSnapshot(path: string): Promise<Snapshot> {
+async function openSnapshot(path: string): Promise<LogFile[]> {
   for (let attempt = 0; ; attempt++) {
     const names = [...(await rotatedIndices(path)).map((i) => `${path}.${i}`), path];
     const opened: Array<{ name: string; file: LogFile }> = [];
@@ -103,10 +97,7 @@ async function openSnapshot(path: string): Promise<Snapshot> {
     }
     let stable = true;
     for (const { name, file } of opened) if ((await inodeOf(name)) !== file.ino) stable = false;
-    if (stable || attempt >= 3) {
-      const last = opened.at(-1);
-      return { files: opened.map((o) => o.file), hasCurrent: last !== undefined && last.name === path };
-    }
+    if (stable || attempt >= 3) return opened.map((o) => o.file);
     await Promise.all(opened.map((o) => o.file.fh.close()));
   }
 }
@@ -148,6 +139,10 @@ interface TailStart {
   offset: number;
   /** Lines per stream that begin before `offset` but end after it: they are skipped when read forward. */
   drop: Record<LogStream, number>;
+  /** Lines per stream counted into the tail, after the dropped ones. */
+  keep: Record<LogStream, number>;
+  /** The stream's unfinished last line began before the tail window: skip it, even once it completes. */
+  skipUnfinished: Record<LogStream, boolean>;
 }
 
 /**
@@ -157,20 +152,27 @@ interface TailStart {
  */
 async function findTailStart(files: LogFile[], n: number, want: ReadonlySet<LogStream>): Promise<TailStart> {
   const drop: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  const keep: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const open: Record<LogStream, boolean> = { stdout: false, stderr: false };
+  const seen: Record<LogStream, boolean> = { stdout: false, stderr: false };
+  const skipUnfinished: Record<LogStream, boolean> = { stdout: false, stderr: false };
   let count = 0;
   for (let f = files.length - 1; f >= 0; f--) {
     const file = files[f]!;
     const size = (await file.fh.stat()).size;
     for await (const rec of recordsBackward(file.fh, size)) {
-      if (n === 0) return { file: f, offset: rec.end, drop };
+      if (n === 0) return { file: f, offset: rec.end, drop, keep, skipUnfinished };
       const h = parseRecordHead(rec.head);
       if (h === undefined || !want.has(h.stream)) continue;
       const s = h.stream;
+      const first = !seen[s];
+      seen[s] = true;
       if (h.partial) {
-        // A trailing unfinished line (no `F` yet) is a line of its own.
+        if (first && count >= n) skipUnfinished[s] = true;
+        // A trailing unfinished line (no `F` yet) is a line of its own, dated by its last record.
         if (!open[s] && count < n) {
           count++;
+          keep[s]++;
           open[s] = true;
         }
         continue;
@@ -179,16 +181,17 @@ async function findTailStart(files: LogFile[], n: number, want: ReadonlySet<LogS
       open[s] = false;
       if (count < n) {
         count++;
+        keep[s]++;
         open[s] = true;
         continue;
       }
-      if (closes && !open.stdout && !open.stderr) return { file: f, offset: rec.end, drop };
+      if (closes && !open.stdout && !open.stderr) return { file: f, offset: rec.end, drop, keep, skipUnfinished };
       drop[s]++;
     }
     // Only the newest file matters for n = 0; without a complete record its data starts a new one at 0.
-    if (n === 0) return { file: f, offset: 0, drop };
+    if (n === 0) return { file: f, offset: 0, drop, keep, skipUnfinished };
   }
-  return { file: 0, offset: 0, drop };
+  return { file: 0, offset: 0, drop, keep, skipUnfinished };
 }
 
 /** Splits a file into records from a position, holding back an unfinished last record. */
@@ -310,13 +313,19 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
   const untilNs = opts.until !== undefined ? secondsToNs(opts.until) : undefined;
   const pollMs = opts.pollMs ?? 250;
 
-  const snap = await openSnapshot(opts.path);
-  const held = new Set<FileHandle>(snap.files.map((f) => f.fh));
+  const files = await openSnapshot(opts.path);
+  const held = new Set<FileHandle>(files.map((f) => f.fh));
   let waker: Waker | undefined;
   try {
-    let start: TailStart = { file: 0, offset: 0, drop: { stdout: 0, stderr: 0 } };
+    let start: TailStart = {
+      file: 0,
+      offset: 0,
+      drop: { stdout: 0, stderr: 0 },
+      keep: { stdout: 0, stderr: 0 },
+      skipUnfinished: { stdout: false, stderr: false },
+    };
     if (opts.tail !== undefined && Number.isFinite(opts.tail) && opts.tail >= 0) {
-      start = await findTailStart(snap.files, Math.floor(opts.tail), want);
+      start = await findTailStart(files, Math.floor(opts.tail), want);
     }
     const assembler = new LineAssembler();
     const seen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
@@ -327,7 +336,8 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
       for (const e of entries) {
         const ordinal = seen[e.stream];
         if (e.ends) seen[e.stream]++;
-        if (ordinal < start.drop[e.stream]) continue;
+        const s = e.stream;
+        if (ordinal < start.drop[s] || (start.skipUnfinished[s] && ordinal === start.drop[s] + start.keep[s])) continue;
         if (sinceNs !== undefined && e.ns < sinceNs) continue;
         if (untilNs !== undefined && e.ns > untilNs) {
           passedUntil = true;
@@ -349,8 +359,8 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
 
     let reader: ForwardReader | undefined;
     let current: LogFile | undefined;
-    for (let i = start.file; i < snap.files.length; i++) {
-      const file = snap.files[i]!;
+    for (let i = start.file; i < files.length; i++) {
+      const file = files[i]!;
       reader = new ForwardReader(file.fh, i === start.file ? start.offset : 0);
       current = file;
       for (;;) {
@@ -360,10 +370,8 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
         if (passedUntil || opts.signal?.aborted) return;
       }
     }
-    if (!snap.hasCurrent) {
-      reader = undefined;
-      current = undefined;
-    }
+    // While following, the last file read stays the one to drain even when it is a rotated one: a snapshot
+    // taken between the rename and conmon's reopen finds the live log under `path.1`.
 
     if (opts.follow) {
       waker = new Waker(dirname(opts.path));
