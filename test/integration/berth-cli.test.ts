@@ -1,0 +1,109 @@
+// The berth CLI end to end against a throwaway berthd.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { startDaemon, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon();
+});
+
+after(async () => {
+  if (d) await d.cleanup();
+});
+
+test('berth bootstrap busybox is deterministic', { skip }, async () => {
+  const a = await berth(d, ['bootstrap', 'busybox']);
+  assert.equal(a.code, 0, a.stderr);
+  const b = await berth(d, ['bootstrap', 'busybox']);
+  assert.equal(a.stdout.trim(), b.stdout.trim());
+  const images = await berth(d, ['images']);
+  assert.match(images.stdout, /^busybox\s+latest\s+[0-9a-f]{12}/m);
+});
+
+test('berth run prints output and returns the exit code', { skip }, async () => {
+  const r = await berth(d, ['run', '--rm', 'busybox', 'sh', '-c', 'echo hello; exit 4']);
+  assert.equal(r.code, 4);
+  assert.equal(r.stdout, 'hello\n');
+  const i = await berth(d, ['run', '-i', '--rm', 'busybox', 'wc', '-l'], { input: 'a\nb\nc\n' });
+  assert.equal(i.stdout.trim(), '3');
+});
+
+test('berth run with limits, env, user, labels and inspect', { skip }, async () => {
+  const r = await berth(d, ['run', '--name', 'lim', '-e', 'A=1', '-u', '1000:1000', '-m', '32m', '--pids-limit', '20', '--cpus', '0.5', '-l', 'k=v', '--read-only', 'busybox', 'sh', '-c', 'echo $A $(id -u); cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids/pids.max; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '1 1000\n33554432\n20\n50000\n');
+  const insp = await berth(d, ['inspect', '-f', '{{.HostConfig.Memory}} {{.Config.Labels.k}} {{.State.ExitCode}}', 'lim']);
+  assert.equal(insp.stdout.trim(), '33554432 v 0');
+  assert.equal((await berth(d, ['rm', 'lim'])).code, 0);
+});
+
+test('capabilities: --cap-add, --cap-drop and --privileged', { skip }, async () => {
+  const drop = await berth(d, ['run', '--rm', '--cap-drop', 'ALL', 'busybox', 'grep', 'CapEff', '/proc/self/status']);
+  assert.match(drop.stdout, /CapEff:\s+0000000000000000/);
+  const add = await berth(d, ['run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c', 'mkdir /m && mount -t tmpfs t /m && echo mounted']);
+  assert.equal(add.stdout, 'mounted\n');
+  const bad = await berth(d, ['run', '--rm', '--cap-add', 'NOPE', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /capability/);
+});
+
+test('detached containers: ps, logs, exec, top, stop, restart, kill, rm', { skip }, async () => {
+  const run = await berth(d, ['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo up; exec sleep 300']);
+  assert.equal(run.code, 0, run.stderr);
+  const ps = await berth(d, ['ps']);
+  assert.match(ps.stdout, /web/);
+  assert.match(ps.stdout, /Up /);
+  const ex = await berth(d, ['exec', 'web', 'sh', '-c', 'echo $((6*7))']);
+  assert.equal(ex.stdout, '42\n');
+  const top = await berth(d, ['top', 'web']);
+  assert.match(top.stdout, /sleep 300/);
+  const logs = await berth(d, ['logs', 'web']);
+  assert.equal(logs.stdout, 'up\n');
+  assert.equal((await berth(d, ['restart', '-t', '1', 'web'])).code, 0);
+  const insp = await berth(d, ['inspect', '-f', '{{.State.Running}}', 'web']);
+  assert.equal(insp.stdout.trim(), 'true');
+  assert.equal((await berth(d, ['kill', 'web'])).code, 0);
+  const rm = await berth(d, ['rm', 'web']);
+  assert.equal(rm.code, 0, rm.stderr);
+  const gone = await berth(d, ['logs', 'web']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /No such container: web/);
+});
+
+test('rm of a running container is refused without -f', { skip }, async () => {
+  await berth(d, ['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']);
+  const rm = await berth(d, ['rm', 'busy']);
+  assert.notEqual(rm.code, 0);
+  assert.match(rm.stderr, /stop the container before removing or force remove/);
+  assert.equal((await berth(d, ['rm', '-f', 'busy'])).code, 0);
+});
+
+test('import a rootfs tarball as an image and run it', { skip }, async () => {
+  const exp = spawn('tar', ['-C', '/', '-c', 'bin/busybox'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  for await (const c of exp.stdout) chunks.push(c as Buffer);
+  const imp = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(BERTH, ['import', '-c', 'CMD ["/bin/busybox","echo","imported"]', '-', 'mini:1'], { env: { PATH: process.env.PATH ?? '', BERTH_HOST: d.host } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(Buffer.concat(chunks));
+  });
+  assert.equal(imp.code, 0, imp.stderr);
+  const r = await berth(d, ['run', '--rm', 'mini:1']);
+  assert.equal(r.stdout, 'imported\n');
+  assert.equal((await berth(d, ['rmi', 'mini:1'])).code, 0);
+});
+
+test('the CLI explains an unreachable daemon', { skip }, async () => {
+  const r = await berth({ host: `unix://${d.dir}/nope.sock` }, ['ps']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /berthd/);
+});

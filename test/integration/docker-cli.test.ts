@@ -1,0 +1,109 @@
+// The official docker CLI, unchanged, against a throwaway berthd.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { startDaemon, runProgram, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap } from '../helpers/containers.ts';
+
+const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
+const skip = !isRoot ? 'integration tests need root' : !DOCKER ? 'docker CLI not installed: skipping compatibility tests' : false;
+let d: TestDaemon;
+
+function docker(args: string[], input?: string) {
+  return runProgram(DOCKER!, args, { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` }, ...(input !== undefined ? { input } : {}) });
+}
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon();
+  await bootstrap(d);
+});
+
+after(async () => {
+  if (d) await d.cleanup();
+});
+
+test('docker version negotiates the API with berthd', { skip }, async () => {
+  const r = await docker(['version', '--format', '{{.Server.APIVersion}}']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '1.47');
+});
+
+test('docker run --rm busybox echo hi', { skip }, async () => {
+  const r = await docker(['run', '--rm', 'busybox', 'echo', 'hi']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'hi\n');
+  const ps = await docker(['ps', '-aq']);
+  assert.equal(ps.stdout.trim(), '');
+});
+
+test('docker run passes exit codes, stderr and stdin through', { skip }, async () => {
+  const r = await docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo err >&2; exit 3']);
+  assert.equal(r.code, 3);
+  assert.equal(r.stderr, 'err\n');
+  const i = await docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], 'hello\n');
+  assert.equal(i.stdout, 'HELLO\n');
+  const missing = await docker(['run', '--rm', 'busybox', 'no-such-command']);
+  assert.equal(missing.code, 127);
+  assert.match(missing.stderr, /executable file not found/);
+});
+
+test('docker run -itd, ps, logs, exec, inspect, stop, rm -f', { skip }, async () => {
+  const run = await docker(['run', '-itd', '--name', 'bg', 'busybox', 'sh', '-c', 'echo started; sleep 300']);
+  assert.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const ps = await docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+  assert.match(ps.stdout, /^bg Up /m);
+  let logs = '';
+  for (let i = 0; i < 40 && !logs.includes('started'); i++) {
+    logs = (await docker(['logs', 'bg'])).stdout;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(logs, /started\r?\n/);
+  const ex = await docker(['exec', 'bg', 'sh', '-c', 'echo from-exec; exit 6']);
+  assert.equal(ex.code, 6);
+  assert.equal(ex.stdout, 'from-exec\n');
+  const insp = await docker(['inspect', '--format', '{{.State.Status}} {{.Config.Tty}} {{.Name}}', 'bg']);
+  assert.equal(insp.stdout.trim(), 'running true /bg');
+  const stop = await docker(['stop', '-t', '1', 'bg']);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal((await docker(['inspect', '--format', '{{.State.Status}}', 'bg'])).stdout.trim(), 'exited');
+  const rm = await docker(['rm', '-f', 'bg']);
+  assert.equal(rm.code, 0);
+  const gone = await docker(['inspect', 'bg']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /No such/);
+});
+
+test('docker errors carry berthd messages and non-zero exits', { skip }, async () => {
+  await docker(['create', '--name', 'taken', 'busybox', 'true']);
+  const dup = await docker(['create', '--name', 'taken', 'busybox', 'true']);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /Conflict. The container name "\/taken" is already in use/);
+  const noimg = await docker(['run', '--rm', '--pull', 'never', 'nosuchimage']);
+  assert.equal(noimg.code, 125);
+  assert.match(noimg.stderr, /No such image/);
+  const ex = await docker(['exec', 'taken', 'true']);
+  assert.notEqual(ex.code, 0);
+  assert.match(ex.stderr, /is not running/);
+  await docker(['rm', 'taken']);
+});
+
+test('docker run -it busybox sh gives an interactive shell through a terminal', { skip }, async () => {
+  // script(1) gives the docker CLI a pseudo-terminal; keystrokes arrive through its stdin.
+  const p = spawn('script', ['-qec', `${DOCKER} run -it --rm busybox sh`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` } });
+  let out = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const code = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
+  await new Promise((r) => setTimeout(r, 1500));
+  p.stdin.write('echo marker-$((40+2)); tty\r');
+  await new Promise((r) => setTimeout(r, 700));
+  p.stdin.write('exit 5\r');
+  const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+  assert.equal(await code, 5);
+  clearTimeout(timer);
+  assert.match(out, /marker-42/);
+  assert.match(out, /\/dev\/pts\/\d+/);
+});
