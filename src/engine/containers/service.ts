@@ -427,6 +427,7 @@ export class ContainerService {
         (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);
       }
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
       const created = await createContainer({
         conmon: o.conmonPath,
         runtime: o.runtimePath,
@@ -436,6 +437,9 @@ export class ContainerService {
         bundle,
         exitDir: this.exitDir,
         logPath: rec.LogPath,
+        // The rotator renames at max-size; conmon's own cap at twice that bounds a burst
+        // written between two rotator checks (conmon truncates when it is reached).
+        ...(logMax > 0 ? { logSizeMax: 2 * logMax } : {}),
         stdin: rec.Config.OpenStdin,
         leaveStdinOpen: !rec.Config.StdinOnce,
         tty: rec.Config.Tty,
