@@ -229,9 +229,13 @@ async function execute(argv: readonly string[]): Promise<number> {
   return runCommand(invokedAs !== undefined ? { ...command, name: invokedAs } : command, ctx, args);
 }
 
-const code = await execute(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`${daemonErrorText(err)}\n`);
-  return 1;
-});
-await flush();
-process.exit(code);
+// The bundle is CommonJS: Node's ESM facade for node:http eagerly loads its web (undici)
+// exports, which costs ~15 ms on every command.
+void (async () => {
+  const code = await execute(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`${daemonErrorText(err)}\n`);
+    return 1;
+  });
+  await flush();
+  process.exit(code);
+})();

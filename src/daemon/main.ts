@@ -154,7 +154,7 @@ async function takeLock(dataRoot: string): Promise<string> {
       if (pid > 0 && pid !== process.pid) {
         try {
           const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-          alive = cmd.includes('berthd');
+          alive = cmd.includes('berthd') || (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'berthd';
         } catch {}
       }
       if (alive) throw new Error(`another berthd (pid ${pid}) is using the data root ${dataRoot}; stop it first or choose another --data-root`);
@@ -201,6 +201,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const cfg = parsed;
+  // Shows as "berthd" in ps and pgrep instead of "node".
+  process.title = 'berthd';
   const log = makeLogger(cfg.logLevel);
   if (process.getuid?.() !== 0) {
     log.error('berthd needs root: it mounts filesystems and creates namespaces and cgroups');

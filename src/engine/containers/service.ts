@@ -88,6 +88,8 @@ interface Live {
   restartTimer?: NodeJS.Timeout;
   restartDelayMs: number;
   exitHandled?: Promise<void>;
+  /** Runtime state (runc, cgroups, mount, bundle) already removed since the last start. */
+  runtimeClean?: boolean;
 }
 
 const BACKOFF_START = 100;
@@ -399,7 +401,8 @@ export class ContainerService {
         await ensureDir(empty);
         lower = [empty];
       }
-      await unmount(rootfs);
+      live.runtimeClean = false;
+      if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
       const netnsPath = await this.#netnsPath(rec);
       await this.#writeEtcFiles(rec);
@@ -621,11 +624,14 @@ export class ContainerService {
   /** Removes what a started container holds on the host: runc state, cgroups, rootfs mount, bundle. */
   async #cleanupRuntime(rec: ContainerRecord): Promise<void> {
     const id = rec.Id;
+    const live = this.#liveOf(id);
+    if (live.runtimeClean) return;
     await this.#o.runc.delete(id, { force: true }).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
     await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
     await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
     await removeAll(this.bundle(id));
     await unlink(join(this.exitDir, id)).catch(() => {});
+    live.runtimeClean = true;
   }
 
   #shouldRestart(rec: ContainerRecord): boolean {
