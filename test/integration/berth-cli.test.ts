@@ -107,3 +107,30 @@ test('the CLI explains an unreachable daemon', { skip }, async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /berthd/);
 });
+
+/** Runs a berth command in a pseudo-terminal (script(1)), typing `keys` after the given delays. */
+async function inTerminal(d: TestDaemon, cmd: string, keys: Array<[number, string]>): Promise<{ code: number; out: string }> {
+  const p = spawn('script', ['-qec', `${BERTH} ${cmd}`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', BERTH_HOST: d.host } });
+  let out = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const code = new Promise<number>((r) => p.on('close', (c) => r(c ?? -1)));
+  for (const [delay, text] of keys) {
+    await new Promise((r) => setTimeout(r, delay));
+    p.stdin.write(text);
+  }
+  const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+  const c = await code;
+  clearTimeout(timer);
+  return { code: c, out };
+}
+
+test('run -it: detach with Ctrl-P Ctrl-Q, then attach again and exit', { skip }, async () => {
+  const first = await inTerminal(d, 'run -it --name tty1 busybox sh', [[1200, 'echo first-$((1+1))\r'], [600, '\x10\x11']]);
+  assert.equal(first.code, 0);
+  assert.match(first.out, /first-2/);
+  assert.match((await berth(d, ['inspect', '-f', '{{.State.Status}}', 'tty1'])).stdout, /running/);
+  const second = await inTerminal(d, 'attach tty1', [[1000, 'echo second-$((2+1))\r'], [600, 'exit 9\r']]);
+  assert.equal(second.code, 9);
+  assert.match(second.out, /second-3/);
+  assert.equal((await berth(d, ['inspect', '-f', '{{.State.ExitCode}}', 'tty1'])).stdout.trim(), '9');
+});

@@ -72,11 +72,20 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
   const sock = new Seq();
   sock.setInternalReadBufferSize(64 * 1024);
   let done = false;
+  let detached = false;
   const finish = (): void => {
     if (done) return;
     done = true;
     req.sink.end();
     sock.destroy();
+  };
+  // conmon closes the container's stdin when an attach connection ends, so a detach (unlike a
+  // client's EOF) keeps the connection open, discarding output, until the container exits.
+  const detach = (): void => {
+    if (done) return;
+    done = true;
+    detached = true;
+    req.sink.end();
   };
   return new Promise((resolve, reject) => {
     sock.on('error', (err) => {
@@ -103,14 +112,14 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
       return;
     }
     sock.on('data', (pkt: Buffer) => {
-      if (pkt.length < 1) return;
+      if (pkt.length < 1 || done) return;
       const kind = pkt[0];
       const data = pkt.subarray(1);
       if (kind === 2 && req.stdout) req.sink.output('stdout', data);
       else if (kind === 3 && req.stderr) req.sink.output('stderr', data);
     });
-    sock.on('end', finish);
-    sock.on('close', finish);
+    sock.on('end', () => (detached ? sock.destroy() : finish()));
+    sock.on('close', () => (detached ? undefined : finish()));
     req.sink.onClose(() => {
       if (done) return;
       done = true;
@@ -122,9 +131,9 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
       const scanner = new DetachScanner(req.detachKeys);
       input.on('data', (chunk: Buffer) => {
         if (done) return;
-        const { out, detached } = scanner.push(chunk);
-        if (out.length > 0) writeChunks(sock, out);
-        if (detached) finish();
+        const r = scanner.push(chunk);
+        if (r.out.length > 0) writeChunks(sock, r.out);
+        if (r.detached) detach();
       });
       input.on('end', () => {
         if (!done && opts.closeStdinOnEnd) sock.end();
