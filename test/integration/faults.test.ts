@@ -94,3 +94,23 @@ test('state files are never torn: every record parses after repeated kill -9', {
     assert.ok(['created', 'running', 'exited'].includes(st), st);
   }
 });
+
+test('restart policies resume after a daemon crash; a manual stop is remembered', { skip }, async () => {
+  const always = await create(d, { Cmd: ['sh', '-c', 'sleep 1; exit 2'], HostConfig: { RestartPolicy: { Name: 'always' } } });
+  const stopped = await create(d, { Cmd: ['sleep', '300'], HostConfig: { RestartPolicy: { Name: 'unless-stopped' } } });
+  await api(d, 'POST', `/containers/${always}/start`);
+  await api(d, 'POST', `/containers/${stopped}/start`);
+  assert.equal((await api(d, 'POST', `/containers/${stopped}/stop?t=0`)).status, 204);
+  await d.stop({ signal: 'SIGKILL' });
+  // The container exits while no daemon watches it.
+  await new Promise((r) => setTimeout(r, 1500));
+  await d.restart();
+  await waitFor(async () => {
+    const s = await inspect(d, always);
+    return s.RestartCount >= 1 && s.State.Status === 'running';
+  }, 10_000, 'restart after daemon crash');
+  assert.equal((await inspect(d, stopped)).State.Status, 'exited');
+  assert.equal((await api(d, 'POST', `/containers/${always}/stop?t=0`)).status, 204);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await inspect(d, always)).State.Status, 'exited');
+});
