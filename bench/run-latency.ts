@@ -21,8 +21,15 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function statusKiB(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+const rssKiB = (pid: number): number => statusKiB(pid, 'VmRSS');
+
+/** Proportional set size: shared pages (the node binary, libc) split among the processes mapping them. */
+function pssKiB(pid: number): number {
+  const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
   return m ? Number(m[1]) : 0;
 }
 
@@ -45,6 +52,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, ...env } });
     const docker = process.env.DOCKER_HOST && spawnSync('docker', ['version'], { encoding: 'utf8' }).status === 0 ? process.env.DOCKER_HOST : undefined;
+    const fresh = rssKiB(daemon.pid!);
+    console.log(`berthd RSS after start ${(fresh / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB; the rest is the mapped node binary, shared)`);
     // Warm up both.
     timeCmd(berth, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], env);
     if (docker) timeCmd('docker', ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker });
@@ -64,7 +73,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const idle = rssKiB(daemon.pid!);
-    console.log(`berthd idle RSS ${(idle / 1024).toFixed(1)} MiB`);
+    console.log(`berthd idle RSS after the runs ${(idle / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB)`);
     const ids: string[] = [];
     for (let i = 0; i < CONTAINERS; i++) {
       const r = spawnSync(berth, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], { env: { ...process.env, ...env }, encoding: 'utf8' });
@@ -74,9 +83,10 @@ async function main(): Promise<void> {
     const after = rssKiB(daemon.pid!);
     const conmons = spawnSync('pgrep', ['-f', `conmon.*${join(dir, 'run')}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
     const conmonRss = conmons.reduce((s, p) => s + rssKiB(p), 0);
-    const per = ((after - idle) + conmonRss) / CONTAINERS / 1024;
-    console.log(`${CONTAINERS} running sleep containers: berthd +${((after - idle) / 1024).toFixed(1)} MiB, conmon ${(conmonRss / conmons.length / 1024).toFixed(2)} MiB each`);
-    console.log(`memory added per container (berthd growth + conmon): ${per.toFixed(2)} MiB`);
+    const conmonPss = conmons.reduce((s, p) => s + pssKiB(p), 0);
+    const per = ((after - idle) + conmonPss) / CONTAINERS / 1024;
+    console.log(`${CONTAINERS} running sleep containers: berthd +${((after - idle) / 1024).toFixed(1)} MiB; conmon RSS ${(conmonRss / conmons.length / 1024).toFixed(2)} MiB, PSS ${(conmonPss / conmons.length / 1024).toFixed(2)} MiB each`);
+    console.log(`memory added per container (berthd growth + conmon PSS): ${per.toFixed(2)} MiB`);
     spawnSync(berth, ['rm', '-f', ...ids], { env: { ...process.env, ...env } });
   } finally {
     daemon.kill('SIGTERM');
