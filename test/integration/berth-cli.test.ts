@@ -79,7 +79,7 @@ test('rm of a running container is refused without -f', { skip }, async () => {
   await berth(d, ['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']);
   const rm = await berth(d, ['rm', 'busy']);
   assert.notEqual(rm.code, 0);
-  assert.match(rm.stderr, /stop the container before removing or force remove/);
+  assert.match(rm.stderr, /Stop the container before attempting removal or force remove/);
   assert.equal((await berth(d, ['rm', '-f', 'busy'])).code, 0);
 });
 

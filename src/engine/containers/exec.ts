@@ -74,7 +74,7 @@ export class ExecService {
 
   create(ref: string, body: Record<string, unknown>): { Id: string } {
     const c = this.#o.containers.find(ref);
-    checkCanExec(c.Id, c.State.Status);
+    checkCanExec(ref, c.State.Status);
     const cmd = strArr(body.Cmd, 'Cmd');
     if (cmd.length === 0) throw invalidParameter('No exec command specified');
     const config: ExecConfig = {

@@ -723,7 +723,7 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const rec = this.find(ref);
-    if (!isActive(rec.State.Status)) throw conflict(`Cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    if (!isActive(rec.State.Status)) throw conflict(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
     if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/i.test(signal)) throw invalidParameter(`Invalid signal: ${signal}`);
     const sig = signal.toUpperCase();
     if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') {
@@ -815,7 +815,7 @@ export class ContainerService {
     if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
     if (isActive(rec.State.Status) || rec.State.Status === 'restarting') {
       if (!opts.force) {
-        throw conflict(`cannot remove container "${rec.Name}": container is ${rec.State.Status}: stop the container before removing or force remove`);
+        throw conflict(`You cannot remove a ${rec.State.Status === 'restarting' ? 'restarting' : rec.State.Status === 'paused' ? 'paused' : 'running'} container ${rec.Id}. Stop the container before attempting removal or force remove`);
       }
       rec.berth.manuallyStopped = true;
       if (live.restartTimer) clearTimeout(live.restartTimer);
@@ -832,7 +832,7 @@ export class ContainerService {
     await live.mutex.run(async () => {
       if (!this.#records.has(rec.Id)) return;
       if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
-      if (isActive(rec.State.Status)) throw conflict(`cannot remove container "${rec.Name}": container is running`);
+      if (isActive(rec.State.Status)) throw conflict(`You cannot remove a running container ${rec.Id}. Stop the container before attempting removal or force remove`);
       rec.berth.removing = true;
       setStatus(rec.State, 'removing');
       await this.#save(rec);

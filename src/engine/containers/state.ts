@@ -33,17 +33,17 @@ export function isActive(status: ContainerStatus): boolean {
 }
 
 export function checkCanPause(name: string, status: ContainerStatus): void {
-  if (status === 'paused') throw conflict(`container ${name} is already paused`);
-  if (status !== 'running') throw conflict(`container ${name} is not running`);
+  if (status === 'paused') throw conflict(`Container ${name} is already paused`);
+  if (status !== 'running') throw conflict(`Container ${name} is not running`);
 }
 
 export function checkCanUnpause(name: string, status: ContainerStatus): void {
-  if (status !== 'paused') throw conflict(`container ${name} is not paused`);
+  if (status !== 'paused') throw conflict(`Container ${name} is not paused`);
 }
 
 export function checkCanExec(name: string, status: ContainerStatus): void {
-  if (status === 'paused') throw conflict(`container ${name} is paused, unpause the container before exec`);
-  if (status !== 'running') throw conflict(`container ${name} is not running`);
+  if (status === 'paused') throw conflict(`Container ${name} is paused, unpause the container before exec`);
+  if (status !== 'running') throw conflict(`Container ${name} is not running`);
 }
 
 /** go-units HumanDuration, as the docker CLI and API print it. */
