@@ -64,6 +64,8 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
+const KNOWN_FLAGS = new Set(['config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
   const alias: Record<string, string> = { H: 'host', l: 'log-level', h: 'help', v: 'version', D: 'debug' };
@@ -83,6 +85,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     } else {
       throw new Error(`berthd takes no arguments: ${a}`);
     }
+    if (!KNOWN_FLAGS.has(name)) throw new Error(`unknown flag: --${name}`);
     if (boolFlags.has(name)) {
       flags[name] = [value ?? 'true'];
       continue;
@@ -105,9 +108,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     }
   }
   const pick = (key: string): string | undefined => flags[key]?.at(-1) ?? (typeof file[key] === 'string' ? (file[key] as string) : undefined);
-  const known = new Set(['config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path']);
-  for (const k of Object.keys(flags)) if (!known.has(k)) throw new Error(`unknown flag: --${k}`);
-  for (const k of Object.keys(file)) if (!known.has(k)) throw new Error(`unable to configure the daemon with file ${cf}: unknown key ${k}`);
+  for (const k of Object.keys(file)) if (!KNOWN_FLAGS.has(k) || k === 'help' || k === 'version') throw new Error(`unable to configure the daemon with file ${cf}: unknown key ${k}`);
   const level = flags.debug ? 'debug' : (pick('log-level') ?? 'info');
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`invalid log level: ${level}`);
   const hosts = flags.host ?? (Array.isArray(file.hosts) ? (file.hosts as string[]) : undefined) ?? [];

@@ -320,8 +320,20 @@ export function registerContainers(r: Router, d: Deps): void {
     out.end();
   });
 
-  // Not yet implemented container endpoints answer 501 with a clear message rather than 404.
+  // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
+    ['GET', '/images/get', 'image save'],
+    ['POST', '/images/load', 'image load'],
+    ['GET', '/images/search', 'image search'],
+    ['POST', '/images/prune', 'image prune'],
+    ['POST', '/build', 'image build'],
+    ['POST', '/commit', 'container commit'],
+    ['POST', '/auth', 'registry login'],
+    ['GET', '/system/df', 'disk usage'],
+    ['GET', '/networks', 'networks'],
+    ['POST', '/networks/create', 'networks'],
+    ['GET', '/volumes', 'volumes'],
+    ['POST', '/volumes/create', 'volumes'],
     ['GET', '/containers/:id/changes', 'container diff'],
     ['GET', '/containers/:id/export', 'container export'],
     ['GET', '/containers/:id/archive', 'copying files from containers'],

@@ -125,7 +125,7 @@ export class ApiServer {
     } catch (err) {
       const status = (err as { status?: number }).status ?? statusOf(err);
       const message = messageFor(err);
-      if (status >= 500) this.#log.error('request failed', { method: req.method, path: url.pathname, error: message, cause: String((err as Error).cause ?? '') });
+      if (status >= 500 && status !== 501) this.#log.error('request failed', { method: req.method, path: url.pathname, error: message, cause: String((err as Error).cause ?? '') });
       else this.#log.debug('request refused', { method: req.method, path: url.pathname, status, error: message });
       const tooLarge = (err as Error).cause === 'too-large';
       this.#replyError(req, res, upgrade, tooLarge ? 413 : status, message);

@@ -171,6 +171,14 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     PidMode: str(hcRaw, 'PidMode', hp),
     CgroupParent: str(hcRaw, 'CgroupParent', hp),
   };
+  const uts = str(hcRaw, 'UTSMode', hp);
+  if (uts !== '') hostConfig.UTSMode = uts;
+  if (hcRaw.OomKillDisable !== undefined && hcRaw.OomKillDisable !== null) hostConfig.OomKillDisable = bool(hcRaw, 'OomKillDisable', hp);
+  // Absent means Docker's defaults; an explicit list (even empty) replaces them.
+  const masked = strArray(hcRaw, 'MaskedPaths', hp);
+  if (masked !== null) hostConfig.MaskedPaths = masked;
+  const ro = strArray(hcRaw, 'ReadonlyPaths', hp);
+  if (ro !== null) hostConfig.ReadonlyPaths = ro;
   const pb = hcRaw.PortBindings;
   if (pb !== undefined && pb !== null) {
     if (!isObj(pb)) bad('HostConfig.PortBindings', 'an object', pb);

@@ -292,7 +292,7 @@ export class ContainerService {
     applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
     parseSecurityOpts(req.hostConfig.SecurityOpt);
     parseLogOptions(req.hostConfig.LogConfig.Config);
-    if ((req.hostConfig.Binds?.length ?? 0) > 0 || req.mounts.length > 0) {
+    if ((req.hostConfig.Binds?.length ?? 0) > 0 || req.mounts.length > 0 || Object.keys(req.config.Volumes ?? {}).length > 0) {
       throw new BerthError('NotImplemented', 'volumes and bind mounts are not supported by this berthd yet');
     }
     const warnings: string[] = [];
