@@ -3,7 +3,7 @@
 // and the memory each running `sleep` container adds (berthd growth + its conmon).
 // Usage: bench/run-latency [--runs N] [--containers N]   (root; starts its own berthd on temp roots)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
+    for (const ctl of readdirSync('/sys/fs/cgroup')) spawnSync('rmdir', [join('/sys/fs/cgroup', ctl, 'berth-bench')]);
   }
 }
 
