@@ -55,6 +55,15 @@ const IMAGE: Record<string, Entry> = {
   tag: C['tag']!,
 };
 
+const netLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): Loader => async () => ({ command: (await import('./commands/network.ts'))[k] });
+const NETWORK: Record<string, Entry> = {
+  create: { load: netLoad('create'), summary: 'Create a network' },
+  ls: { load: netLoad('ls'), summary: 'List networks' },
+  inspect: { load: netLoad('inspect'), summary: 'Display detailed information on one or more networks' },
+  rm: { load: netLoad('rm'), summary: 'Remove one or more networks' },
+  prune: { load: netLoad('prune'), summary: 'Remove all unused networks' },
+};
+
 const BOOTSTRAP: Record<string, Entry> = {
   busybox: { load: () => import('./commands/bootstrap.ts'), summary: "Build busybox:latest from the host's static busybox (no registry needed)" },
 };
@@ -75,6 +84,7 @@ function imageTable(): Record<string, Entry> {
 const GROUPS: Record<string, { summary: string; table: () => Record<string, Entry> }> = {
   container: { summary: 'Manage containers', table: containerTable },
   image: { summary: 'Manage images', table: imageTable },
+  network: { summary: 'Manage networks', table: () => ({ ...NETWORK, list: NETWORK['ls']!, remove: NETWORK['rm']! }) },
   bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
 };
 

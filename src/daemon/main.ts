@@ -7,6 +7,9 @@ import { registerSystem } from '../api/routes/system.ts';
 import { registerContainers } from '../api/routes/containers.ts';
 import { registerExec } from '../api/routes/exec.ts';
 import { registerImages } from '../api/routes/images.ts';
+import { registerNetworks } from '../api/routes/networks.ts';
+import { NetworkService } from '../engine/networks/index.ts';
+import { Netavark } from '../adapters/netavark/index.ts';
 import type { Deps } from '../api/routes/deps.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { ContainerService } from '../engine/containers/service.ts';
@@ -238,6 +241,9 @@ export async function main(argv: string[]): Promise<void> {
   images.on('untag', (id, ref) => events.emit('image', 'untag', id, { name: ref ?? '' }));
   images.on('delete', (id) => events.emit('image', 'delete', id, {}));
   images.on('import', (id, ref) => events.emit('image', 'import', id, { name: ref ?? '' }));
+  const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
+  await networks.load();
+  const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
   const runtimeRoot = join(cfg.execRoot, 'runc');
   await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
   const runc = new Runc({ binary: cfg.runtime, root: runtimeRoot });
@@ -253,6 +259,8 @@ export async function main(argv: string[]): Promise<void> {
     ...(cfg.initPath ? { initPath: cfg.initPath } : {}),
     hostRlimitNofile: hostNofile(),
     logLevel: cfg.logLevel === 'debug' ? 'debug' : 'warn',
+    networks,
+    netavark,
   });
   await containers.load();
   const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, runtimePath: cfg.runtime, events });
@@ -261,6 +269,7 @@ export async function main(argv: string[]): Promise<void> {
     containers,
     execs,
     images,
+    networks,
     events,
     daemonId,
     dataRoot: cfg.dataRoot,
@@ -278,6 +287,7 @@ export async function main(argv: string[]): Promise<void> {
   registerContainers(router, deps);
   registerExec(router, deps);
   registerImages(router, deps);
+  registerNetworks(router, deps);
   const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)` });
   for (const h of cfg.hosts) {
     try {

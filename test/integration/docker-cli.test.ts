@@ -107,3 +107,19 @@ test('docker run -it busybox sh gives an interactive shell through a terminal', 
   assert.match(out, /marker-42/);
   assert.match(out, /\/dev\/pts\/\d+/);
 });
+
+test('docker network create; containers resolve each other by name; published port on 127.0.0.1', { skip: skip || (!existsSync('/usr/lib/podman/netavark') && 'netavark not installed') }, async () => {
+  const tag = Math.random().toString(16).slice(2, 8);
+  const net = `dn${tag}`;
+  const c = await docker(['network', 'create', '--subnet', `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`, '-o', `com.docker.network.bridge.name=bd${tag}`, net]);
+  assert.equal(c.code, 0, c.stderr);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const web = await docker(['run', '-d', '--name', `w${tag}`, '--network', net, '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  assert.equal(web.code, 0, web.stderr);
+  const ns = await docker(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', `printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 w${tag} 80 | tail -1`]);
+  assert.equal(ns.stdout.trim(), web.stdout.trim().slice(0, 12));
+  const port2 = await docker(['port', `w${tag}`]);
+  assert.match(port2.stdout, new RegExp(`80/tcp -> 127.0.0.1:${port}`));
+  assert.equal((await docker(['rm', '-f', `w${tag}`])).code, 0);
+  assert.equal((await docker(['network', 'rm', net])).code, 0);
+});

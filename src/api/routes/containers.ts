@@ -42,12 +42,15 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     ImageID: rec.Image,
     Command: commandOf(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: Object.entries(rec.berth.net?.ports ?? {}).flatMap(([k, binds]) => {
+      const [port, type] = k.split('/') as [string, string];
+      return binds.map((b) => ({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type }));
+    }),
     Labels: rec.Config.Labels,
     State: rec.State.Status,
     Status: humanStatus(rec.State),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: rec.berth.net ? { [rec.berth.net.networkName]: { NetworkID: rec.berth.net.networkId, IPAddress: rec.berth.net.ip, Gateway: rec.berth.net.gateway, MacAddress: rec.berth.net.mac } } : {} },
     Mounts: [],
   };
   if (!img) out.ImageID = rec.Image;
@@ -330,8 +333,6 @@ export function registerContainers(r: Router, d: Deps): void {
     ['POST', '/commit', 'container commit'],
     ['POST', '/auth', 'registry login'],
     ['GET', '/system/df', 'disk usage'],
-    ['GET', '/networks', 'networks'],
-    ['POST', '/networks/create', 'networks'],
     ['GET', '/volumes', 'volumes'],
     ['POST', '/volumes/create', 'volumes'],
     ['GET', '/containers/:id/changes', 'container diff'],

@@ -3,11 +3,13 @@ import type { ContainerService } from '../../engine/containers/service.ts';
 import type { ExecService } from '../../engine/containers/exec.ts';
 import type { EventBus } from '../../engine/events/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
+import type { NetworkService } from '../../engine/networks/index.ts';
 
 export interface Deps {
   containers: ContainerService;
   execs: ExecService;
   images: ImageStore;
+  networks: NetworkService;
   events: EventBus;
   daemonId: string;
   dataRoot: string;

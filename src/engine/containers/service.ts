@@ -21,6 +21,10 @@ import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecu
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
 import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
+import type { NetworkService } from '../networks/index.ts';
+import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/netavark/index.ts';
+import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
+import { createServer } from 'node:net';
 
 export interface Logger {
   debug(msg: string, extra?: Record<string, unknown>): void;
@@ -58,7 +62,21 @@ export interface ContainerRecord {
     lastStartMs: number;
     /** Set once removal began, so a crash mid-removal finishes it at the next start. */
     removing?: boolean;
+    /** The container's endpoint on a user-defined network while it runs. */
+    net?: NetState;
   };
+}
+
+export interface NetState {
+  netns: string;
+  networkId: string;
+  networkName: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  mac: string;
+  request: NetavarkRequest;
+  ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
 }
 
 export interface EngineOptions {
@@ -73,6 +91,8 @@ export interface EngineOptions {
   initPath?: string;
   hostRlimitNofile: { soft: number; hard: number };
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  networks?: NetworkService;
+  netavark?: Netavark;
 }
 
 interface Waiter {
@@ -152,6 +172,7 @@ export class ContainerService {
       this.#records.set(id, rec);
       this.#names.set(rec.Name.slice(1), id);
       this.#live.set(id, this.#newLive());
+      if (rec.berth.net) this.#o.networks?.reserve(rec.berth.net.networkId, rec.berth.net.ip);
     }
     this.#watcher = watch(this.exitDir, (_ev, file) => {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
@@ -296,8 +317,9 @@ export class ContainerService {
       throw new BerthError('NotImplemented', 'volumes and bind mounts are not supported by this berthd yet');
     }
     const warnings: string[] = [];
-    if (req.hostConfig.PortBindings && Object.keys(req.hostConfig.PortBindings).length > 0) {
-      throw new BerthError('NotImplemented', 'published ports need bridge networking, which this berthd does not provide yet');
+    const userNet = this.#userNetwork(req.hostConfig.NetworkMode);
+    if (req.hostConfig.PortBindings && Object.keys(req.hostConfig.PortBindings).length > 0 && !userNet) {
+      throw new BerthError('NotImplemented', 'published ports need a bridge network: the default network has no bridge yet, use a network from `network create`');
     }
 
     let id = newId();
@@ -351,8 +373,14 @@ export class ContainerService {
     }
   }
 
+  #userNetwork(mode: string): ReturnType<NetworkService['find']> | undefined {
+    if (mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined;
+    return this.#o.networks?.tryFind(mode);
+  }
+
   #checkNetworkMode(mode: string): void {
     if (mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host') return;
+    if (this.#userNetwork(mode)) return;
     if (mode.startsWith('container:')) {
       const other = this.tryFind(mode.slice('container:'.length));
       if (!other) throw notFound(`No such container: ${mode.slice('container:'.length)}`);
@@ -404,7 +432,7 @@ export class ContainerService {
       live.runtimeClean = false;
       if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
-      const netnsPath = await this.#netnsPath(rec);
+      const netnsPath = (await this.#setupNetwork(rec)) ?? (await this.#netnsPath(rec));
       await this.#writeEtcFiles(rec);
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
       const mounts = [
@@ -486,6 +514,88 @@ export class ContainerService {
     }
   }
 
+  /** Joins a user-defined network: netns, address, veth on the bridge, DNS, published ports. */
+  async #setupNetwork(rec: ContainerRecord): Promise<string | undefined> {
+    const net = this.#userNetwork(rec.HostConfig.NetworkMode);
+    const { networks, netavark } = this.#o;
+    if (!net || !networks || !netavark) return undefined;
+    const id = rec.Id;
+    const name = `berth-${shortId(id)}`;
+    const ip = networks.allocate(net.Id);
+    let netns: string | undefined;
+    try {
+      const { mappings, ports } = await this.#portMappings(rec);
+      netns = await createNetns(name);
+      const request: NetavarkRequest = {
+        container_id: id,
+        container_name: rec.Name.slice(1),
+        networks: { [net.Name]: { interface_name: 'eth0', static_ips: [ip], aliases: [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : [])] } },
+        network_info: { [net.Name]: networks.netavarkInfo(net) },
+        port_mappings: mappings.length > 0 ? mappings : null,
+      };
+      const result = await netavark.setup(netns, request);
+      const iface = result[net.Name]?.interfaces.eth0;
+      const cfg = net.IPAM.Config[0]!;
+      rec.berth.net = {
+        netns: name,
+        networkId: net.Id,
+        networkName: net.Name,
+        ip,
+        prefix: Number(cfg.Subnet.split('/')[1]),
+        gateway: cfg.Gateway,
+        mac: iface?.mac_address ?? '',
+        request,
+        ports,
+      };
+      await this.#save(rec);
+      return netns;
+    } catch (err) {
+      if (netns) await deleteNetns(name);
+      networks.release(net.Id, ip);
+      throw err;
+    }
+  }
+
+  /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
+  async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
+    const mappings: PortMapping[] = [];
+    const ports: NetState['ports'] = {};
+    for (const [key, binds] of Object.entries(rec.HostConfig.PortBindings ?? {})) {
+      const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
+      if (!m) throw invalidParameter(`invalid port specification: "${key}"`);
+      const containerPort = Number(m[1]);
+      const protocol = (m[2] ?? 'tcp') as PortMapping['protocol'];
+      ports[`${containerPort}/${protocol}`] = [];
+      for (const b of binds ?? [{}]) {
+        const hostIp = b.HostIp ?? '';
+        let hostPort = Number(b.HostPort || 0);
+        if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
+        hostPort = await claimPort(hostIp, hostPort, protocol);
+        mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: hostPort, range: 1, protocol });
+        ports[`${containerPort}/${protocol}`]!.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(hostPort) });
+      }
+    }
+    return { mappings, ports };
+  }
+
+  async #teardownNetwork(rec: ContainerRecord): Promise<void> {
+    const net = rec.berth.net;
+    if (!net) return;
+    if (this.#o.netavark) {
+      await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id: rec.Id, error: messageOf(err) }));
+      if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
+    }
+    await deleteNetns(net.netns);
+    this.#o.networks?.release(net.networkId, net.ip);
+    delete rec.berth.net;
+    if (![...this.#records.values()].some((r) => r.berth.net)) await dropIdleNetavarkBase().catch(() => {});
+  }
+
+  /** Network IDs with running endpoints, for network removal. */
+  endpointsOn(networkId: string): string[] {
+    return [...this.#records.values()].filter((r) => r.berth.net?.networkId === networkId || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status))).map((r) => r.Id);
+  }
+
   async #netnsPath(rec: ContainerRecord): Promise<string | undefined> {
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'host') return undefined;
@@ -505,6 +615,8 @@ export class ContainerService {
     let hosts: string;
     if (hostNet) {
       hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+    } else if (rec.berth.net) {
+      hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${rec.berth.net.ip}\t${hn}\n`;
     } else {
       hosts = [
         '127.0.0.1\tlocalhost',
@@ -522,6 +634,11 @@ export class ContainerService {
     }
     await writeFile(rec.HostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    if (rec.berth.net) {
+      // aardvark-dns on the gateway answers container names and forwards the rest.
+      const opts = resolv.split('\n').filter((l) => /^\s*options/.test(l));
+      resolv = [`nameserver ${rec.berth.net.gateway}`, ...opts, ''].join('\n');
+    }
     const dns = rec.HostConfig.Dns ?? [];
     const search = rec.HostConfig.DnsSearch ?? [];
     const opts = rec.HostConfig.DnsOptions ?? [];
@@ -628,6 +745,7 @@ export class ContainerService {
     if (live.runtimeClean) return;
     await this.#o.runc.delete(id, { force: true }).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
     await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
+    await this.#teardownNetwork(rec);
     await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
     await removeAll(this.bundle(id));
     await unlink(join(this.exitDir, id)).catch(() => {});
@@ -901,6 +1019,16 @@ export class ContainerService {
     const networks: Record<string, unknown> = {};
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
+    const net = rec.berth.net;
+    const userNet = this.#userNetwork(mode);
+    if (userNet) {
+      networks[userNet.Name] = {
+        ...emptyEndpoint(),
+        NetworkID: userNet.Id,
+        Aliases: net?.request.networks[userNet.Name]?.aliases ?? null,
+        ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac } : {}),
+      };
+    }
     return {
       ...pub,
       ResolvConfPath: rec.ResolvConfPath,
@@ -916,8 +1044,8 @@ export class ContainerService {
       NetworkSettings: {
         Bridge: '',
         SandboxID: '',
-        SandboxKey: '',
-        Ports: {},
+        SandboxKey: net ? `/run/netns/${net.netns}` : '',
+        Ports: net?.ports ?? {},
         HairpinMode: false,
         LinkLocalIPv6Address: '',
         LinkLocalIPv6PrefixLen: 0,
@@ -973,3 +1101,57 @@ export function parseTime(v: string, now = Date.now()): number {
   return t / 1000;
 }
 
+/** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */
+function claimPort(hostIp: string, port: number, protocol: string): Promise<number> {
+  if (protocol !== 'tcp') return Promise.resolve(port === 0 ? 30000 + Math.floor(Math.random() * 20000) : port);
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
+      else reject(err);
+    });
+    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
+      const got = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(got));
+    });
+  });
+}
+
+/** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
+async function dropEmptyNetavarkChains(): Promise<void> {
+  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
+  const lines = stdout.split('\n');
+  const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
+  for (const c of chains) {
+    const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
+    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+  }
+}
+
+/**
+ * netavark creates shared base chains on first use and never removes them. Once no container of
+ * any netavark user has rules in them (their container chains are gone), berth removes them so
+ * the host's firewall is as it was.
+ */
+async function dropIdleNetavarkBase(): Promise<void> {
+  const filter = (await run(['iptables', '-t', 'filter', '-S'])).stdout.split('\n');
+  const nat = (await run(['iptables', '-t', 'nat', '-S'])).stdout.split('\n');
+  const rulesIn = (lines: string[], chain: string): string[] => lines.filter((l) => l.startsWith(`-A ${chain} `));
+  if (rulesIn(filter, 'NETAVARK_FORWARD').length > 0 || rulesIn(nat, 'NETAVARK-HOSTPORT-DNAT').length > 0) return;
+  if (nat.some((l) => /^-N NETAVARK-(DN|[0-9A-F])/.test(l)) || filter.some((l) => /^-N NETAVARK-[0-9A-F]/.test(l))) return;
+  const del = (table: string, rule: string): Promise<unknown> => run(['iptables', '-t', table, ...rule.replace(/^-A /, '-D ').match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
+  for (const l of filter.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK_'))) await del('filter', l);
+  for (const l of nat.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK-HOSTPORT-') && !x.startsWith('-A NETAVARK-'))) await del('nat', l);
+  for (const c of ['NETAVARK_FORWARD', 'NETAVARK_INPUT']) {
+    if (filter.some((l) => l === `-N ${c}`)) {
+      await run(['iptables', '-t', 'filter', '-F', c]).catch(() => {});
+      await run(['iptables', '-t', 'filter', '-X', c]).catch(() => {});
+    }
+  }
+  for (const c of ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ', 'NETAVARK-HOSTPORT-SETMARK']) {
+    if (nat.some((l) => l === `-N ${c}`)) {
+      await run(['iptables', '-t', 'nat', '-F', c]).catch(() => {});
+      await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+    }
+  }
+}

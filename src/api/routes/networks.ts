@@ -1,0 +1,62 @@
+// /networks/*: user-defined bridge networks.
+import type { Router } from '../server/index.ts';
+import { readJsonBody, sendJson, sendEmpty, qFilters } from '../server/http.ts';
+import { notImplemented } from '../../core/errors.ts';
+import type { NetworkRecord } from '../../engine/networks/index.ts';
+import type { Deps } from './deps.ts';
+
+function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
+  const { bridge: _b, ...pub } = n;
+  const containers: Record<string, unknown> = {};
+  for (const c of d.containers.list()) {
+    const net = c.berth.net;
+    if (!net || net.networkId !== n.Id) continue;
+    containers[c.Id] = { Name: c.Name.slice(1), EndpointID: c.Id, MacAddress: net.mac, IPv4Address: `${net.ip}/${net.prefix}`, IPv6Address: '' };
+  }
+  return { ...pub, Options: { 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
+}
+
+export function registerNetworks(r: Router, d: Deps): void {
+  const N = d.networks;
+
+  r.on('GET', '/networks', async (ctx) => {
+    const f = qFilters(ctx);
+    let list = N.list();
+    if (f.name?.length) list = list.filter((n) => f.name!.some((v) => n.Name.includes(v)));
+    if (f.id?.length) list = list.filter((n) => f.id!.some((v) => n.Id.startsWith(v)));
+    if (f.driver?.length) list = list.filter((n) => f.driver!.includes(n.Driver));
+    if (f.label?.length) list = list.filter((n) => f.label!.every((l) => {
+      const [k, v] = l.split('=', 2) as [string, string | undefined];
+      return k in n.Labels && (v === undefined || n.Labels[k] === v);
+    }));
+    sendJson(ctx, 200, list.map((n) => view(n, d)));
+  });
+
+  r.on('POST', '/networks/create', async (ctx) => {
+    sendJson(ctx, 201, await N.create(await readJsonBody(ctx)));
+  });
+
+  r.on('GET', '/networks/:id', async (ctx) => {
+    sendJson(ctx, 200, view(N.find(ctx.params.id!), d));
+  });
+
+  r.on('DELETE', '/networks/:id', async (ctx) => {
+    await N.remove(ctx.params.id!, (id) => d.containers.endpointsOn(id));
+    sendEmpty(ctx, 204);
+  });
+
+  r.on('POST', '/networks/prune', async (ctx) => {
+    const deleted: string[] = [];
+    for (const n of N.list()) {
+      if (d.containers.list().some((c) => c.HostConfig.NetworkMode === n.Name || c.HostConfig.NetworkMode === n.Id)) continue;
+      await N.remove(n.Id, () => []).then(() => deleted.push(n.Name), () => {});
+    }
+    sendJson(ctx, 200, { NetworksDeleted: deleted });
+  });
+
+  for (const op of ['connect', 'disconnect']) {
+    r.on('POST', `/networks/:id/${op}`, async () => {
+      throw notImplemented(`network ${op} of a container is not supported by this berthd yet: choose the network with --network at create`);
+    });
+  }
+}

@@ -1,0 +1,136 @@
+// berth network create | ls | inspect | rm | prune
+import { CliError, seg, type CommandSpec } from '../cli.ts';
+import { renderTable, shortId } from '../format.ts';
+
+interface NetworkJson {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Scope: string;
+}
+
+function keyValues(items: string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of items) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new CliError(`invalid ${what} "${kv}": expected key=value`, 125);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+export const create: CommandSpec = {
+  name: 'network create',
+  usage: '[OPTIONS] NETWORK',
+  summary: 'Create a network',
+  flags: [
+    { long: 'driver', short: 'd', type: 'string', help: 'Driver to manage the Network', default: 'bridge' },
+    { long: 'subnet', type: 'list', help: 'Subnet in CIDR format that represents a network segment' },
+    { long: 'gateway', type: 'list', help: 'IPv4 Gateway for the master subnet' },
+    { long: 'ip-range', type: 'list', help: 'Allocate container ip from a sub-range' },
+    { long: 'internal', type: 'bool', help: 'Restrict external access to the network' },
+    { long: 'label', type: 'list', help: 'Set metadata on a network' },
+    { long: 'opt', short: 'o', type: 'list', help: 'Set driver specific options' },
+    { long: 'attachable', type: 'bool', help: 'Enable manual container attachment' },
+  ],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx, flags, args) {
+    const cfg: Record<string, string> = {};
+    const subnet = flags.list('subnet')[0];
+    if (subnet) cfg.Subnet = subnet;
+    const gw = flags.list('gateway')[0];
+    if (gw) cfg.Gateway = gw;
+    const range = flags.list('ip-range')[0];
+    if (range) cfg.IPRange = range;
+    const body = {
+      Name: args[0],
+      Driver: flags.string('driver'),
+      Internal: flags.bool('internal'),
+      Attachable: flags.bool('attachable'),
+      Labels: keyValues(flags.list('label'), 'label'),
+      Options: keyValues(flags.list('opt'), 'option'),
+      IPAM: { Driver: 'default', Config: Object.keys(cfg).length > 0 ? [cfg] : [] },
+    };
+    const r = await ctx.client.json<{ Id: string }>('POST', '/networks/create', { body });
+    ctx.out(`${r.Id}\n`);
+    return 0;
+  },
+};
+
+export const ls: CommandSpec = {
+  name: 'network ls',
+  usage: '[OPTIONS]',
+  summary: 'List networks',
+  flags: [
+    { long: 'quiet', short: 'q', type: 'bool', help: 'Only display network IDs' },
+    { long: 'no-trunc', type: 'bool', help: 'Do not truncate the output' },
+    { long: 'filter', short: 'f', type: 'list', help: 'Provide filter values (e.g. "driver=bridge")' },
+  ],
+  maxArgs: 0,
+  async run(ctx, flags) {
+    const filters: Record<string, string[]> = {};
+    for (const f of flags.list('filter')) {
+      const i = f.indexOf('=');
+      if (i <= 0) throw new CliError(`bad format of filter (expected name=value)`, 125);
+      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+    }
+    const list = await ctx.client.json<NetworkJson[]>('GET', '/networks', { query: { filters: JSON.stringify(filters) } });
+    const id = (s: string): string => (flags.bool('no-trunc') ? s : shortId(s));
+    if (flags.bool('quiet')) {
+      for (const n of list) ctx.out(`${id(n.Id)}\n`);
+      return 0;
+    }
+    ctx.out(renderTable([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...list.map((n) => [id(n.Id), n.Name, n.Driver, n.Scope])]));
+    return 0;
+  },
+};
+
+export const inspect: CommandSpec = {
+  name: 'network inspect',
+  usage: '[OPTIONS] NETWORK [NETWORK...]',
+  summary: 'Display detailed information on one or more networks',
+  flags: [],
+  minArgs: 1,
+  async run(ctx, _flags, args) {
+    const out: unknown[] = [];
+    for (const n of args) out.push(await ctx.client.json('GET', `/networks/${seg(n)}`));
+    ctx.out(`${JSON.stringify(out, null, 4)}\n`);
+    return 0;
+  },
+};
+
+export const rm: CommandSpec = {
+  name: 'network rm',
+  usage: 'NETWORK [NETWORK...]',
+  summary: 'Remove one or more networks',
+  flags: [],
+  minArgs: 1,
+  async run(ctx, _flags, args) {
+    let failed = false;
+    for (const n of args) {
+      try {
+        await ctx.client.call('DELETE', `/networks/${seg(n)}`);
+        ctx.out(`${n}\n`);
+      } catch (err) {
+        failed = true;
+        ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+export const prune: CommandSpec = {
+  name: 'network prune',
+  usage: '[OPTIONS]',
+  summary: 'Remove all unused networks',
+  flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' }],
+  maxArgs: 0,
+  async run(ctx) {
+    const r = await ctx.client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune');
+    const deleted = r.NetworksDeleted ?? [];
+    if (deleted.length > 0) ctx.out(`Deleted Networks:\n${deleted.join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,243 @@
+// Networks: user-defined bridge networks, their definitions and IPAM. berth picks addresses and
+// hands them to netavark as static IPs.
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { conflict, invalidParameter, notFound } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
+import type { EventBus } from '../events/index.ts';
+import type { NetavarkNetwork } from '../../adapters/netavark/index.ts';
+
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: 'bridge';
+  EnableIPv6: false;
+  IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string; IPRange?: string }> };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: false;
+  ConfigFrom: { Network: string };
+  ConfigOnly: false;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  bridge: string;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const BRIDGE_OPT = 'com.docker.network.bridge.name';
+const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
+
+export function ipToInt(ip: string): number {
+  const p = ip.split('.');
+  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw invalidParameter(`invalid IPv4 address: ${ip}`);
+  return ((Number(p[0]) << 24) >>> 0) + (Number(p[1]) << 16) + (Number(p[2]) << 8) + Number(p[3]);
+}
+
+export function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export interface Cidr {
+  base: number;
+  prefix: number;
+  size: number;
+}
+
+export function parseCidr(cidr: string): Cidr {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
+  if (!m) throw invalidParameter(`invalid subnet ${cidr}: expected IPv4 CIDR like 10.90.0.0/24`);
+  const prefix = Number(m[2]);
+  if (prefix < 8 || prefix > 30) throw invalidParameter(`invalid subnet ${cidr}: prefix must be between /8 and /30`);
+  const size = 2 ** (32 - prefix);
+  const ip = ipToInt(m[1]!);
+  const base = ip - (ip % size);
+  if (base !== ip) throw invalidParameter(`invalid subnet ${cidr}: host bits set (did you mean ${intToIp(base)}/${prefix}?)`);
+  return { base, prefix, size };
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}
+
+/** IPv4 routes on the host, so new subnets avoid them (a Docker daemon's 172.17.0.0/16, say). */
+async function hostRoutes(): Promise<Cidr[]> {
+  const text = await readFile('/proc/net/route', 'utf8').catch(() => '');
+  const out: Cidr[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const le = (h: string): number => {
+      const n = parseInt(h, 16);
+      return (((n & 255) << 24) >>> 0) + (((n >>> 8) & 255) << 16) + (((n >>> 16) & 255) << 8) + ((n >>> 24) & 255);
+    };
+    const dest = le(f[1]!);
+    const mask = le(f[7]!);
+    if (mask === 0) continue;
+    const prefix = 32 - Math.log2(2 ** 32 - mask);
+    if (!Number.isInteger(prefix)) continue;
+    out.push({ base: dest, prefix, size: 2 ** (32 - prefix) });
+  }
+  return out;
+}
+
+export class NetworkService {
+  readonly #dir: string;
+  readonly #events: EventBus;
+  readonly #nets = new Map<string, NetworkRecord>();
+  /** network id → allocated addresses (as integers). */
+  readonly #alloc = new Map<string, Set<number>>();
+
+  constructor(opts: { dataRoot: string; events: EventBus }) {
+    this.#dir = join(opts.dataRoot, 'networks');
+    this.#events = opts.events;
+  }
+
+  async load(): Promise<void> {
+    await ensureDir(this.#dir);
+    for (const f of await readdir(this.#dir)) {
+      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
+      const rec = JSON.parse(await readFile(join(this.#dir, f), 'utf8')) as NetworkRecord;
+      this.#nets.set(rec.Id, rec);
+      this.#alloc.set(rec.Id, new Set());
+    }
+  }
+
+  list(): NetworkRecord[] {
+    return [...this.#nets.values()].sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  tryFind(ref: string): NetworkRecord | undefined {
+    const byId = this.#nets.get(ref);
+    if (byId) return byId;
+    for (const n of this.#nets.values()) if (n.Name === ref) return n;
+    const byPrefix = [...this.#nets.values()].filter((n) => n.Id.startsWith(ref));
+    return byPrefix.length === 1 ? byPrefix[0] : undefined;
+  }
+
+  find(ref: string): NetworkRecord {
+    const n = this.tryFind(ref);
+    if (!n) throw notFound(`network ${ref} not found`);
+    return n;
+  }
+
+  async create(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
+    const name = body.Name;
+    if (typeof name !== 'string' || !NAME_RE.test(name)) throw invalidParameter(`invalid network name: ${String(name)}`);
+    if (PREDEFINED.has(name)) throw Object.assign(conflict(`${name} is a pre-defined network and cannot be created`), {});
+    if ([...this.#nets.values()].some((n) => n.Name === name)) throw conflict(`network with name ${name} already exists`);
+    const driver = body.Driver ?? 'bridge';
+    if (driver !== 'bridge' && driver !== '') throw invalidParameter(`network driver ${String(driver)} is not supported; berth supports bridge`);
+    const options = (body.Options && typeof body.Options === 'object' ? body.Options : {}) as Record<string, string>;
+    const labels = (body.Labels && typeof body.Labels === 'object' ? body.Labels : {}) as Record<string, string>;
+    const ipam = (body.IPAM && typeof body.IPAM === 'object' ? body.IPAM : {}) as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
+    const cfg = ipam.Config?.[0] ?? {};
+    const taken = [...this.#nets.values()].map((n) => parseCidr(n.IPAM.Config[0]!.Subnet));
+    let subnet: Cidr;
+    if (cfg.Subnet) {
+      subnet = parseCidr(cfg.Subnet);
+      if (taken.some((t) => overlaps(t, subnet))) throw conflict(`invalid pool request: Pool overlaps with other one on this address space`);
+    } else {
+      const avoid = [...taken, ...(await hostRoutes())];
+      let found: Cidr | undefined;
+      for (let i = 0; i < 256 && !found; i++) {
+        const c = { base: ipToInt(`10.89.${i}.0`), prefix: 24, size: 256 };
+        if (!avoid.some((t) => overlaps(t, c))) found = c;
+      }
+      if (!found) throw conflict('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+      subnet = found;
+    }
+    const gateway = cfg.Gateway ?? intToIp(subnet.base + 1);
+    const gw = ipToInt(gateway);
+    if (gw <= subnet.base || gw >= subnet.base + subnet.size - 1) throw invalidParameter(`gateway ${gateway} is not in subnet ${intToIp(subnet.base)}/${subnet.prefix}`);
+    if (cfg.IPRange) {
+      const r = parseCidr(cfg.IPRange);
+      if (r.base < subnet.base || r.base + r.size > subnet.base + subnet.size) throw invalidParameter(`ip-range ${cfg.IPRange} is not in the subnet`);
+    }
+    const id = newId();
+    const bridge = options[BRIDGE_OPT] ?? `br-${id.slice(0, 12)}`;
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name ${bridge}: at most 15 characters`);
+    const rec: NetworkRecord = {
+      Name: name,
+      Id: id,
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: 'bridge',
+      EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: `${intToIp(subnet.base)}/${subnet.prefix}`, Gateway: gateway, ...(cfg.IPRange ? { IPRange: cfg.IPRange } : {}) }] },
+      Internal: body.Internal === true,
+      Attachable: body.Attachable === true,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Options: options,
+      Labels: labels,
+      bridge,
+    };
+    await writeJsonAtomic(join(this.#dir, `${id}.json`), rec);
+    this.#nets.set(id, rec);
+    this.#alloc.set(id, new Set());
+    this.#events.emit('network', 'create', id, { name, type: 'bridge' });
+    return { Id: id, Warning: '' };
+  }
+
+  async remove(ref: string, inUseBy: (id: string) => string[]): Promise<void> {
+    const n = this.find(ref);
+    const users = inUseBy(n.Id);
+    if (users.length > 0) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    await unlink(join(this.#dir, `${n.Id}.json`));
+    this.#nets.delete(n.Id);
+    this.#alloc.delete(n.Id);
+    this.#events.emit('network', 'destroy', n.Id, { name: n.Name, type: 'bridge' });
+  }
+
+  /** Marks an address used (at load, from container records). */
+  reserve(networkId: string, ip: string): void {
+    this.#alloc.get(networkId)?.add(ipToInt(ip));
+  }
+
+  allocate(networkId: string, requested?: string): string {
+    const n = this.#nets.get(networkId);
+    if (!n) throw notFound(`network ${networkId} not found`);
+    const used = this.#alloc.get(networkId)!;
+    const cfg = n.IPAM.Config[0]!;
+    const sub = parseCidr(cfg.Subnet);
+    const gw = ipToInt(cfg.Gateway);
+    const range = cfg.IPRange ? parseCidr(cfg.IPRange) : sub;
+    if (requested) {
+      const ip = ipToInt(requested);
+      if (ip <= sub.base || ip >= sub.base + sub.size - 1 || ip === gw) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${requested}`);
+      if (used.has(ip)) throw conflict(`Address already in use: ${requested}`);
+      used.add(ip);
+      return requested;
+    }
+    for (let ip = Math.max(range.base, sub.base + 1); ip < Math.min(range.base + range.size, sub.base + sub.size - 1); ip++) {
+      if (ip === gw || used.has(ip)) continue;
+      used.add(ip);
+      return intToIp(ip);
+    }
+    throw conflict(`no available IPv4 addresses on network ${n.Name}`);
+  }
+
+  release(networkId: string, ip: string): void {
+    this.#alloc.get(networkId)?.delete(ipToInt(ip));
+  }
+
+  netavarkInfo(n: NetworkRecord): NetavarkNetwork {
+    const cfg = n.IPAM.Config[0]!;
+    return {
+      name: n.Name,
+      id: n.Id,
+      driver: 'bridge',
+      network_interface: n.bridge,
+      subnets: [{ subnet: cfg.Subnet, gateway: cfg.Gateway }],
+      ipv6_enabled: false,
+      internal: n.Internal,
+      dns_enabled: true,
+      ipam_options: { driver: 'host-local' },
+      ...(n.Options['com.docker.network.driver.mtu'] ? { options: { mtu: n.Options['com.docker.network.driver.mtu'] } } : {}),
+    };
+  }
+}

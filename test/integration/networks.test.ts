@@ -1,0 +1,123 @@
+// User-defined bridge networks through netavark: addresses, DNS by name, published ports, and a
+// host left exactly as it was (links, netns, iptables).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { request } from 'node:http';
+import { existsSync, readdirSync } from 'node:fs';
+import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap, create, runToExit, inspect } from '../helpers/containers.ts';
+
+const skip = !isRoot ? 'integration tests need root' : !existsSync('/usr/lib/podman/netavark') ? 'netavark not installed' : false;
+let d: TestDaemon;
+const tag = Math.random().toString(16).slice(2, 8);
+const subnet = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
+const prefix = subnet.split('.').slice(0, 3).join('.');
+const netName = `tn${tag}`;
+const bridge = `bt${tag}`;
+
+function snapshot(): { ipt: string; links: string; netns: string } {
+  const ipt = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
+  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean).sort().join(' ');
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort().join(' ') : '';
+  return { ipt, links, netns };
+}
+
+function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, timeout: 3000 }, (res) => {
+      let s = '';
+      res.on('data', (c: Buffer) => (s += c.toString()));
+      res.on('end', () => resolve(s));
+    }).on('error', reject).end();
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+let before0: ReturnType<typeof snapshot>;
+
+before(async () => {
+  if (skip) return;
+  before0 = snapshot();
+  d = await startDaemon();
+  await bootstrap(d);
+});
+
+after(async () => {
+  if (d) {
+    const nets = await api(d, 'GET', '/networks').then((r) => r.json<Array<{ Id: string }>>()).catch(() => []);
+    await d.cleanup().catch(() => {});
+    void nets;
+  }
+});
+
+test('network create, inspect, list; bad input refused', { skip }, async () => {
+  const r = await api(d, 'POST', '/networks/create', { Name: netName, IPAM: { Config: [{ Subnet: subnet }] }, Options: { 'com.docker.network.bridge.name': bridge }, Labels: { t: tag } });
+  assert.equal(r.status, 201, r.text());
+  const n = (await api(d, 'GET', `/networks/${netName}`)).json();
+  assert.equal(n.IPAM.Config[0].Subnet, subnet);
+  assert.equal(n.IPAM.Config[0].Gateway, `${prefix}.1`);
+  const list = (await api(d, 'GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: [`t=${tag}`] }))}`)).json<Array<{ Name: string }>>();
+  assert.deepEqual(list.map((x) => x.Name), [netName]);
+  assert.equal((await api(d, 'POST', '/networks/create', { Name: netName })).status, 409);
+  assert.equal((await api(d, 'POST', '/networks/create', { Name: 'x', IPAM: { Config: [{ Subnet: '10.1.2.3/24' }] } })).status, 400);
+  assert.equal((await api(d, 'POST', '/networks/create', { Name: 'bridge' })).status, 409);
+  assert.equal((await api(d, 'GET', '/networks/nope')).status, 404);
+});
+
+test('containers on a network get addresses and reach each other by name', { skip }, async () => {
+  const web = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { NetworkMode: netName } }, `web${tag}`);
+  assert.equal((await api(d, 'POST', `/containers/${web}/start`)).status, 204);
+  const info = await inspect(d, web);
+  const ep = info.NetworkSettings.Networks[netName];
+  assert.equal(ep.IPAddress, `${prefix}.2`);
+  assert.equal(ep.Gateway, `${prefix}.1`);
+  const r = await runToExit(d, { Cmd: ['sh', '-c', `nslookup -type=a web${tag} | tail -2; printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 web${tag} 80 | tail -1`], HostConfig: { NetworkMode: netName } });
+  assert.match(r.stdout, new RegExp(`Address: ${prefix.replace(/\./g, '\\.')}\\.2`));
+  assert.match(r.stdout, new RegExp(`${web.slice(0, 12)}\\n$`));
+  const isolated = await runToExit(d, { Cmd: ['sh', '-c', `ping -c1 -W1 web${tag} 2>&1 | head -1`] });
+  assert.match(isolated.stdout, /bad address/);
+  assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 409);
+  await api(d, 'DELETE', `/containers/${web}?force=1`);
+});
+
+test('a published port is reachable on 127.0.0.1; a taken port leaves the container created', { skip }, async () => {
+  const port = await freePort();
+  const id = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } } });
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await httpGet(port, '/hostname')).trim(), id.slice(0, 12));
+  const ps = (await api(d, 'GET', '/containers/json')).json<Array<{ Id: string; Ports: Array<{ PublicPort: number; PrivatePort: number }> }>>();
+  assert.deepEqual(ps.find((c) => c.Id === id)!.Ports.map((p) => [p.PrivatePort, p.PublicPort]), [[80, port]]);
+
+  const blocker: Server = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const taken = (blocker.address() as { port: number }).port;
+  const netnsBefore = snapshot().netns;
+  const id2 = await create(d, { Cmd: ['true'], HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(taken) }] } } });
+  const s2 = await api(d, 'POST', `/containers/${id2}/start`);
+  assert.equal(s2.status, 500);
+  assert.match(s2.json().message, /port is already allocated/);
+  assert.equal((await inspect(d, id2)).State.Status, 'created');
+  assert.equal(snapshot().netns, netnsBefore);
+  blocker.close();
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+  await api(d, 'DELETE', `/containers/${id2}?force=1`);
+});
+
+test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
+  assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
+  const now = snapshot();
+  assert.equal(now.links, before0.links);
+  assert.equal(now.netns, before0.netns);
+  assert.equal(now.ipt, before0.ipt);
+});
