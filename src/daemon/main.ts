@@ -33,6 +33,8 @@ export interface DaemonConfig {
   conmon: string;
   cgroupParent: string;
   initPath: string | undefined;
+  bip: string | undefined;
+  bridgeName: string;
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -48,6 +50,8 @@ Options:
       --runtime string       Path to the OCI runtime (default: runc from PATH)
       --conmon string        Path to conmon (default: conmon from PATH)
       --cgroup-parent string Parent cgroup for containers (default "/berth")
+      --bip string           Default bridge network's gateway/prefix (default: a free 10.88-10.99 /16)
+      --bridge-name string   Default bridge network's Linux bridge (default "berth0")
   -v, --version              Print version information and quit
   -h, --help                 Print usage
 `;
@@ -67,7 +71,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
@@ -124,6 +128,8 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     runtime: pick('runtime') ?? which('runc') ?? 'runc',
     conmon: pick('conmon') ?? which('conmon') ?? 'conmon',
     cgroupParent: pick('cgroup-parent') ?? '/berth',
+    bip: pick('bip'),
+    bridgeName: pick('bridge-name') ?? 'berth0',
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
 }
@@ -243,6 +249,12 @@ export async function main(argv: string[]): Promise<void> {
   images.on('import', (id, ref) => events.emit('image', 'import', id, { name: ref ?? '' }));
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
   await networks.load();
+  try {
+    await networks.ensureDefault({ bridgeName: cfg.bridgeName, ...(cfg.bip ? { bip: cfg.bip } : {}) });
+  } catch (err) {
+    log.error(`default bridge network: ${messageOf(err)}`);
+    process.exit(1);
+  }
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
   const runtimeRoot = join(cfg.execRoot, 'runc');
   await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });

@@ -74,6 +74,9 @@ export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<
   const execRoot = join(dir, 'run');
   const socket = join(dir, 'berth.sock');
   const cgroupParent = `/berth-test-${dir.slice(-6)}`;
+  // Each test daemon's default bridge gets its own subnet and Linux bridge.
+  const bridgeName = `bt${dir.slice(-6).toLowerCase()}`;
+  const bip = `10.${150 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.1/24`;
   let logText = '';
   const t: TestDaemon = {
     dir,
@@ -106,10 +109,15 @@ export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<
         killLeftovers(t);
         rmSync(dir, { recursive: true, force: true });
       }
+      // A test that leaks network objects is a failing test.
+      const net = bip.split('.').slice(0, 3).join('.') + '.';
+      const leaked = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.includes(net));
+      const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(bridgeName));
+      if (leaked.length > 0 || links.length > 0) throw new Error(`berthd left network objects behind:\n${[...leaked, ...links].join('\n')}`);
     },
   };
   async function launch(): Promise<void> {
-    const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--cgroup-parent', cgroupParent, ...(opts.extraArgs ?? [])];
+    const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--cgroup-parent', cgroupParent, '--bip', bip, '--bridge-name', bridgeName, ...(opts.extraArgs ?? [])];
     if (process.env.BERTH_TEST_DEBUG) args.push('--log-level', 'debug');
     const proc = spawn(BERTHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.on('data', (b: Buffer) => (logText += b.toString()));

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startDaemon, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
@@ -10,6 +11,7 @@ let d: TestDaemon;
 before(async () => {
   if (skip) return;
   d = await startDaemon();
+  await bootstrap(d);
 });
 
 after(async () => {
@@ -44,7 +46,7 @@ test('berth run with limits, env, user, labels and inspect', { skip }, async () 
 
 test('capabilities: --cap-add, --cap-drop and --privileged', { skip }, async () => {
   const drop = await berth(d, ['run', '--rm', '--cap-drop', 'ALL', 'busybox', 'grep', 'CapEff', '/proc/self/status']);
-  assert.match(drop.stdout, /CapEff:\s+0000000000000000/);
+  assert.match(drop.stdout, /CapEff:\s+0000000000000000/, drop.stderr);
   const add = await berth(d, ['run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c', 'mkdir /m && mount -t tmpfs t /m && echo mounted']);
   assert.equal(add.stdout, 'mounted\n');
   const bad = await berth(d, ['run', '--rm', '--cap-add', 'NOPE', 'busybox', 'true']);
@@ -68,6 +70,7 @@ test('detached containers: ps, logs, exec, top, stop, restart, kill, rm', { skip
   const insp = await berth(d, ['inspect', '-f', '{{.State.Running}}', 'web']);
   assert.equal(insp.stdout.trim(), 'true');
   assert.equal((await berth(d, ['kill', 'web'])).code, 0);
+  assert.equal((await berth(d, ['wait', 'web'])).stdout.trim(), '137');
   const rm = await berth(d, ['rm', 'web']);
   assert.equal(rm.code, 0, rm.stderr);
   const gone = await berth(d, ['logs', 'web']);

@@ -17,11 +17,20 @@ const prefix = subnet.split('.').slice(0, 3).join('.');
 const netName = `tn${tag}`;
 const bridge = `bt${tag}`;
 
-function snapshot(): { ipt: string; links: string; netns: string } {
-  const ipt = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
-  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean).sort().join(' ');
-  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort().join(' ') : '';
-  return { ipt, links, netns };
+/** What this test's network may leave on the host: lines and links naming its subnet or bridges, its netns. */
+function leftovers(): string[] {
+  const out: string[] = [];
+  const ipt = execFileSync('iptables-save', { encoding: 'utf8' }).split('\n');
+  out.push(...ipt.filter((l) => l.includes(`${prefix}.`) || l.includes(bridge)));
+  const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n');
+  out.push(...links.filter((l) => l.includes(bridge)));
+  if (existsSync('/run/netns')) out.push(...readdirSync('/run/netns').filter((n) => containerIds.some((id) => n === `berth-${id.slice(0, 12)}`)));
+  return out;
+}
+const containerIds: string[] = [];
+
+function netnsOf(): string {
+  return existsSync('/run/netns') ? readdirSync('/run/netns').sort().join(' ') : '';
 }
 
 function httpGet(port: number, path: string): Promise<string> {
@@ -43,11 +52,9 @@ function freePort(): Promise<number> {
   });
 }
 
-let before0: ReturnType<typeof snapshot>;
 
 before(async () => {
   if (skip) return;
-  before0 = snapshot();
   d = await startDaemon();
   await bootstrap(d);
 });
@@ -76,6 +83,7 @@ test('network create, inspect, list; bad input refused', { skip }, async () => {
 
 test('containers on a network get addresses and reach each other by name', { skip }, async () => {
   const web = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { NetworkMode: netName } }, `web${tag}`);
+  containerIds.push(web);
   assert.equal((await api(d, 'POST', `/containers/${web}/start`)).status, 204);
   const info = await inspect(d, web);
   const ep = info.NetworkSettings.Networks[netName];
@@ -102,13 +110,15 @@ test('a published port is reachable on 127.0.0.1; a taken port leaves the contai
     const s = createServer().listen(0, '127.0.0.1', () => resolve(s));
   });
   const taken = (blocker.address() as { port: number }).port;
-  const netnsBefore = snapshot().netns;
+  containerIds.push(id);
+  const netnsBefore = netnsOf();
   const id2 = await create(d, { Cmd: ['true'], HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(taken) }] } } });
   const s2 = await api(d, 'POST', `/containers/${id2}/start`);
   assert.equal(s2.status, 500);
   assert.match(s2.json().message, /port is already allocated/);
   assert.equal((await inspect(d, id2)).State.Status, 'created');
-  assert.equal(snapshot().netns, netnsBefore);
+  containerIds.push(id2);
+  assert.equal(netnsOf(), netnsBefore);
   blocker.close();
   await api(d, 'DELETE', `/containers/${id}?force=1`);
   await api(d, 'DELETE', `/containers/${id2}?force=1`);
@@ -116,8 +126,22 @@ test('a published port is reachable on 127.0.0.1; a taken port leaves the contai
 
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
-  const now = snapshot();
-  assert.equal(now.links, before0.links);
-  assert.equal(now.netns, before0.netns);
-  assert.equal(now.ipt, before0.ipt);
+  assert.deepEqual(leftovers(), []);
+});
+
+test('the default bridge network gives containers an address, a default route via its gateway and published ports', { skip }, async () => {
+  const info = (await api(d, 'GET', '/networks/bridge')).json();
+  const gw = info.IPAM.Config[0].Gateway as string;
+  const port = await freePort();
+  const id = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } } });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const c = await inspect(d, id);
+  assert.equal(c.NetworkSettings.Gateway, gw);
+  assert.match(c.NetworkSettings.IPAddress, /^10\./);
+  assert.equal((await httpGet(port, '/hostname')).trim(), id.slice(0, 12));
+  const r = await runToExit(d, { Cmd: ['sh', '-c', `ip route | head -1; printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 ${c.NetworkSettings.IPAddress} 80 | tail -1`] });
+  assert.match(r.stdout, new RegExp(`default via ${gw.replace(/\./g, '\\.')}`));
+  assert.match(r.stdout, new RegExp(`${id.slice(0, 12)}\\n$`));
+  assert.equal((await api(d, 'DELETE', '/networks/bridge')).status, 403);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
 });

@@ -2,6 +2,7 @@
 // aardvark-dns for name resolution. berth owns IPAM and hands netavark static addresses.
 import { ensureDir } from '../fs/index.ts';
 import { run } from '../exec/index.ts';
+import { Mutex } from '../../lib/mutex.ts';
 
 export const NETAVARK = '/usr/lib/podman/netavark';
 export const AARDVARK = '/usr/lib/podman/aardvark-dns';
@@ -47,6 +48,9 @@ export interface NetavarkResult {
 export class Netavark {
   readonly configDir: string;
   readonly binary: string;
+  // netavark decides from its config dir whether a network's last container is going; two runs
+  // at once both see the other's container and leave the network's rules behind.
+  readonly #lock = new Mutex();
   constructor(opts: { configDir: string; binary?: string }) {
     this.configDir = opts.configDir;
     this.binary = opts.binary ?? NETAVARK;
@@ -59,7 +63,7 @@ export class Netavark {
   /** Runs netavark; it reports failures as `{"error": …}` on stdout with a non-zero exit. */
   async #call(cmd: 'setup' | 'teardown', netns: string, req: NetavarkRequest): Promise<string> {
     await ensureDir(this.configDir);
-    const r = await run(this.#argv(cmd, netns), { input: JSON.stringify(req), okCodes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255] });
+    const r = await this.#lock.run(() => run(this.#argv(cmd, netns), { input: JSON.stringify(req), okCodes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255] }));
     if (r.exitCode !== 0) {
       let msg = r.stdout.trim() || r.stderr.trim();
       try {
@@ -76,5 +80,33 @@ export class Netavark {
 
   async teardown(netns: string, req: NetavarkRequest): Promise<void> {
     await this.#call('teardown', netns, req);
+  }
+}
+
+/**
+ * netavark creates shared base chains on first use and never removes them (as with Podman, they
+ * stay while the host runs containers). This removes them once no netavark network of anyone has
+ * chains left; the test suite calls it at the end. Concurrent netavark users must be idle.
+ */
+export async function dropIdleNetavarkBase(): Promise<void> {
+  const filter = (await run(['iptables', '-t', 'filter', '-S'])).stdout.split('\n');
+  const nat = (await run(['iptables', '-t', 'nat', '-S'])).stdout.split('\n');
+  const rulesIn = (lines: string[], chain: string): string[] => lines.filter((l) => l.startsWith(`-A ${chain} `));
+  if (rulesIn(filter, 'NETAVARK_FORWARD').length > 0 || rulesIn(nat, 'NETAVARK-HOSTPORT-DNAT').length > 0) return;
+  if (nat.some((l) => /^-N NETAVARK-(DN|[0-9A-F])/.test(l)) || filter.some((l) => /^-N NETAVARK-[0-9A-F]/.test(l))) return;
+  const del = (table: string, rule: string): Promise<unknown> => run(['iptables', '-t', table, ...rule.replace(/^-A /, '-D ').match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
+  for (const l of filter.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK_'))) await del('filter', l);
+  for (const l of nat.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK-HOSTPORT-') && !x.startsWith('-A NETAVARK-'))) await del('nat', l);
+  for (const c of ['NETAVARK_FORWARD', 'NETAVARK_INPUT']) {
+    if (filter.some((l) => l === `-N ${c}`)) {
+      await run(['iptables', '-t', 'filter', '-F', c]).catch(() => {});
+      await run(['iptables', '-t', 'filter', '-X', c]).catch(() => {});
+    }
+  }
+  for (const c of ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ', 'NETAVARK-HOSTPORT-SETMARK']) {
+    if (nat.some((l) => l === `-N ${c}`)) {
+      await run(['iptables', '-t', 'nat', '-F', c]).catch(() => {});
+      await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+    }
   }
 }

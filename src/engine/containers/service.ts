@@ -207,6 +207,11 @@ export class ContainerService {
       }
       await this.#handleExit(rec.Id);
     }
+    if ((rec.State.Status === 'created' || rec.State.Status === 'exited') && (rec.berth.net || (await access(this.bundle(rec.Id)).then(() => true, () => false)))) {
+      // A start cut short by a daemon crash: whatever it made (runc container, netns, mount) goes.
+      await this.#cleanupRuntime(rec);
+      await this.#save(rec);
+    }
     if (rec.State.Status === 'exited' && rec.HostConfig.AutoRemove) {
       await this.remove(rec.Id, { force: true });
       return;
@@ -373,9 +378,10 @@ export class ContainerService {
     }
   }
 
+  /** The bridge network a container joins: its named network, or "bridge" for the default. */
   #userNetwork(mode: string): ReturnType<NetworkService['find']> | undefined {
-    if (mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined;
-    return this.#o.networks?.tryFind(mode);
+    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined;
+    return this.#o.networks?.tryFind(mode === 'default' ? 'bridge' : mode);
   }
 
   #checkNetworkMode(mode: string): void {
@@ -522,36 +528,27 @@ export class ContainerService {
     const id = rec.Id;
     const name = `berth-${shortId(id)}`;
     const ip = networks.allocate(net.Id);
-    let netns: string | undefined;
+    const info = networks.netavarkInfo(net);
     try {
       const { mappings, ports } = await this.#portMappings(rec);
-      netns = await createNetns(name);
       const request: NetavarkRequest = {
         container_id: id,
         container_name: rec.Name.slice(1),
-        networks: { [net.Name]: { interface_name: 'eth0', static_ips: [ip], aliases: [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : [])] } },
-        network_info: { [net.Name]: networks.netavarkInfo(net) },
+        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : [])] } },
+        network_info: { [info.name]: info },
         port_mappings: mappings.length > 0 ? mappings : null,
       };
-      const result = await netavark.setup(netns, request);
-      const iface = result[net.Name]?.interfaces.eth0;
       const cfg = net.IPAM.Config[0]!;
-      rec.berth.net = {
-        netns: name,
-        networkId: net.Id,
-        networkName: net.Name,
-        ip,
-        prefix: Number(cfg.Subnet.split('/')[1]),
-        gateway: cfg.Gateway,
-        mac: iface?.mac_address ?? '',
-        request,
-        ports,
-      };
+      // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
+      rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
       await this.#save(rec);
+      const netns = await createNetns(name);
+      const result = await netavark.setup(netns, request);
+      rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
       return netns;
     } catch (err) {
-      if (netns) await deleteNetns(name);
-      networks.release(net.Id, ip);
+      if (rec.berth.net) await this.#teardownNetwork(rec);
+      else networks.release(net.Id, ip);
       throw err;
     }
   }
@@ -588,7 +585,6 @@ export class ContainerService {
     await deleteNetns(net.netns);
     this.#o.networks?.release(net.networkId, net.ip);
     delete rec.berth.net;
-    if (![...this.#records.values()].some((r) => r.berth.net)) await dropIdleNetavarkBase().catch(() => {});
   }
 
   /** Network IDs with running endpoints, for network removal. */
@@ -634,7 +630,10 @@ export class ContainerService {
     }
     await writeFile(rec.HostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    if (rec.berth.net) {
+    if (rec.berth.net && rec.berth.net.networkName === 'bridge') {
+      // As on Docker's default bridge: the host's resolvers, less loopback ones the container cannot reach.
+      resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+    } else if (rec.berth.net) {
       // aardvark-dns on the gateway answers container names and forwards the rest.
       const opts = resolv.split('\n').filter((l) => /^\s*options/.test(l));
       resolv = [`nameserver ${rec.berth.net.gateway}`, ...opts, ''].join('\n');
@@ -1025,7 +1024,7 @@ export class ContainerService {
       networks[userNet.Name] = {
         ...emptyEndpoint(),
         NetworkID: userNet.Id,
-        Aliases: net?.request.networks[userNet.Name]?.aliases ?? null,
+        Aliases: (net ? Object.values(net.request.networks)[0]?.aliases : null) ?? null,
         ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac } : {}),
       };
     }
@@ -1052,13 +1051,13 @@ export class ContainerService {
         SecondaryIPAddresses: null,
         SecondaryIPv6Addresses: null,
         EndpointID: '',
-        Gateway: '',
+        Gateway: net && userNet?.Name === 'bridge' ? net.gateway : '',
         GlobalIPv6Address: '',
         GlobalIPv6PrefixLen: 0,
-        IPAddress: '',
-        IPPrefixLen: 0,
+        IPAddress: net && userNet?.Name === 'bridge' ? net.ip : '',
+        IPPrefixLen: net && userNet?.Name === 'bridge' ? net.prefix : 0,
         IPv6Gateway: '',
-        MacAddress: '',
+        MacAddress: net && userNet?.Name === 'bridge' ? net.mac : '',
         Networks: networks,
       },
     };
@@ -1125,33 +1124,5 @@ async function dropEmptyNetavarkChains(): Promise<void> {
   for (const c of chains) {
     const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
     if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
-  }
-}
-
-/**
- * netavark creates shared base chains on first use and never removes them. Once no container of
- * any netavark user has rules in them (their container chains are gone), berth removes them so
- * the host's firewall is as it was.
- */
-async function dropIdleNetavarkBase(): Promise<void> {
-  const filter = (await run(['iptables', '-t', 'filter', '-S'])).stdout.split('\n');
-  const nat = (await run(['iptables', '-t', 'nat', '-S'])).stdout.split('\n');
-  const rulesIn = (lines: string[], chain: string): string[] => lines.filter((l) => l.startsWith(`-A ${chain} `));
-  if (rulesIn(filter, 'NETAVARK_FORWARD').length > 0 || rulesIn(nat, 'NETAVARK-HOSTPORT-DNAT').length > 0) return;
-  if (nat.some((l) => /^-N NETAVARK-(DN|[0-9A-F])/.test(l)) || filter.some((l) => /^-N NETAVARK-[0-9A-F]/.test(l))) return;
-  const del = (table: string, rule: string): Promise<unknown> => run(['iptables', '-t', table, ...rule.replace(/^-A /, '-D ').match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
-  for (const l of filter.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK_'))) await del('filter', l);
-  for (const l of nat.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK-HOSTPORT-') && !x.startsWith('-A NETAVARK-'))) await del('nat', l);
-  for (const c of ['NETAVARK_FORWARD', 'NETAVARK_INPUT']) {
-    if (filter.some((l) => l === `-N ${c}`)) {
-      await run(['iptables', '-t', 'filter', '-F', c]).catch(() => {});
-      await run(['iptables', '-t', 'filter', '-X', c]).catch(() => {});
-    }
-  }
-  for (const c of ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ', 'NETAVARK-HOSTPORT-SETMARK']) {
-    if (nat.some((l) => l === `-N ${c}`)) {
-      await run(['iptables', '-t', 'nat', '-F', c]).catch(() => {});
-      await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
-    }
   }
 }

@@ -2,7 +2,7 @@
 // hands them to netavark as static IPs.
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidParameter, notFound } from '../../core/errors.ts';
+import { BerthError, conflict, invalidParameter, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
@@ -156,8 +156,14 @@ export class NetworkService {
       const r = parseCidr(cfg.IPRange);
       if (r.base < subnet.base || r.base + r.size > subnet.base + subnet.size) throw invalidParameter(`ip-range ${cfg.IPRange} is not in the subnet`);
     }
+    return this.#add({ name, subnet, gateway, ipRange: cfg.IPRange, internal: body.Internal === true, attachable: body.Attachable === true, options, labels });
+  }
+
+  async #add(o: { name: string; subnet: Cidr; gateway: string; ipRange?: string | undefined; internal: boolean; attachable: boolean; options: Record<string, string>; labels: Record<string, string>; bridge?: string }): Promise<{ Id: string; Warning: string }> {
+    const { name, subnet, gateway, options, labels } = o;
+    const cfg = { IPRange: o.ipRange };
     const id = newId();
-    const bridge = options[BRIDGE_OPT] ?? `br-${id.slice(0, 12)}`;
+    const bridge = o.bridge ?? options[BRIDGE_OPT] ?? `br-${id.slice(0, 12)}`;
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidParameter(`invalid bridge name ${bridge}: at most 15 characters`);
     const rec: NetworkRecord = {
       Name: name,
@@ -167,8 +173,8 @@ export class NetworkService {
       Driver: 'bridge',
       EnableIPv6: false,
       IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: `${intToIp(subnet.base)}/${subnet.prefix}`, Gateway: gateway, ...(cfg.IPRange ? { IPRange: cfg.IPRange } : {}) }] },
-      Internal: body.Internal === true,
-      Attachable: body.Attachable === true,
+      Internal: o.internal,
+      Attachable: o.attachable,
       Ingress: false,
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
@@ -183,8 +189,46 @@ export class NetworkService {
     return { Id: id, Warning: '' };
   }
 
+  /**
+   * The default network, "bridge", as Docker has it: no DNS by name. Created at first start from
+   * `--bip` (gateway/prefix) or a free 10.88–10.99 /16; `--bip` given later replaces its subnet.
+   */
+  async ensureDefault(opts: { bip?: string; bridgeName: string }): Promise<NetworkRecord> {
+    const existing = [...this.#nets.values()].find((n) => n.Name === 'bridge');
+    let subnet: Cidr | undefined;
+    let gateway: string | undefined;
+    if (opts.bip) {
+      const m = /^([\d.]+)\/(\d{1,2})$/.exec(opts.bip);
+      if (!m) throw invalidParameter(`invalid --bip ${opts.bip}: expected gateway/prefix like 10.88.0.1/16`);
+      const prefix = Number(m[2]);
+      const size = 2 ** (32 - prefix);
+      const gw = ipToInt(m[1]!);
+      subnet = parseCidr(`${intToIp(gw - (gw % size))}/${prefix}`);
+      gateway = m[1]!;
+    }
+    if (existing) {
+      const cur = existing.IPAM.Config[0]!;
+      const same = !subnet || (cur.Subnet === `${intToIp(subnet.base)}/${subnet.prefix}` && cur.Gateway === gateway && existing.bridge === opts.bridgeName);
+      if (same) return existing;
+      await unlink(join(this.#dir, `${existing.Id}.json`));
+      this.#nets.delete(existing.Id);
+    }
+    if (!subnet) {
+      const avoid = [...[...this.#nets.values()].map((n) => parseCidr(n.IPAM.Config[0]!.Subnet)), ...(await hostRoutes())];
+      for (let i = 88; i < 100 && !subnet; i++) {
+        const c = parseCidr(`10.${i}.0.0/16`);
+        if (!avoid.some((t) => overlaps(t, c))) subnet = c;
+      }
+      if (!subnet) throw conflict('could not find a free subnet for the default bridge network: set --bip');
+      gateway = intToIp(subnet.base + 1);
+    }
+    const { Id } = await this.#add({ name: 'bridge', subnet, gateway: gateway!, internal: false, attachable: false, options: {}, labels: {}, bridge: opts.bridgeName });
+    return this.#nets.get(Id)!;
+  }
+
   async remove(ref: string, inUseBy: (id: string) => string[]): Promise<void> {
     const n = this.find(ref);
+    if (n.Name === 'bridge') throw new BerthError('Forbidden', 'bridge is a pre-defined network and cannot be removed');
     const users = inUseBy(n.Id);
     if (users.length > 0) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
     await unlink(join(this.#dir, `${n.Id}.json`));
@@ -228,14 +272,17 @@ export class NetworkService {
   netavarkInfo(n: NetworkRecord): NetavarkNetwork {
     const cfg = n.IPAM.Config[0]!;
     return {
-      name: n.Name,
+      // netavark derives iptables chain names from the network name: a name unique to this
+      // network keeps two daemons' (or Podman's) same-named networks from sharing chains.
+      name: `berth-${n.Id.slice(0, 12)}`,
       id: n.Id,
       driver: 'bridge',
       network_interface: n.bridge,
       subnets: [{ subnet: cfg.Subnet, gateway: cfg.Gateway }],
       ipv6_enabled: false,
       internal: n.Internal,
-      dns_enabled: true,
+      // Docker's default bridge resolves no container names.
+      dns_enabled: n.Name !== 'bridge',
       ipam_options: { driver: 'host-local' },
       ...(n.Options['com.docker.network.driver.mtu'] ? { options: { mtu: n.Options['com.docker.network.driver.mtu'] } } : {}),
     };
