@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync('/tmp/berth-bench-');
   const sock = join(dir, 'berth.sock');
   const host = `unix://${sock}`;
-  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench'], { stdio: 'ignore' });
+  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'], { stdio: 'ignore' });
   const berth = join(ROOT, 'bin/berth');
   const env = { BERTH_HOST: host };
   try {
@@ -70,6 +70,20 @@ async function main(): Promise<void> {
       console.log(`  ratio berth/docker ${(median(b) / median(dk)).toFixed(2)}`);
     } else {
       console.log('  docker: not measured (set DOCKER_HOST to a Docker daemon to compare)');
+    }
+    // The same on the default bridge network (netavark setup and teardown on the path).
+    const bb: number[] = [];
+    const db: number[] = [];
+    timeCmd(berth, ['run', '--rm', 'busybox', 'echo', 'hi'], env);
+    for (let i = 0; i < RUNS; i++) {
+      bb.push(timeCmd(berth, ['run', '--rm', 'busybox', 'echo', 'hi'], env));
+      if (docker) db.push(timeCmd('docker', ['run', '--rm', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker }));
+    }
+    console.log(`run --rm busybox echo hi on the default bridge (${RUNS} runs, interleaved)`);
+    console.log(`  berth  median ${median(bb).toFixed(1)} ms  (min ${Math.min(...bb).toFixed(1)}, max ${Math.max(...bb).toFixed(1)})`);
+    if (docker) {
+      console.log(`  docker median ${median(db).toFixed(1)} ms`);
+      console.log(`  ratio berth/docker ${(median(bb) / median(db)).toFixed(2)}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
     const idle = rssKiB(daemon.pid!);
