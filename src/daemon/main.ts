@@ -322,6 +322,7 @@ export async function main(argv: string[]): Promise<void> {
     log.info('shutting down; containers keep running', { signal: sig });
     containers.close();
     await server.close();
+    await containers.drainNetwork(10_000);
     await unlink(pidFile).catch(() => {});
     await unlink(lockPath).catch(() => {});
     process.exit(0);

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
 import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, create, runToExit, inspect } from '../helpers/containers.ts';
+import { bootstrap, create, runToExit, inspect, waitFor } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : !existsSync('/usr/lib/podman/netavark') ? 'netavark not installed' : false;
 let d: TestDaemon;
@@ -126,6 +126,8 @@ test('a published port is reachable on 127.0.0.1; a taken port leaves the contai
 
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
+  // Teardown finishes in the background after removal; it must not take long.
+  await waitFor(async () => leftovers().length === 0, 5000, 'network teardown').catch(() => {});
   assert.deepEqual(leftovers(), []);
 });
 

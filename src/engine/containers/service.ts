@@ -121,6 +121,9 @@ export class ContainerService {
   readonly #live = new Map<string, Live>();
   readonly #names = new Map<string, string>();
   #watcher?: FSWatcher;
+  /** Network setups and teardowns, one at a time and in order. */
+  readonly #netQueue = new Mutex();
+  readonly #netJobs = new Set<Promise<void>>();
   #monitorTimer?: NodeJS.Timeout;
   #closed = false;
 
@@ -178,6 +181,7 @@ export class ContainerService {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
     });
     this.#watcher.on('error', () => {});
+    await this.#resumeTeardowns();
     for (const rec of [...this.#records.values()]) {
       await this.#reconcile(rec).catch((err) => this.#o.log.error('reconcile failed', { id: rec.Id, error: messageOf(err) }));
     }
@@ -542,12 +546,16 @@ export class ContainerService {
       // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
       rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
       await this.#save(rec);
-      const netns = await createNetns(name);
-      const result = await netavark.setup(netns, request);
-      rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
+      const netns = await this.#netQueue.run(async () => {
+        const path = await createNetns(name);
+        const result = await netavark.setup(path, request);
+        rec.berth.net!.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
+        return path;
+      });
       return netns;
     } catch (err) {
-      if (rec.berth.net) await this.#teardownNetwork(rec);
+      // Rolled back before the error is answered: nothing of a failed start stays wired.
+      if (rec.berth.net) await this.#teardownNetwork(rec, { wait: true });
       else networks.release(net.Id, ip);
       throw err;
     }
@@ -575,16 +583,54 @@ export class ContainerService {
     return { mappings, ports };
   }
 
-  async #teardownNetwork(rec: ContainerRecord): Promise<void> {
+  /**
+   * Tears a container's network down. netavark's teardown (up to ~250 ms when it removes a
+   * bridge) runs in the network queue after the caller goes on, unless `wait`; a journal entry in
+   * the exec root finishes it after a daemon crash. The queue also orders it before any later
+   * setup, which may reuse the netns name.
+   */
+  async #teardownNetwork(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
     const net = rec.berth.net;
     if (!net) return;
+    const journal = join(this.#o.paths.execRoot, 'teardown', `${rec.Id}.json`);
+    await ensureDir(join(this.#o.paths.execRoot, 'teardown'));
+    await writeJsonAtomic(journal, net);
+    delete rec.berth.net;
+    const job = this.#netQueue.run(() => this.#runTeardown(rec.Id, net, journal));
+    this.#netJobs.add(job);
+    void job.finally(() => this.#netJobs.delete(job));
+    if (opts.wait) await job;
+  }
+
+  async #runTeardown(id: string, net: NetState, journal: string): Promise<void> {
     if (this.#o.netavark) {
-      await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id: rec.Id, error: messageOf(err) }));
+      await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
       if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
     }
     await deleteNetns(net.netns);
     this.#o.networks?.release(net.networkId, net.ip);
-    delete rec.berth.net;
+    await unlink(journal).catch(() => {});
+  }
+
+  /** Finishes teardowns a crashed daemon left in the journal. */
+  async #resumeTeardowns(): Promise<void> {
+    const dir = join(this.#o.paths.execRoot, 'teardown');
+    const files = await readdir(dir).catch(() => [] as string[]);
+    for (const f of files) {
+      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
+      const net = await readJson<NetState>(join(dir, f)).catch(() => undefined);
+      if (!net) {
+        await unlink(join(dir, f)).catch(() => {});
+        continue;
+      }
+      this.#o.networks?.reserve(net.networkId, net.ip);
+      await this.#netQueue.run(() => this.#runTeardown(f.slice(0, 64), net, join(dir, f)));
+    }
+  }
+
+  /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
+  async drainNetwork(timeoutMs = 10_000): Promise<void> {
+    await Promise.race([Promise.all([...this.#netJobs]), sleep(timeoutMs)]);
   }
 
   /** Network IDs with running endpoints, for network removal. */
