@@ -64,6 +64,15 @@ const NETWORK: Record<string, Entry> = {
   prune: { load: netLoad('prune'), summary: 'Remove all unused networks' },
 };
 
+const volLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): Loader => async () => ({ command: (await import('./commands/volume.ts'))[k] });
+const VOLUME: Record<string, Entry> = {
+  create: { load: volLoad('create'), summary: 'Create a volume' },
+  ls: { load: volLoad('ls'), summary: 'List volumes' },
+  inspect: { load: volLoad('inspect'), summary: 'Display detailed information on one or more volumes' },
+  rm: { load: volLoad('rm'), summary: 'Remove one or more volumes' },
+  prune: { load: volLoad('prune'), summary: 'Remove unused local volumes' },
+};
+
 const BOOTSTRAP: Record<string, Entry> = {
   busybox: { load: () => import('./commands/bootstrap.ts'), summary: "Build busybox:latest from the host's static busybox (no registry needed)" },
 };
@@ -84,6 +93,7 @@ function imageTable(): Record<string, Entry> {
 const GROUPS: Record<string, { summary: string; table: () => Record<string, Entry> }> = {
   container: { summary: 'Manage containers', table: containerTable },
   image: { summary: 'Manage images', table: imageTable },
+  volume: { summary: 'Manage volumes', table: () => ({ ...VOLUME, list: VOLUME['ls']!, remove: VOLUME['rm']! }) },
   network: { summary: 'Manage networks', table: () => ({ ...NETWORK, list: NETWORK['ls']!, remove: NETWORK['rm']! }) },
   bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
 };

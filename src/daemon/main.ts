@@ -8,6 +8,8 @@ import { registerContainers } from '../api/routes/containers.ts';
 import { registerExec } from '../api/routes/exec.ts';
 import { registerImages } from '../api/routes/images.ts';
 import { registerNetworks } from '../api/routes/networks.ts';
+import { registerVolumes } from '../api/routes/volumes.ts';
+import { VolumeService } from '../engine/volumes/index.ts';
 import { NetworkService } from '../engine/networks/index.ts';
 import { Netavark } from '../adapters/netavark/index.ts';
 import type { Deps } from '../api/routes/deps.ts';
@@ -255,6 +257,8 @@ export async function main(argv: string[]): Promise<void> {
     log.error(`default bridge network: ${messageOf(err)}`);
     process.exit(1);
   }
+  const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events });
+  await volumes.load();
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
   const runtimeRoot = join(cfg.execRoot, 'runc');
   await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
@@ -273,6 +277,7 @@ export async function main(argv: string[]): Promise<void> {
     logLevel: cfg.logLevel === 'debug' ? 'debug' : 'warn',
     networks,
     netavark,
+    volumes,
   });
   await containers.load();
   const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, runtimePath: cfg.runtime, events });
@@ -282,6 +287,7 @@ export async function main(argv: string[]): Promise<void> {
     execs,
     images,
     networks,
+    volumes,
     events,
     daemonId,
     dataRoot: cfg.dataRoot,
@@ -300,6 +306,7 @@ export async function main(argv: string[]): Promise<void> {
   registerExec(router, deps);
   registerImages(router, deps);
   registerNetworks(router, deps);
+  registerVolumes(router, deps);
   const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)` });
   for (const h of cfg.hosts) {
     try {

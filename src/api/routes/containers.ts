@@ -51,7 +51,7 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     Status: humanStatus(rec.State),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
     NetworkSettings: { Networks: rec.berth.net ? { [rec.berth.net.networkName]: { NetworkID: rec.berth.net.networkId, IPAddress: rec.berth.net.ip, Gateway: rec.berth.net.gateway, MacAddress: rec.berth.net.mac } } : {} },
-    Mounts: [],
+    Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
   };
   if (!img) out.ImageID = rec.Image;
   if (size !== undefined) {
@@ -163,7 +163,7 @@ export function registerContainers(r: Router, d: Deps): void {
 
   r.on('DELETE', '/containers/:id', async (ctx) => {
     const rec = C.find(ctx.params.id!);
-    await C.remove(rec.Id, { force: qBool(ctx, 'force') });
+    await C.remove(rec.Id, { force: qBool(ctx, 'force'), volumes: qBool(ctx, 'v') });
     d.execs.forgetContainer(rec.Id);
     sendEmpty(ctx, 204);
   });
@@ -333,8 +333,6 @@ export function registerContainers(r: Router, d: Deps): void {
     ['POST', '/commit', 'container commit'],
     ['POST', '/auth', 'registry login'],
     ['GET', '/system/df', 'disk usage'],
-    ['GET', '/volumes', 'volumes'],
-    ['POST', '/volumes/create', 'volumes'],
     ['GET', '/containers/:id/changes', 'container diff'],
     ['GET', '/containers/:id/export', 'container export'],
     ['GET', '/containers/:id/archive', 'copying files from containers'],

@@ -4,12 +4,14 @@ import type { ExecService } from '../../engine/containers/exec.ts';
 import type { EventBus } from '../../engine/events/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import type { NetworkService } from '../../engine/networks/index.ts';
+import type { VolumeService } from '../../engine/volumes/index.ts';
 
 export interface Deps {
   containers: ContainerService;
   execs: ExecService;
   images: ImageStore;
   networks: NetworkService;
+  volumes: VolumeService;
   events: EventBus;
   daemonId: string;
   dataRoot: string;

@@ -22,6 +22,10 @@ import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
 import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
 import type { NetworkService } from '../networks/index.ts';
+import type { VolumeService } from '../volumes/index.ts';
+import { collectMounts } from './mounts.ts';
+import { resolveInRoot } from '../../adapters/tar/index.ts';
+import { existsSync, statSync } from 'node:fs';
 import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/netavark/index.ts';
 import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
 import { createServer } from 'node:net';
@@ -64,7 +68,24 @@ export interface ContainerRecord {
     removing?: boolean;
     /** The container's endpoint on a user-defined network while it runs. */
     net?: NetState;
+    mounts?: MountPoint[];
   };
+}
+
+/** A mount as inspect shows it, plus what start needs. */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  noCopy?: boolean;
+  anonymous?: boolean;
+  tmpfsOptions?: string[];
+  createSource?: boolean;
 }
 
 export interface NetState {
@@ -93,6 +114,7 @@ export interface EngineOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   networks?: NetworkService;
   netavark?: Netavark;
+  volumes?: VolumeService;
 }
 
 interface Waiter {
@@ -322,9 +344,13 @@ export class ContainerService {
     applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
     parseSecurityOpts(req.hostConfig.SecurityOpt);
     parseLogOptions(req.hostConfig.LogConfig.Config);
-    if ((req.hostConfig.Binds?.length ?? 0) > 0 || req.mounts.length > 0 || Object.keys(req.config.Volumes ?? {}).length > 0) {
-      throw new BerthError('NotImplemented', 'volumes and bind mounts are not supported by this berthd yet');
+    const mountReqs = collectMounts(req.hostConfig.Binds, req.mounts, config.Volumes);
+    for (const m of mountReqs) {
+      if (m.type === 'bind' && !m.createSource && !existsSync(m.source)) {
+        throw invalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+      }
     }
+    if (mountReqs.some((m) => m.type === 'volume') && !this.#o.volumes) throw new BerthError('NotImplemented', 'volumes are not available');
     const warnings: string[] = [];
     const userNet = this.#userNetwork(req.hostConfig.NetworkMode);
     if (req.hostConfig.PortBindings && Object.keys(req.hostConfig.PortBindings).length > 0 && !userNet) {
@@ -370,6 +396,18 @@ export class ContainerService {
       };
       await mkdir(dir, { mode: 0o710 });
       await Promise.all([mkdir(join(dir, 'upper')), mkdir(join(dir, 'work')), mkdir(join(dir, 'merged'))]);
+      const points: MountPoint[] = [];
+      for (const m of mountReqs) {
+        if (m.type === 'volume') {
+          const v = await this.#o.volumes!.create(m.source ? { name: m.source } : { anonymous: true });
+          points.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: m.destination, Driver: 'local', Mode: m.readOnly ? 'ro' : '', RW: !m.readOnly, Propagation: '', noCopy: m.noCopy, anonymous: !m.source });
+        } else if (m.type === 'bind') {
+          points.push({ Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.readOnly ? 'ro' : '', RW: !m.readOnly, Propagation: m.propagation || 'rprivate', createSource: m.createSource });
+        } else {
+          points.push({ Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.readOnly, Propagation: '', tmpfsOptions: m.tmpfsOptions });
+        }
+      }
+      if (points.length > 0) rec.berth.mounts = points;
       await this.#save(rec);
       this.#records.set(id, rec);
       this.#live.set(id, this.#newLive());
@@ -449,6 +487,7 @@ export class ContainerService {
         { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
         { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
         { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+        ...(await this.#userMounts(rec)),
       ];
       const spec = buildSpec({
         id,
@@ -522,6 +561,44 @@ export class ContainerService {
       if (err instanceof BerthError) throw err;
       throw internal(msg, err);
     }
+  }
+
+  /** OCI mounts for binds, volumes (filled from the image on first use) and tmpfs. */
+  async #userMounts(rec: ContainerRecord): Promise<Array<{ destination: string; source: string; type: string; options: string[] }>> {
+    const out: Array<{ destination: string; source: string; type: string; options: string[] }> = [];
+    for (const m of rec.berth.mounts ?? []) {
+      if (m.Type === 'tmpfs') {
+        out.push({ destination: m.Destination, source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', ...(m.RW ? [] : ['ro']), ...(m.tmpfsOptions ?? [])] });
+        continue;
+      }
+      if (m.Type === 'bind' && m.createSource && !existsSync(m.Source)) await ensureDir(m.Source, 0o755);
+      if (m.Type === 'volume' && m.Name) await this.#populateVolume(rec, m);
+      out.push({ destination: m.Destination, source: m.Source, type: 'bind', options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
+    }
+    return out;
+  }
+
+  /** Docker's copy-up: an empty volume gets the image's content at its path, once. */
+  async #populateVolume(rec: ContainerRecord, m: MountPoint): Promise<void> {
+    const vols = this.#o.volumes!;
+    const v = vols.tryGet(m.Name!);
+    if (!v) throw notFound(`get ${m.Name}: no such volume`);
+    if (v.populated || m.noCopy) return;
+    if (await vols.isEmpty(v.Name)) {
+      let src: string | undefined;
+      try {
+        // Resolved inside the container's root: an image symlink cannot point the copy elsewhere.
+        src = resolveInRoot(this.rootfs(rec.Id), m.Destination.split('/'), { create: false });
+      } catch {
+        src = undefined;
+      }
+      if (src && statSync(src).isDirectory()) await run(['cp', '-a', '--', `${src}/.`, v.Mountpoint]);
+    }
+    await vols.markPopulated(v.Name);
+  }
+
+  volumeUsers(name: string): string[] {
+    return [...this.#records.values()].filter((r) => r.berth.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.Id);
   }
 
   /** Joins a user-defined network: netns, address, veth on the bridge, DNS, published ports. */
@@ -972,7 +1049,7 @@ export class ContainerService {
 
   // ---- remove, rename ---------------------------------------------------------------------
 
-  async remove(ref: string, opts: { force: boolean }): Promise<void> {
+  async remove(ref: string, opts: { force: boolean; volumes?: boolean }): Promise<void> {
     const rec = this.find(ref);
     const live = this.#liveOf(rec.Id);
     if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
@@ -1001,6 +1078,12 @@ export class ContainerService {
       await this.#save(rec);
       await this.#removeFiles(rec);
     });
+    // Anonymous volumes go with the container on `rm -v` and for auto-removed containers.
+    if ((opts.volumes || rec.HostConfig.AutoRemove) && this.#o.volumes) {
+      for (const m of rec.berth.mounts ?? []) {
+        if (m.Type === 'volume' && m.anonymous && m.Name) await this.#o.volumes.remove(m.Name, { force: true, usedBy: (n) => this.volumeUsers(n) }).catch(() => {});
+      }
+    }
   }
 
   async #removeFiles(rec: ContainerRecord): Promise<void> {
@@ -1085,7 +1168,7 @@ export class ContainerService {
         Name: 'overlay2',
         Data: { UpperDir: join(this.dir(rec.Id), 'upper'), WorkDir: join(this.dir(rec.Id), 'work'), MergedDir: this.rootfs(rec.Id) },
       },
-      Mounts: [],
+      Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
       NetworkSettings: {
         Bridge: '',
         SandboxID: '',

@@ -1,0 +1,119 @@
+// berth volume create | ls | inspect | rm | prune
+import { CliError, seg, type CommandSpec } from '../cli.ts';
+import { renderTable } from '../format.ts';
+
+interface VolumeJson {
+  Name: string;
+  Driver: string;
+}
+
+function keyValues(items: string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of items) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new CliError(`invalid ${what} "${kv}": expected key=value`, 125);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+export const create: CommandSpec = {
+  name: 'volume create',
+  usage: '[OPTIONS] [VOLUME]',
+  summary: 'Create a volume',
+  flags: [
+    { long: 'driver', short: 'd', type: 'string', help: 'Specify volume driver name', default: 'local' },
+    { long: 'label', type: 'list', help: 'Set metadata for a volume' },
+    { long: 'opt', short: 'o', type: 'list', help: 'Set driver specific options' },
+    { long: 'name', type: 'string', help: 'Specify volume name', hidden: true },
+  ],
+  maxArgs: 1,
+  async run(ctx, flags, args) {
+    const name = args[0] ?? flags.optString('name') ?? '';
+    const body = { Name: name, Driver: flags.string('driver'), Labels: keyValues(flags.list('label'), 'label'), DriverOpts: keyValues(flags.list('opt'), 'option') };
+    const v = await ctx.client.json<VolumeJson>('POST', '/volumes/create', { body });
+    ctx.out(`${v.Name}\n`);
+    return 0;
+  },
+};
+
+export const ls: CommandSpec = {
+  name: 'volume ls',
+  usage: '[OPTIONS]',
+  summary: 'List volumes',
+  flags: [
+    { long: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' },
+    { long: 'filter', short: 'f', type: 'list', help: 'Provide filter values (e.g. "dangling=true")' },
+  ],
+  maxArgs: 0,
+  async run(ctx, flags) {
+    const filters: Record<string, string[]> = {};
+    for (const f of flags.list('filter')) {
+      const i = f.indexOf('=');
+      if (i <= 0) throw new CliError(`bad format of filter (expected name=value)`, 125);
+      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+    }
+    const r = await ctx.client.json<{ Volumes: VolumeJson[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filters) } });
+    const list = r.Volumes ?? [];
+    if (flags.bool('quiet')) {
+      for (const v of list) ctx.out(`${v.Name}\n`);
+      return 0;
+    }
+    ctx.out(renderTable([['DRIVER', 'VOLUME NAME'], ...list.map((v) => [v.Driver, v.Name])]));
+    return 0;
+  },
+};
+
+export const inspect: CommandSpec = {
+  name: 'volume inspect',
+  usage: '[OPTIONS] VOLUME [VOLUME...]',
+  summary: 'Display detailed information on one or more volumes',
+  flags: [],
+  minArgs: 1,
+  async run(ctx, _flags, args) {
+    const out: unknown[] = [];
+    for (const n of args) out.push(await ctx.client.json('GET', `/volumes/${seg(n)}`));
+    ctx.out(`${JSON.stringify(out, null, 4)}\n`);
+    return 0;
+  },
+};
+
+export const rm: CommandSpec = {
+  name: 'volume rm',
+  usage: '[OPTIONS] VOLUME [VOLUME...]',
+  summary: 'Remove one or more volumes',
+  flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force the removal of one or more volumes' }],
+  minArgs: 1,
+  async run(ctx, flags, args) {
+    let failed = false;
+    for (const n of args) {
+      try {
+        await ctx.client.call('DELETE', `/volumes/${seg(n)}`, { query: flags.bool('force') ? { force: '1' } : {} });
+        ctx.out(`${n}\n`);
+      } catch (err) {
+        failed = true;
+        ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+export const prune: CommandSpec = {
+  name: 'volume prune',
+  usage: '[OPTIONS]',
+  summary: 'Remove unused local volumes',
+  flags: [
+    { long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
+    { long: 'all', short: 'a', type: 'bool', help: 'Remove all unused volumes, not just anonymous ones' },
+  ],
+  maxArgs: 0,
+  async run(ctx, flags) {
+    const filters = flags.bool('all') ? { all: ['true'] } : {};
+    const r = await ctx.client.json<{ VolumesDeleted: string[] | null }>('POST', '/volumes/prune', { query: { filters: JSON.stringify(filters) } });
+    const deleted = r.VolumesDeleted ?? [];
+    if (deleted.length > 0) ctx.out(`Deleted Volumes:\n${deleted.join('\n')}\n\n`);
+    ctx.out('Total reclaimed space: 0B\n');
+    return 0;
+  },
+};

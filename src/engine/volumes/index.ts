@@ -1,0 +1,123 @@
+// Volumes: the local driver. Each volume is a directory `<data-root>/volumes/<name>/_data` with a
+// metadata file beside it; names are validated before they become a path component.
+import { readdir, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { conflict, invalidParameter, notFound, notImplemented } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
+import type { EventBus } from '../events/index.ts';
+
+export interface VolumeRecord {
+  Name: string;
+  Driver: 'local';
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: 'local';
+  Options: Record<string, string> | null;
+  /** Created for a container's unnamed mount (removed by `rm -v` and a plain prune). */
+  anonymous: boolean;
+  /** Image content was copied in at first use (Docker's copy-up happens once). */
+  populated: boolean;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export function validateVolumeName(name: string): string {
+  if (name.length > 255 || !NAME_RE.test(name)) {
+    throw invalidParameter(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  }
+  return name;
+}
+
+export class VolumeService {
+  readonly #root: string;
+  readonly #events: EventBus;
+  readonly #vols = new Map<string, VolumeRecord>();
+
+  constructor(opts: { dataRoot: string; events: EventBus }) {
+    this.#root = join(opts.dataRoot, 'volumes');
+    this.#events = opts.events;
+  }
+
+  async load(): Promise<void> {
+    await ensureDir(this.#root, 0o701);
+    for (const name of await readdir(this.#root)) {
+      if (!NAME_RE.test(name)) continue;
+      try {
+        const rec = JSON.parse(await readFile(join(this.#root, name, 'meta.json'), 'utf8')) as VolumeRecord;
+        this.#vols.set(rec.Name, rec);
+      } catch {
+        // A volume directory without metadata was being created when the daemon stopped.
+        await rm(join(this.#root, name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  list(): VolumeRecord[] {
+    return [...this.#vols.values()].sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  get(name: string): VolumeRecord {
+    const v = this.#vols.get(name);
+    if (!v) throw notFound(`get ${name}: no such volume`);
+    return v;
+  }
+
+  tryGet(name: string): VolumeRecord | undefined {
+    return this.#vols.get(name);
+  }
+
+  async create(opts: { name?: string; labels?: Record<string, string>; driver?: string; driverOpts?: Record<string, string>; anonymous?: boolean }): Promise<VolumeRecord> {
+    if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
+    if (opts.driverOpts && Object.keys(opts.driverOpts).length > 0) throw notImplemented('volume driver options (type, device, o) are not supported by this berthd yet');
+    const name = opts.name ? validateVolumeName(opts.name) : newId();
+    const existing = this.#vols.get(name);
+    if (existing) return existing;
+    const dir = join(this.#root, name);
+    await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
+    const rec: VolumeRecord = {
+      Name: name,
+      Driver: 'local',
+      Mountpoint: join(dir, '_data'),
+      CreatedAt: new Date().toISOString(),
+      Labels: opts.labels ?? {},
+      Scope: 'local',
+      Options: null,
+      anonymous: opts.anonymous ?? !opts.name,
+      populated: false,
+    };
+    await writeJsonAtomic(join(dir, 'meta.json'), rec);
+    this.#vols.set(name, rec);
+    this.#events.emit('volume', 'create', name, { driver: 'local' });
+    return rec;
+  }
+
+  async markPopulated(name: string): Promise<void> {
+    const v = this.get(name);
+    v.populated = true;
+    await writeJsonAtomic(join(this.#root, name, 'meta.json'), v);
+  }
+
+  async isEmpty(name: string): Promise<boolean> {
+    return (await readdir(this.get(name).Mountpoint)).length === 0;
+  }
+
+  async remove(name: string, opts: { force?: boolean; usedBy: (name: string) => string[] }): Promise<void> {
+    const v = this.#vols.get(name);
+    if (!v) {
+      if (opts.force) return;
+      throw notFound(`get ${name}: no such volume`);
+    }
+    const users = opts.usedBy(name);
+    if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    this.#vols.delete(name);
+    await rm(join(this.#root, name), { recursive: true, force: true });
+    this.#events.emit('volume', 'destroy', name, { driver: 'local' });
+  }
+
+  view(v: VolumeRecord): Record<string, unknown> {
+    const { anonymous: _a, populated: _p, ...pub } = v;
+    return { ...pub, Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.Labels } : v.Labels };
+  }
+}

@@ -1,0 +1,106 @@
+// Named and anonymous volumes, bind mounts, tmpfs, copy-up, and mount validation (security case 5).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap, runToExit, create, inspect } from '../helpers/containers.ts';
+
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+let hostDir: string;
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon();
+  await bootstrap(d);
+  hostDir = mkdtempSync('/tmp/berth-vol-host-');
+  writeFileSync(join(hostDir, 'f'), 'from-host\n');
+});
+
+after(async () => {
+  if (d) await d.cleanup();
+  if (hostDir) rmSync(hostDir, { recursive: true, force: true });
+});
+
+test('a named volume keeps its data across containers and can be mounted read-only', { skip }, async () => {
+  assert.equal((await api(d, 'POST', '/volumes/create', { Name: 'keep', Labels: { a: 'b' } })).status, 201);
+  const w = await runToExit(d, { Cmd: ['sh', '-c', 'echo persisted > /data/x'], HostConfig: { Binds: ['keep:/data'] } });
+  assert.equal(w.code, 0);
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'cat /data/x; touch /data/y 2>/dev/null || echo ro'], HostConfig: { Binds: ['keep:/data:ro'] } });
+  assert.equal(r.stdout, 'persisted\nro\n');
+  const v = (await api(d, 'GET', '/volumes/keep')).json();
+  assert.equal(readFileSync(join(v.Mountpoint, 'x'), 'utf8'), 'persisted\n');
+  assert.equal(v.Labels.a, 'b');
+  const inUse = await create(d, { Cmd: ['true'], HostConfig: { Binds: ['keep:/data'] } });
+  const rm = await api(d, 'DELETE', '/volumes/keep');
+  assert.equal(rm.status, 409);
+  assert.match(rm.json().message, /volume is in use/);
+  for (const id of [inUse, w.id, r.id]) await api(d, 'DELETE', `/containers/${id}`);
+  assert.equal((await api(d, 'DELETE', '/volumes/keep')).status, 204);
+  assert.ok(!existsSync(v.Mountpoint));
+});
+
+test('an empty volume is filled from the image once (copy-up)', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'ls /etc | grep -c passwd'], HostConfig: { Binds: ['etcvol:/etc'] } });
+  assert.equal(r.stdout.trim(), '1');
+  const v = (await api(d, 'GET', '/volumes/etcvol')).json();
+  assert.ok(readdirSync(v.Mountpoint).includes('passwd'));
+});
+
+test('bind mounts: read-only and read-write host directories', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'cat /h/f; echo x > /h/g 2>/dev/null || echo refused'], HostConfig: { Binds: [`${hostDir}:/h:ro`] } });
+  assert.equal(r.stdout, 'from-host\nrefused\n');
+  assert.ok(!existsSync(join(hostDir, 'g')));
+  const w = await runToExit(d, { Cmd: ['sh', '-c', 'echo written > /h/g'], HostConfig: { Mounts: [{ Type: 'bind', Source: hostDir, Target: '/h' }] } });
+  assert.equal(w.code, 0);
+  assert.equal(readFileSync(join(hostDir, 'g'), 'utf8'), 'written\n');
+});
+
+test('tmpfs mounts are memory-backed', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'grep " /scratch " /proc/mounts | cut -d" " -f3'], HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 1048576 } }] } });
+  assert.equal(r.stdout.trim(), 'tmpfs');
+});
+
+test('anonymous volumes are created per container and removed by rm -v; prune removes unused anonymous ones', { skip }, async () => {
+  const id = await create(d, { Cmd: ['true'], Volumes: { '/anon': {} } });
+  const m = (await inspect(d, id)).Mounts;
+  assert.equal(m.length, 1);
+  assert.equal(m[0].Destination, '/anon');
+  const name = m[0].Name as string;
+  assert.equal((await api(d, 'GET', `/volumes/${name}`)).status, 200);
+  assert.equal((await api(d, 'DELETE', `/containers/${id}?v=1`)).status, 204);
+  assert.equal((await api(d, 'GET', `/volumes/${name}`)).status, 404);
+  const id2 = await create(d, { Cmd: ['true'], Volumes: { '/anon2': {} } });
+  const name2 = (await inspect(d, id2)).Mounts[0].Name as string;
+  await api(d, 'DELETE', `/containers/${id2}`);
+  await api(d, 'POST', '/volumes/create', { Name: 'named-kept' });
+  const pr = (await api(d, 'POST', '/volumes/prune')).json();
+  assert.ok(pr.VolumesDeleted.includes(name2));
+  assert.ok(!pr.VolumesDeleted.includes('named-kept'));
+});
+
+test('mount validation: bad names, relative or missing sources and escaping targets are refused', { skip }, async () => {
+  const before = (await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length;
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ Binds: ['rel/path:/x'] }, /invalid characters for a local volume name/],
+    [{ Binds: ['/tmp:/..'] }, /may not contain '\.\.'/],
+    [{ Binds: ['/tmp:relative'] }, /invalid|not an absolute path/],
+    [{ Mounts: [{ Type: 'bind', Source: '/no/such/dir', Target: '/x' }] }, /bind source path does not exist/],
+    [{ Mounts: [{ Type: 'bind', Source: 'relative', Target: '/x' }] }, /must be absolute/],
+    [{ Mounts: [{ Type: 'volume', Source: '../evil', Target: '/x' }] }, /invalid characters/],
+    [{ Binds: ['/tmp:/x', '/tmp:/x'] }, /Duplicate mount point/],
+  ];
+  for (const [hc, re] of cases) {
+    const r = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: hc });
+    assert.equal(r.status, 400, JSON.stringify(hc));
+    assert.match(r.json().message, re);
+  }
+  const img = await api(d, 'POST', `/images/create?fromSrc=-&repo=evilvol&tag=1&changes=${encodeURIComponent('VOLUME ["../../etc"]')}`, Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
+  if (img.status === 200 && !img.text().includes('error')) {
+    const r = await api(d, 'POST', '/containers/create', { Image: 'evilvol:1', Cmd: ['true'] });
+    assert.equal(r.status, 400);
+  }
+  assert.equal((await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length, before);
+  assert.equal((await api(d, 'POST', '/volumes/create', { Name: '../x' })).status, 400);
+});
