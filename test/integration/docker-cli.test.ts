@@ -123,3 +123,15 @@ test('docker network create; containers resolve each other by name; published po
   assert.equal((await docker(['rm', '-f', `w${tag}`])).code, 0);
   assert.equal((await docker(['network', 'rm', net])).code, 0);
 });
+
+test('docker volume commands and docker run -v', { skip }, async () => {
+  assert.equal((await docker(['volume', 'create', 'dv1'])).stdout.trim(), 'dv1');
+  assert.match((await docker(['volume', 'ls'])).stdout, /local\s+dv1/);
+  assert.equal((await docker(['run', '--rm', '-v', 'dv1:/d', 'busybox', 'sh', '-c', 'echo kept > /d/k'])).code, 0);
+  assert.equal((await docker(['run', '--rm', '-v', 'dv1:/d:ro', 'busybox', 'cat', '/d/k'])).stdout, 'kept\n');
+  const insp = await docker(['volume', 'inspect', '--format', '{{.Driver}} {{.Name}}', 'dv1']);
+  assert.equal(insp.stdout.trim(), 'local dv1');
+  assert.equal((await docker(['volume', 'rm', 'dv1'])).code, 0);
+  const gone = await docker(['volume', 'inspect', 'dv1']);
+  assert.notEqual(gone.code, 0);
+});
