@@ -100,6 +100,9 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'platform', type: 'string', help: 'Set platform if server is multi-platform capable' },
   { long: 'privileged', type: 'bool', help: 'Give extended privileges to this container' },
   { long: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
+  { long: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { long: 'ip', type: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { long: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container' },
   { long: 'pull', type: 'string', default: 'missing', help: 'Pull image before creating ("always", "missing", "never")' },
   { long: 'read-only', type: 'bool', help: "Mount the container's root filesystem as read only" },
   { long: 'restart', type: 'string', default: 'no', help: 'Restart policy to apply when a container exits' },
@@ -515,7 +518,12 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   const ulimits = flags.list('ulimit').map(parseUlimit);
   const networkMode = flags.string('network') || 'default';
   const endpoints: Record<string, Record<string, unknown>> = {};
-  if (!['host', 'none'].includes(networkMode) && !networkMode.startsWith('container:')) endpoints[networkMode] = {};
+  if (!['host', 'none'].includes(networkMode) && !networkMode.startsWith('container:')) {
+    const ep: Record<string, unknown> = {};
+    if (flags.string('ip')) ep.IPAMConfig = { IPv4Address: flags.string('ip') };
+    if (flags.list('network-alias').length > 0) ep.Aliases = flags.list('network-alias');
+    endpoints[networkMode] = ep;
+  }
 
   const config: ContainerConfig = {
     Hostname: flags.string('hostname'),
@@ -589,6 +597,7 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   }
   if (flags.changed('sysctl')) hostConfig.Sysctls = keyValueMap(flags.list('sysctl'), 'sysctl', true);
   if (flags.changed('mount')) hostConfig.Mounts = flags.list('mount').map(parseMount);
+  if (flags.bool('publish-all')) (hostConfig as HostConfig & { PublishAllPorts?: boolean }).PublishAllPorts = true;
 
   const result: RunOptions = {
     image,

@@ -61,6 +61,7 @@ export interface HostConfig {
   Binds?: string[] | null;
   NetworkMode: string;
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
+  PublishAllPorts?: boolean;
   RestartPolicy: RestartPolicy;
   AutoRemove: boolean;
   LogConfig: LogConfig;

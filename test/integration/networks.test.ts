@@ -124,6 +124,43 @@ test('a published port is reachable on 127.0.0.1; a taken port leaves the contai
   await api(d, 'DELETE', `/containers/${id2}?force=1`);
 });
 
+test('static addresses, network aliases, -P and host-gateway', { skip }, async () => {
+  const db = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: netName, PublishAllPorts: true, ExtraHosts: ['gw:host-gateway'] }, NetworkingConfig: { EndpointsConfig: { [netName]: { IPAMConfig: { IPv4Address: `${prefix}.50` }, Aliases: ['db'] } } } });
+  containerIds.push(db);
+  assert.equal((await api(d, 'POST', `/containers/${db}/start`)).status, 204);
+  const info = await inspect(d, db);
+  assert.equal(info.NetworkSettings.Networks[netName].IPAddress, `${prefix}.50`);
+  const hostPort = Number(info.NetworkSettings.Ports['80/tcp'][0].HostPort);
+  assert.ok(hostPort > 0);
+  assert.equal((await httpGet(hostPort, '/hostname')).trim(), db.slice(0, 12));
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'nslookup -type=a db | tail -2'], HostConfig: { NetworkMode: netName } });
+  assert.match(r.stdout, new RegExp(`Address: ${prefix.replace(/\./g, '\\.')}\\.50`));
+  const hosts = await api(d, 'POST', `/containers/${db}/exec`, { Cmd: ['grep', 'gw', '/etc/hosts'], AttachStdout: true });
+  const out = await api(d, 'POST', `/exec/${hosts.json().Id}/start`, {});
+  const gw = (await api(d, 'GET', '/networks/bridge')).json().IPAM.Config[0].Gateway;
+  assert.match(out.body.toString(), new RegExp(`${gw.replace(/\./g, '\\.')}\\s+gw`));
+  const taken = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: netName }, NetworkingConfig: { EndpointsConfig: { [netName]: { IPAMConfig: { IPv4Address: `${prefix}.50` } } } } });
+  assert.equal(taken.status, 201);
+  const s2 = await api(d, 'POST', `/containers/${taken.json().Id}/start`);
+  assert.equal(s2.status, 409);
+  assert.match(s2.json().message, /Address already in use/);
+  const bad = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['x'] } } } });
+  assert.equal(bad.status, 400);
+  await api(d, 'DELETE', `/containers/${taken.json().Id}?force=1`);
+  await api(d, 'DELETE', `/containers/${db}?force=1`);
+});
+
+test('an internal network has no route out', { skip }, async () => {
+  const name = `in${tag}`;
+  const sub = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
+  assert.equal((await api(d, 'POST', '/networks/create', { Name: name, Internal: true, IPAM: { Config: [{ Subnet: sub }] }, Options: { 'com.docker.network.bridge.name': `bi${tag}` } })).status, 201);
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'ip route'], HostConfig: { NetworkMode: name } });
+  assert.doesNotMatch(r.stdout, /default/);
+  assert.match(r.stdout, new RegExp(sub.replace('.0/24', '.0/24').replace(/\./g, '\\.')));
+  await api(d, 'DELETE', `/containers/${r.id}`);
+  await waitFor(async () => (await api(d, 'DELETE', `/networks/${name}`)).status === 204, 5000, 'internal network removal');
+});
+
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
   // Teardown finishes in the background after removal; it must not take long.

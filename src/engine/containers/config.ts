@@ -62,10 +62,17 @@ function objMap(o: Obj, field: string, path: string): Record<string, object> | u
   return v as Record<string, object>;
 }
 
+export interface EndpointRequest {
+  ip?: string;
+  aliases: string[];
+}
+
 export interface CreateRequest {
   config: ContainerConfig;
   hostConfig: HostConfig;
   networkingConfig: Obj;
+  /** The endpoint settings for the network in NetworkMode (--ip, --network-alias). */
+  endpoint: EndpointRequest;
   /** Mounts given in HostConfig.Mounts, not yet supported beyond validation. */
   mounts: unknown[];
 }
@@ -171,6 +178,7 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     PidMode: str(hcRaw, 'PidMode', hp),
     CgroupParent: str(hcRaw, 'CgroupParent', hp),
   };
+  if (hcRaw.PublishAllPorts !== undefined && hcRaw.PublishAllPorts !== null) hostConfig.PublishAllPorts = bool(hcRaw, 'PublishAllPorts', hp);
   const uts = str(hcRaw, 'UTSMode', hp);
   if (uts !== '') hostConfig.UTSMode = uts;
   if (hcRaw.OomKillDisable !== undefined && hcRaw.OomKillDisable !== null) hostConfig.OomKillDisable = bool(hcRaw, 'OomKillDisable', hp);
@@ -205,7 +213,16 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   }
   const mounts = Array.isArray(hcRaw.Mounts) ? (hcRaw.Mounts as unknown[]) : [];
   const nc = isObj(body.NetworkingConfig) ? body.NetworkingConfig : {};
-  return { config, hostConfig, networkingConfig: nc, mounts };
+  const endpoint: EndpointRequest = { aliases: [] };
+  const eps = isObj(nc.EndpointsConfig) ? nc.EndpointsConfig : {};
+  const ep = eps[hostConfig.NetworkMode] ?? (hostConfig.NetworkMode === 'default' ? eps.bridge : undefined);
+  if (isObj(ep)) {
+    const ipam = isObj(ep.IPAMConfig) ? ep.IPAMConfig : {};
+    const ip = str(ipam, 'IPv4Address', 'EndpointSettings.IPAMConfig');
+    if (ip !== '') endpoint.ip = ip;
+    endpoint.aliases = strArray(ep, 'Aliases', 'EndpointSettings') ?? [];
+  }
+  return { config, hostConfig, networkingConfig: nc, endpoint, mounts };
 }
 
 function envKey(e: string): string {

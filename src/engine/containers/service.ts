@@ -69,6 +69,8 @@ export interface ContainerRecord {
     /** The container's endpoint on a user-defined network while it runs. */
     net?: NetState;
     mounts?: MountPoint[];
+    /** Requested at create: a static address and network-scoped aliases. */
+    endpoint?: { ip?: string; aliases: string[] };
   };
 }
 
@@ -353,6 +355,12 @@ export class ContainerService {
     if (mountReqs.some((m) => m.type === 'volume') && !this.#o.volumes) throw new BerthError('NotImplemented', 'volumes are not available');
     const warnings: string[] = [];
     const userNet = this.#userNetwork(req.hostConfig.NetworkMode);
+    if ((req.endpoint.ip || req.endpoint.aliases.length > 0) && (!userNet || userNet.Name === 'bridge')) {
+      throw invalidParameter(req.endpoint.ip ? 'user specified IP address is supported only when connecting to networks with user configured subnets' : 'network-scoped alias is supported only for containers in user defined networks');
+    }
+    if (req.hostConfig.PublishAllPorts && !userNet && Object.keys(config.ExposedPorts ?? {}).length > 0) {
+      throw new BerthError('NotImplemented', 'published ports need a bridge network');
+    }
     if (req.hostConfig.PortBindings && Object.keys(req.hostConfig.PortBindings).length > 0 && !userNet) {
       throw new BerthError('NotImplemented', 'published ports need a bridge network: the default network has no bridge yet, use a network from `network create`');
     }
@@ -408,6 +416,7 @@ export class ContainerService {
         }
       }
       if (points.length > 0) rec.berth.mounts = points;
+      if (req.endpoint.ip || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
       await this.#save(rec);
       this.#records.set(id, rec);
       this.#live.set(id, this.#newLive());
@@ -608,14 +617,14 @@ export class ContainerService {
     if (!net || !networks || !netavark) return undefined;
     const id = rec.Id;
     const name = `berth-${shortId(id)}`;
-    const ip = networks.allocate(net.Id);
+    const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
     const info = networks.netavarkInfo(net);
     try {
       const { mappings, ports } = await this.#portMappings(rec);
       const request: NetavarkRequest = {
         container_id: id,
         container_name: rec.Name.slice(1),
-        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : [])] } },
+        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
         network_info: { [info.name]: info },
         port_mappings: mappings.length > 0 ? mappings : null,
       };
@@ -642,7 +651,15 @@ export class ContainerService {
   async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
     const mappings: PortMapping[] = [];
     const ports: NetState['ports'] = {};
-    for (const [key, binds] of Object.entries(rec.HostConfig.PortBindings ?? {})) {
+    const bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> = { ...(rec.HostConfig.PortBindings ?? {}) };
+    if (rec.HostConfig.PublishAllPorts) {
+      // -P: every exposed port not bound explicitly gets a free host port.
+      for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) {
+        const norm = key.includes('/') ? key : `${key}/tcp`;
+        if (!(norm in bindings) && !(key in bindings)) bindings[norm] = [{ HostIp: '', HostPort: '' }];
+      }
+    }
+    for (const [key, binds] of Object.entries(bindings)) {
       const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
       if (!m) throw invalidParameter(`invalid port specification: "${key}"`);
       const containerPort = Number(m[1]);
@@ -748,8 +765,12 @@ export class ContainerService {
       ].join('\n');
     }
     for (const h of rec.HostConfig.ExtraHosts ?? []) {
-      const i = h.indexOf(':');
-      if (i > 0) hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+      const i = h.search(/[:=]/);
+      if (i <= 0) continue;
+      let ip = h.slice(i + 1);
+      // Docker's special value: the host as seen from the container (the default bridge's gateway).
+      if (ip === 'host-gateway') ip = this.#o.networks?.tryFind('bridge')?.IPAM.Config[0]?.Gateway ?? '127.0.0.1';
+      hosts += `${ip}\t${h.slice(0, i)}\n`;
     }
     await writeFile(rec.HostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
