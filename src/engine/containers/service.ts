@@ -489,7 +489,9 @@ export class ContainerService {
       live.runtimeClean = false;
       if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
-      const netnsPath = (await this.#setupNetwork(rec)) ?? (await this.#netnsPath(rec));
+      // netavark wires the namespace while runc creates the container; both finish before start.
+      const network = await this.#setupNetwork(rec);
+      const netnsPath = network?.netns ?? (await this.#netnsPath(rec));
       await this.#writeEtcFiles(rec);
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
       const mounts = [
@@ -537,6 +539,7 @@ export class ContainerService {
       if (rec.Config.Tty && rec.HostConfig.ConsoleSize && rec.HostConfig.ConsoleSize[0] > 0) {
         await this.#writeCtl(id, `1 ${rec.HostConfig.ConsoleSize[0]} ${rec.HostConfig.ConsoleSize[1]}\n`).catch(() => {});
       }
+      if (network) await network.wired;
       const pending = live.pendingAttach.splice(0);
       await Promise.all(
         pending.map((a) =>
@@ -611,7 +614,7 @@ export class ContainerService {
   }
 
   /** Joins a user-defined network: netns, address, veth on the bridge, DNS, published ports. */
-  async #setupNetwork(rec: ContainerRecord): Promise<string | undefined> {
+  async #setupNetwork(rec: ContainerRecord): Promise<{ netns: string; wired: Promise<void> } | undefined> {
     const net = this.#userNetwork(rec.HostConfig.NetworkMode);
     const { networks, netavark } = this.#o;
     if (!net || !networks || !netavark) return undefined;
@@ -632,13 +635,13 @@ export class ContainerService {
       // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
       rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
       await this.#save(rec);
-      const netns = await this.#netQueue.run(async () => {
-        const path = await createNetns(name);
-        const result = await netavark.setup(path, request);
-        rec.berth.net!.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
-        return path;
+      const netns = await this.#netQueue.run(() => createNetns(name));
+      const wired = this.#netQueue.run(async () => {
+        const result = await netavark.setup(netns, request);
+        if (rec.berth.net) rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
       });
-      return netns;
+      wired.catch(() => {});
+      return { netns, wired };
     } catch (err) {
       // Rolled back before the error is answered: nothing of a failed start stays wired.
       if (rec.berth.net) await this.#teardownNetwork(rec, { wait: true });
