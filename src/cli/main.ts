@@ -55,13 +55,15 @@ const IMAGE: Record<string, Entry> = {
   tag: C['tag']!,
 };
 
-const netLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): Loader => async () => ({ command: (await import('./commands/network.ts'))[k] });
+const netLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune' | 'connect' | 'disconnect'): Loader => async () => ({ command: (await import('./commands/network.ts'))[k] });
 const NETWORK: Record<string, Entry> = {
   create: { load: netLoad('create'), summary: 'Create a network' },
   ls: { load: netLoad('ls'), summary: 'List networks' },
   inspect: { load: netLoad('inspect'), summary: 'Display detailed information on one or more networks' },
   rm: { load: netLoad('rm'), summary: 'Remove one or more networks' },
   prune: { load: netLoad('prune'), summary: 'Remove all unused networks' },
+  connect: { load: netLoad('connect'), summary: 'Connect a container to a network' },
+  disconnect: { load: netLoad('disconnect'), summary: 'Disconnect a container from a network' },
 };
 
 const volLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune'): Loader => async () => ({ command: (await import('./commands/volume.ts'))[k] });

@@ -161,6 +161,32 @@ test('an internal network has no route out', { skip }, async () => {
   await waitFor(async () => (await api(d, 'DELETE', `/networks/${name}`)).status === 204, 5000, 'internal network removal');
 });
 
+test('network connect and disconnect of a running container', { skip }, async () => {
+  const other = `oc${tag}`;
+  const sub2 = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}.0/24`;
+  assert.equal((await api(d, 'POST', '/networks/create', { Name: other, IPAM: { Config: [{ Subnet: sub2 }] }, Options: { 'com.docker.network.bridge.name': `bo${tag}` } })).status, 201);
+  const svc = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { NetworkMode: netName } }, `svc${tag}`);
+  containerIds.push(svc);
+  await api(d, 'POST', `/containers/${svc}/start`);
+  const c = await api(d, 'POST', `/networks/${other}/connect`, { Container: svc, EndpointConfig: { Aliases: ['api'] } });
+  assert.equal(c.status, 200, c.text());
+  const nets = (await inspect(d, svc)).NetworkSettings.Networks;
+  assert.deepEqual(Object.keys(nets).sort(), [netName, other].sort());
+  const probe = `printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 api 80 | tail -1`;
+  const r = await runToExit(d, { Cmd: ['sh', '-c', probe], HostConfig: { NetworkMode: other } });
+  assert.equal(r.stdout.trim(), svc.slice(0, 12));
+  assert.equal((await api(d, 'POST', `/networks/${other}/connect`, { Container: svc })).status, 403);
+  assert.equal((await api(d, 'DELETE', `/networks/${other}`)).status, 409);
+  assert.equal((await api(d, 'POST', `/networks/${other}/disconnect`, { Container: svc })).status, 200);
+  const r2 = await runToExit(d, { Cmd: ['sh', '-c', 'nslookup -type=a api 2>&1 | tail -1; ip -o link | grep -c eth'], HostConfig: { NetworkMode: other } });
+  assert.doesNotMatch(r2.stdout, new RegExp(sub2.split('.').slice(0, 3).join('\\.')));
+  assert.deepEqual(Object.keys((await inspect(d, svc)).NetworkSettings.Networks), [netName]);
+  await api(d, 'DELETE', `/containers/${r.id}`);
+  await api(d, 'DELETE', `/containers/${r2.id}`);
+  await api(d, 'DELETE', `/containers/${svc}?force=1`);
+  await waitFor(async () => (await api(d, 'DELETE', `/networks/${other}`)).status === 204, 5000, 'network removal');
+});
+
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
   // Teardown finishes in the background after removal; it must not take long.

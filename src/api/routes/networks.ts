@@ -1,7 +1,7 @@
 // /networks/*: user-defined bridge networks.
 import type { Router } from '../server/index.ts';
 import { readJsonBody, sendJson, sendEmpty, qFilters } from '../server/http.ts';
-import { notImplemented } from '../../core/errors.ts';
+import { invalidParameter } from '../../core/errors.ts';
 import type { NetworkRecord } from '../../engine/networks/index.ts';
 import type { Deps } from './deps.ts';
 
@@ -9,8 +9,8 @@ function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
   const { bridge: _b, ...pub } = n;
   const containers: Record<string, unknown> = {};
   for (const c of d.containers.list()) {
-    const net = c.berth.net;
-    if (!net || net.networkId !== n.Id) continue;
+    const net = [c.berth.net, ...(c.berth.extraNets ?? [])].find((x) => x?.networkId === n.Id);
+    if (!net) continue;
     containers[c.Id] = { Name: c.Name.slice(1), EndpointID: c.Id, MacAddress: net.mac, IPv4Address: `${net.ip}/${net.prefix}`, IPv6Address: '' };
   }
   return { ...pub, Options: { 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
@@ -54,9 +54,20 @@ export function registerNetworks(r: Router, d: Deps): void {
     sendJson(ctx, 200, { NetworksDeleted: deleted });
   });
 
-  for (const op of ['connect', 'disconnect']) {
-    r.on('POST', `/networks/:id/${op}`, async () => {
-      throw notImplemented(`network ${op} of a container is not supported by this berthd yet: choose the network with --network at create`);
-    });
-  }
+  r.on('POST', '/networks/:id/connect', async (ctx) => {
+    const body = await readJsonBody(ctx);
+    if (typeof body.Container !== 'string' || body.Container === '') throw invalidParameter('Container is required');
+    const ep = (body.EndpointConfig && typeof body.EndpointConfig === 'object' ? body.EndpointConfig : {}) as { IPAMConfig?: { IPv4Address?: string }; Aliases?: unknown };
+    const aliases = Array.isArray(ep.Aliases) ? ep.Aliases.filter((a): a is string => typeof a === 'string') : [];
+    const ip = ep.IPAMConfig?.IPv4Address;
+    await d.containers.connect(body.Container, ctx.params.id!, { aliases, ...(ip ? { ip } : {}) });
+    sendEmpty(ctx, 200);
+  });
+
+  r.on('POST', '/networks/:id/disconnect', async (ctx) => {
+    const body = await readJsonBody(ctx);
+    if (typeof body.Container !== 'string' || body.Container === '') throw invalidParameter('Container is required');
+    await d.containers.disconnect(body.Container, ctx.params.id!);
+    sendEmpty(ctx, 200);
+  });
 }

@@ -134,3 +134,36 @@ export const prune: CommandSpec = {
     return 0;
   },
 };
+
+export const connect: CommandSpec = {
+  name: 'network connect',
+  usage: '[OPTIONS] NETWORK CONTAINER',
+  summary: 'Connect a container to a network',
+  flags: [
+    { long: 'alias', type: 'list', help: 'Add network-scoped alias for the container' },
+    { long: 'ip', type: 'string', help: 'IPv4 address (e.g., "172.30.100.104")' },
+  ],
+  minArgs: 2,
+  maxArgs: 2,
+  async run(ctx, flags, args) {
+    const [network, container] = args as [string, string];
+    const ip = flags.string('ip');
+    const body = { Container: container, EndpointConfig: { Aliases: flags.list('alias'), ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) } };
+    await ctx.client.call('POST', `/networks/${seg(network)}/connect`, { body });
+    return 0;
+  },
+};
+
+export const disconnect: CommandSpec = {
+  name: 'network disconnect',
+  usage: '[OPTIONS] NETWORK CONTAINER',
+  summary: 'Disconnect a container from a network',
+  flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force the container to disconnect from a network' }],
+  minArgs: 2,
+  maxArgs: 2,
+  async run(ctx, flags, args) {
+    const [network, container] = args as [string, string];
+    await ctx.client.call('POST', `/networks/${seg(network)}/disconnect`, { body: { Container: container, Force: flags.bool('force') } });
+    return 0;
+  },
+};

@@ -71,6 +71,10 @@ export interface ContainerRecord {
     mounts?: MountPoint[];
     /** Requested at create: a static address and network-scoped aliases. */
     endpoint?: { ip?: string; aliases: string[] };
+    /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
+    connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
+    /** The live endpoints of those networks. */
+    extraNets?: NetState[];
   };
 }
 
@@ -199,7 +203,7 @@ export class ContainerService {
       this.#records.set(id, rec);
       this.#names.set(rec.Name.slice(1), id);
       this.#live.set(id, this.#newLive());
-      if (rec.berth.net) this.#o.networks?.reserve(rec.berth.net.networkId, rec.berth.net.ip);
+      for (const n of [rec.berth.net, ...(rec.berth.extraNets ?? [])]) if (n) this.#o.networks?.reserve(n.networkId, n.ip);
     }
     this.#watcher = watch(this.exitDir, (_ev, file) => {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
@@ -539,7 +543,10 @@ export class ContainerService {
       if (rec.Config.Tty && rec.HostConfig.ConsoleSize && rec.HostConfig.ConsoleSize[0] > 0) {
         await this.#writeCtl(id, `1 ${rec.HostConfig.ConsoleSize[0]} ${rec.HostConfig.ConsoleSize[1]}\n`).catch(() => {});
       }
-      if (network) await network.wired;
+      if (network) {
+        await network.wired;
+        for (const c of rec.berth.connected ?? []) await this.#wireExtra(rec, c);
+      }
       const pending = live.pendingAttach.splice(0);
       await Promise.all(
         pending.map((a) =>
@@ -689,11 +696,16 @@ export class ContainerService {
   async #teardownNetwork(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
     const net = rec.berth.net;
     if (!net) return;
+    const extras = rec.berth.extraNets ?? [];
     const journal = join(this.#o.paths.execRoot, 'teardown', `${rec.Id}.json`);
     await ensureDir(join(this.#o.paths.execRoot, 'teardown'));
-    await writeJsonAtomic(journal, net);
+    await writeJsonAtomic(journal, { ...net, extras });
     delete rec.berth.net;
-    const job = this.#netQueue.run(() => this.#runTeardown(rec.Id, net, journal));
+    delete rec.berth.extraNets;
+    const job = this.#netQueue.run(async () => {
+      for (const x of extras) await this.#unwire(rec.Id, x);
+      await this.#runTeardown(rec.Id, net, journal);
+    });
     this.#netJobs.add(job);
     void job.finally(() => this.#netJobs.delete(job));
     if (opts.wait) await job;
@@ -709,19 +721,102 @@ export class ContainerService {
     await unlink(journal).catch(() => {});
   }
 
+  /** netavark teardown of one extra network, leaving the namespace to the primary network's teardown. */
+  async #unwire(id: string, x: NetState): Promise<void> {
+    await this.#o.netavark?.teardown(`/run/netns/${x.netns}`, x.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
+    this.#o.networks?.release(x.networkId, x.ip);
+  }
+
+  /** Wires one more network into a running container's namespace. */
+  async #wireExtra(rec: ContainerRecord, c: { networkId: string; ip?: string; aliases: string[] }): Promise<void> {
+    const { networks, netavark } = this.#o;
+    const primary = rec.berth.net;
+    if (!networks || !netavark || !primary) return;
+    const net = networks.find(c.networkId);
+    const info = networks.netavarkInfo(net);
+    const ip = networks.allocate(net.Id, c.ip);
+    const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
+    const request: NetavarkRequest = {
+      container_id: rec.Id,
+      container_name: rec.Name.slice(1),
+      networks: { [info.name]: { interface_name: iface, static_ips: [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
+      network_info: { [info.name]: info },
+      port_mappings: null,
+    };
+    const cfg = net.IPAM.Config[0]!;
+    const state: NetState = { netns: primary.netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports: {} };
+    (rec.berth.extraNets ??= []).push(state);
+    await this.#save(rec);
+    try {
+      const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${primary.netns}`, request));
+      state.mac = result[info.name]?.interfaces[iface]?.mac_address ?? '';
+    } catch (err) {
+      rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== state);
+      networks.release(net.Id, ip);
+      await this.#save(rec);
+      throw err;
+    }
+  }
+
+  /** `network connect`: joins now if running (also at every later start). */
+  async connect(ref: string, networkRef: string, opts: { ip?: string; aliases: string[] }): Promise<void> {
+    const networks = this.#o.networks;
+    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
+    const rec = this.find(ref);
+    const net = networks.find(networkRef);
+    await this.#liveOf(rec.Id).mutex.run(async () => {
+      const mode = rec.HostConfig.NetworkMode;
+      if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
+      if (this.#userNetwork(mode)?.Id === net.Id || rec.berth.connected?.some((c) => c.networkId === net.Id)) {
+        throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
+      }
+      const entry = { networkId: net.Id, ...(opts.ip ? { ip: opts.ip } : {}), aliases: opts.aliases };
+      if (isActive(rec.State.Status)) await this.#wireExtra(rec, entry);
+      (rec.berth.connected ??= []).push(entry);
+      await this.#save(rec);
+      this.#o.events.emit('network', 'connect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+    });
+  }
+
+  /** `network disconnect` of a network joined with `network connect`. */
+  async disconnect(ref: string, networkRef: string): Promise<void> {
+    const networks = this.#o.networks;
+    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
+    const rec = this.find(ref);
+    const net = networks.find(networkRef);
+    await this.#liveOf(rec.Id).mutex.run(async () => {
+      if (this.#userNetwork(rec.HostConfig.NetworkMode)?.Id === net.Id) {
+        throw new BerthError('NotImplemented', 'disconnecting a container from the network it was created on is not supported yet');
+      }
+      if (!rec.berth.connected?.some((c) => c.networkId === net.Id)) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
+      rec.berth.connected = rec.berth.connected.filter((c) => c.networkId !== net.Id);
+      const live = rec.berth.extraNets?.find((x) => x.networkId === net.Id);
+      if (live) {
+        rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== live);
+        await this.#netQueue.run(() => this.#unwire(rec.Id, live));
+      }
+      await this.#save(rec);
+      this.#o.events.emit('network', 'disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+    });
+  }
+
   /** Finishes teardowns a crashed daemon left in the journal. */
   async #resumeTeardowns(): Promise<void> {
     const dir = join(this.#o.paths.execRoot, 'teardown');
     const files = await readdir(dir).catch(() => [] as string[]);
     for (const f of files) {
       if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
-      const net = await readJson<NetState>(join(dir, f)).catch(() => undefined);
+      const net = await readJson<NetState & { extras?: NetState[] }>(join(dir, f)).catch(() => undefined);
       if (!net) {
         await unlink(join(dir, f)).catch(() => {});
         continue;
       }
       this.#o.networks?.reserve(net.networkId, net.ip);
-      await this.#netQueue.run(() => this.#runTeardown(f.slice(0, 64), net, join(dir, f)));
+      for (const x of net.extras ?? []) this.#o.networks?.reserve(x.networkId, x.ip);
+      await this.#netQueue.run(async () => {
+        for (const x of net.extras ?? []) await this.#unwire(f.slice(0, 64), x);
+        await this.#runTeardown(f.slice(0, 64), net, join(dir, f));
+      });
     }
   }
 
@@ -732,7 +827,9 @@ export class ContainerService {
 
   /** Network IDs with running endpoints, for network removal. */
   endpointsOn(networkId: string): string[] {
-    return [...this.#records.values()].filter((r) => r.berth.net?.networkId === networkId || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status))).map((r) => r.Id);
+    return [...this.#records.values()]
+      .filter((r) => r.berth.net?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
+      .map((r) => r.Id);
   }
 
   async #netnsPath(rec: ContainerRecord): Promise<string | undefined> {
@@ -1173,6 +1270,12 @@ export class ContainerService {
     if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
     const net = rec.berth.net;
     const userNet = this.#userNetwork(mode);
+    for (const c of rec.berth.connected ?? []) {
+      const n = this.#o.networks?.tryFind(c.networkId);
+      if (!n) continue;
+      const x = rec.berth.extraNets?.find((e) => e.networkId === c.networkId);
+      networks[n.Name] = { ...emptyEndpoint(), NetworkID: n.Id, Aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases], ...(x ? { EndpointID: `${rec.Id.slice(0, 32)}${n.Id.slice(0, 32)}`, Gateway: x.gateway, IPAddress: x.ip, IPPrefixLen: x.prefix, MacAddress: x.mac } : {}) };
+    }
     if (userNet) {
       networks[userNet.Name] = {
         ...emptyEndpoint(),
