@@ -92,6 +92,8 @@ test('containers on a network get addresses and reach each other by name', { ski
   const r = await runToExit(d, { Cmd: ['sh', '-c', `nslookup -type=a web${tag} | tail -2; printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 web${tag} 80 | tail -1`], HostConfig: { NetworkMode: netName } });
   assert.match(r.stdout, new RegExp(`Address: ${prefix.replace(/\./g, '\\.')}\\.2`));
   assert.match(r.stdout, new RegExp(`${web.slice(0, 12)}\\n$`));
+  const mac = await runToExit(d, { Cmd: ['cat', '/sys/class/net/eth0/address'], HostConfig: { NetworkMode: netName }, NetworkingConfig: { EndpointsConfig: { [netName]: { MacAddress: '02:42:ac:11:00:99' } } } });
+  assert.equal(mac.stdout.trim(), '02:42:ac:11:00:99');
   const isolated = await runToExit(d, { Cmd: ['sh', '-c', `ping -c1 -W1 web${tag} 2>&1 | head -1`] });
   assert.match(isolated.stdout, /bad address/);
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 409);

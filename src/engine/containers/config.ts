@@ -64,6 +64,7 @@ function objMap(o: Obj, field: string, path: string): Record<string, object> | u
 
 export interface EndpointRequest {
   ip?: string;
+  mac?: string;
   aliases: string[];
 }
 
@@ -221,7 +222,13 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     const ip = str(ipam, 'IPv4Address', 'EndpointSettings.IPAMConfig');
     if (ip !== '') endpoint.ip = ip;
     endpoint.aliases = strArray(ep, 'Aliases', 'EndpointSettings') ?? [];
+    const mac = str(ep, 'MacAddress', 'EndpointSettings');
+    if (mac !== '') endpoint.mac = mac;
   }
+  // Before API 1.44 the MAC address was a container setting.
+  const legacyMac = str(body, 'MacAddress', p);
+  if (legacyMac !== '' && endpoint.mac === undefined) endpoint.mac = legacyMac;
+  if (endpoint.mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(endpoint.mac)) throw invalidParameter(`invalid MAC address: ${endpoint.mac}`);
   return { config, hostConfig, networkingConfig: nc, endpoint, mounts };
 }
 

@@ -69,8 +69,8 @@ export interface ContainerRecord {
     /** The container's endpoint on a user-defined network while it runs. */
     net?: NetState;
     mounts?: MountPoint[];
-    /** Requested at create: a static address and network-scoped aliases. */
-    endpoint?: { ip?: string; aliases: string[] };
+    /** Requested at create: a static address, MAC address and network-scoped aliases. */
+    endpoint?: { ip?: string; mac?: string; aliases: string[] };
     /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
     connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
     /** The live endpoints of those networks. */
@@ -359,6 +359,7 @@ export class ContainerService {
     if (mountReqs.some((m) => m.type === 'volume') && !this.#o.volumes) throw new BerthError('NotImplemented', 'volumes are not available');
     const warnings: string[] = [];
     const userNet = this.#userNetwork(req.hostConfig.NetworkMode);
+    if (req.endpoint.mac && !userNet) throw invalidParameter('conflicting options: mac-address and the network mode');
     if ((req.endpoint.ip || req.endpoint.aliases.length > 0) && (!userNet || userNet.Name === 'bridge')) {
       throw invalidParameter(req.endpoint.ip ? 'user specified IP address is supported only when connecting to networks with user configured subnets' : 'network-scoped alias is supported only for containers in user defined networks');
     }
@@ -420,7 +421,7 @@ export class ContainerService {
         }
       }
       if (points.length > 0) rec.berth.mounts = points;
-      if (req.endpoint.ip || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
+      if (req.endpoint.ip || req.endpoint.mac || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
       await this.#save(rec);
       this.#records.set(id, rec);
       this.#live.set(id, this.#newLive());
@@ -634,7 +635,7 @@ export class ContainerService {
       const request: NetavarkRequest = {
         container_id: id,
         container_name: rec.Name.slice(1),
-        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
+        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
         network_info: { [info.name]: info },
         port_mappings: mappings.length > 0 ? mappings : null,
       };
