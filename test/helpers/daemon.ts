@@ -153,8 +153,6 @@ function killLeftovers(t: TestDaemon): void {
       execFileSync('rmdir', [base]);
     } catch {}
   }
-  const rootCg = '/sys/fs/cgroup/cgroup.controllers';
-  void rootCg;
 }
 
 export interface CliResult {
