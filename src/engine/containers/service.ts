@@ -6,7 +6,6 @@ import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
-import type { ContainerConfig, ContainerState, HostConfig } from '../../core/types.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
 import type { Runc } from '../../adapters/runc/index.ts';
 import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
@@ -17,6 +16,8 @@ import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from './config.ts';
 import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
 import { connectAttach, type AttachRequest } from './attach.ts';
+import { ContainerNetworking } from './network.ts';
+import type { Logger, ContainerPaths, ContainerRecord, MountPoint } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
@@ -26,85 +27,9 @@ import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
 import { existsSync, statSync } from 'node:fs';
-import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/netavark/index.ts';
-import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
-import { createServer } from 'node:net';
+import type { Netavark } from '../../adapters/netavark/index.ts';
 
-export interface Logger {
-  debug(msg: string, extra?: Record<string, unknown>): void;
-  info(msg: string, extra?: Record<string, unknown>): void;
-  warn(msg: string, extra?: Record<string, unknown>): void;
-  error(msg: string, extra?: Record<string, unknown>): void;
-}
-
-export interface ContainerPaths {
-  dataRoot: string;
-  execRoot: string;
-}
-
-/** What berth keeps on disk for each container: the Engine API inspect shape plus its own part. */
-export interface ContainerRecord {
-  Id: string;
-  Created: string;
-  Path: string;
-  Args: string[];
-  State: ContainerState;
-  Image: string;
-  Name: string;
-  RestartCount: number;
-  Driver: string;
-  Platform: string;
-  LogPath: string;
-  ResolvConfPath: string;
-  HostnamePath: string;
-  HostsPath: string;
-  Config: ContainerConfig;
-  HostConfig: HostConfig;
-  berth: {
-    hasBeenStarted: boolean;
-    manuallyStopped: boolean;
-    lastStartMs: number;
-    /** Set once removal began, so a crash mid-removal finishes it at the next start. */
-    removing?: boolean;
-    /** The container's endpoint on a user-defined network while it runs. */
-    net?: NetState;
-    mounts?: MountPoint[];
-    /** Requested at create: a static address, MAC address and network-scoped aliases. */
-    endpoint?: { ip?: string; mac?: string; aliases: string[] };
-    /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
-    connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
-    /** The live endpoints of those networks. */
-    extraNets?: NetState[];
-  };
-}
-
-/** A mount as inspect shows it, plus what start needs. */
-export interface MountPoint {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
-  noCopy?: boolean;
-  anonymous?: boolean;
-  tmpfsOptions?: string[];
-  createSource?: boolean;
-}
-
-export interface NetState {
-  netns: string;
-  networkId: string;
-  networkName: string;
-  ip: string;
-  prefix: number;
-  gateway: string;
-  mac: string;
-  request: NetavarkRequest;
-  ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
-}
+export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
 
 export interface EngineOptions {
   paths: ContainerPaths;
@@ -149,14 +74,21 @@ export class ContainerService {
   readonly #live = new Map<string, Live>();
   readonly #names = new Map<string, string>();
   #watcher?: FSWatcher;
-  /** Network setups and teardowns, one at a time and in order. */
-  readonly #netQueue = new Mutex();
-  readonly #netJobs = new Set<Promise<void>>();
+  readonly #net: ContainerNetworking;
   #monitorTimer?: NodeJS.Timeout;
   #closed = false;
 
   constructor(opts: EngineOptions) {
     this.#o = opts;
+    this.#net = new ContainerNetworking({
+      ...(opts.networks ? { networks: opts.networks } : {}),
+      ...(opts.netavark ? { netavark: opts.netavark } : {}),
+      log: opts.log,
+      execRoot: opts.paths.execRoot,
+      save: (rec) => this.#save(rec),
+      records: () => this.#records.values(),
+      onEvent: (action, networkId, attrs) => opts.events.emit('network', action, networkId, attrs),
+    });
   }
 
   get containersDir(): string {
@@ -209,7 +141,7 @@ export class ContainerService {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
     });
     this.#watcher.on('error', () => {});
-    await this.#resumeTeardowns();
+    await this.#net.resume();
     for (const rec of [...this.#records.values()]) {
       await this.#reconcile(rec).catch((err) => this.#o.log.error('reconcile failed', { id: rec.Id, error: messageOf(err) }));
     }
@@ -358,7 +290,7 @@ export class ContainerService {
     }
     if (mountReqs.some((m) => m.type === 'volume') && !this.#o.volumes) throw new BerthError('NotImplemented', 'volumes are not available');
     const warnings: string[] = [];
-    const userNet = this.#userNetwork(req.hostConfig.NetworkMode);
+    const userNet = this.#net.userNetwork(req.hostConfig.NetworkMode);
     if (req.endpoint.mac && !userNet) throw invalidParameter('conflicting options: mac-address and the network mode');
     if ((req.endpoint.ip || req.endpoint.aliases.length > 0) && (!userNet || userNet.Name === 'bridge')) {
       throw invalidParameter(req.endpoint.ip ? 'user specified IP address is supported only when connecting to networks with user configured subnets' : 'network-scoped alias is supported only for containers in user defined networks');
@@ -434,15 +366,9 @@ export class ContainerService {
     }
   }
 
-  /** The bridge network a container joins: its named network, or "bridge" for the default. */
-  #userNetwork(mode: string): ReturnType<NetworkService['find']> | undefined {
-    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined;
-    return this.#o.networks?.tryFind(mode === 'default' ? 'bridge' : mode);
-  }
-
   #checkNetworkMode(mode: string): void {
     if (mode === 'default' || mode === 'bridge' || mode === 'none' || mode === 'host') return;
-    if (this.#userNetwork(mode)) return;
+    if (this.#net.userNetwork(mode)) return;
     if (mode.startsWith('container:')) {
       const other = this.tryFind(mode.slice('container:'.length));
       if (!other) throw notFound(`No such container: ${mode.slice('container:'.length)}`);
@@ -495,7 +421,7 @@ export class ContainerService {
       if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
       // netavark wires the namespace while runc creates the container; both finish before start.
-      const network = await this.#setupNetwork(rec);
+      const network = await this.#net.setup(rec);
       const netnsPath = network?.netns ?? (await this.#netnsPath(rec));
       await this.#writeEtcFiles(rec);
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
@@ -546,7 +472,7 @@ export class ContainerService {
       }
       if (network) {
         await network.wired;
-        for (const c of rec.berth.connected ?? []) await this.#wireExtra(rec, c);
+        for (const c of rec.berth.connected ?? []) await this.#net.wireExtra(rec, c);
       }
       const pending = live.pendingAttach.splice(0);
       await Promise.all(
@@ -621,216 +547,26 @@ export class ContainerService {
     return [...this.#records.values()].filter((r) => r.berth.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.Id);
   }
 
-  /** Joins a user-defined network: netns, address, veth on the bridge, DNS, published ports. */
-  async #setupNetwork(rec: ContainerRecord): Promise<{ netns: string; wired: Promise<void> } | undefined> {
-    const net = this.#userNetwork(rec.HostConfig.NetworkMode);
-    const { networks, netavark } = this.#o;
-    if (!net || !networks || !netavark) return undefined;
-    const id = rec.Id;
-    const name = `berth-${shortId(id)}`;
-    const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
-    const info = networks.netavarkInfo(net);
-    try {
-      const { mappings, ports } = await this.#portMappings(rec);
-      const request: NetavarkRequest = {
-        container_id: id,
-        container_name: rec.Name.slice(1),
-        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
-        network_info: { [info.name]: info },
-        port_mappings: mappings.length > 0 ? mappings : null,
-      };
-      const cfg = net.IPAM.Config[0]!;
-      // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
-      rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
-      await this.#save(rec);
-      const netns = await this.#netQueue.run(() => createNetns(name));
-      const wired = this.#netQueue.run(async () => {
-        const result = await netavark.setup(netns, request);
-        if (rec.berth.net) rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
-      });
-      wired.catch(() => {});
-      return { netns, wired };
-    } catch (err) {
-      // Rolled back before the error is answered: nothing of a failed start stays wired.
-      if (rec.berth.net) await this.#teardownNetwork(rec, { wait: true });
-      else networks.release(net.Id, ip);
-      throw err;
-    }
+  /** Network IDs with endpoints of containers, for network removal. */
+  endpointsOn(networkId: string): string[] {
+    return this.#net.endpointsOn(networkId);
   }
 
-  /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
-  async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
-    const mappings: PortMapping[] = [];
-    const ports: NetState['ports'] = {};
-    const bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> = { ...(rec.HostConfig.PortBindings ?? {}) };
-    if (rec.HostConfig.PublishAllPorts) {
-      // -P: every exposed port not bound explicitly gets a free host port.
-      for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) {
-        const norm = key.includes('/') ? key : `${key}/tcp`;
-        if (!(norm in bindings) && !(key in bindings)) bindings[norm] = [{ HostIp: '', HostPort: '' }];
-      }
-    }
-    for (const [key, binds] of Object.entries(bindings)) {
-      const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
-      if (!m) throw invalidParameter(`invalid port specification: "${key}"`);
-      const containerPort = Number(m[1]);
-      const protocol = (m[2] ?? 'tcp') as PortMapping['protocol'];
-      ports[`${containerPort}/${protocol}`] = [];
-      for (const b of binds ?? [{}]) {
-        const hostIp = b.HostIp ?? '';
-        let hostPort = Number(b.HostPort || 0);
-        if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
-        hostPort = await claimPort(hostIp, hostPort, protocol);
-        mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: hostPort, range: 1, protocol });
-        ports[`${containerPort}/${protocol}`]!.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(hostPort) });
-      }
-    }
-    return { mappings, ports };
-  }
-
-  /**
-   * Tears a container's network down. netavark's teardown (up to ~250 ms when it removes a
-   * bridge) runs in the network queue after the caller goes on, unless `wait`; a journal entry in
-   * the exec root finishes it after a daemon crash. The queue also orders it before any later
-   * setup, which may reuse the netns name.
-   */
-  async #teardownNetwork(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
-    const net = rec.berth.net;
-    if (!net) return;
-    const extras = rec.berth.extraNets ?? [];
-    const journal = join(this.#o.paths.execRoot, 'teardown', `${rec.Id}.json`);
-    await ensureDir(join(this.#o.paths.execRoot, 'teardown'));
-    await writeJsonAtomic(journal, { ...net, extras });
-    delete rec.berth.net;
-    delete rec.berth.extraNets;
-    const job = this.#netQueue.run(async () => {
-      for (const x of extras) await this.#unwire(rec.Id, x);
-      await this.#runTeardown(rec.Id, net, journal);
-    });
-    this.#netJobs.add(job);
-    void job.finally(() => this.#netJobs.delete(job));
-    if (opts.wait) await job;
-  }
-
-  async #runTeardown(id: string, net: NetState, journal: string): Promise<void> {
-    if (this.#o.netavark) {
-      await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
-      if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
-    }
-    await deleteNetns(net.netns);
-    this.#o.networks?.release(net.networkId, net.ip);
-    await unlink(journal).catch(() => {});
-  }
-
-  /** netavark teardown of one extra network, leaving the namespace to the primary network's teardown. */
-  async #unwire(id: string, x: NetState): Promise<void> {
-    await this.#o.netavark?.teardown(`/run/netns/${x.netns}`, x.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
-    this.#o.networks?.release(x.networkId, x.ip);
-  }
-
-  /** Wires one more network into a running container's namespace. */
-  async #wireExtra(rec: ContainerRecord, c: { networkId: string; ip?: string; aliases: string[] }): Promise<void> {
-    const { networks, netavark } = this.#o;
-    const primary = rec.berth.net;
-    if (!networks || !netavark || !primary) return;
-    const net = networks.find(c.networkId);
-    const info = networks.netavarkInfo(net);
-    const ip = networks.allocate(net.Id, c.ip);
-    const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
-    const request: NetavarkRequest = {
-      container_id: rec.Id,
-      container_name: rec.Name.slice(1),
-      networks: { [info.name]: { interface_name: iface, static_ips: [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
-      network_info: { [info.name]: info },
-      port_mappings: null,
-    };
-    const cfg = net.IPAM.Config[0]!;
-    const state: NetState = { netns: primary.netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports: {} };
-    (rec.berth.extraNets ??= []).push(state);
-    await this.#save(rec);
-    try {
-      const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${primary.netns}`, request));
-      state.mac = result[info.name]?.interfaces[iface]?.mac_address ?? '';
-    } catch (err) {
-      rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== state);
-      networks.release(net.Id, ip);
-      await this.#save(rec);
-      throw err;
-    }
+  /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
+  drainNetwork(timeoutMs = 10_000): Promise<void> {
+    return this.#net.drain(timeoutMs);
   }
 
   /** `network connect`: joins now if running (also at every later start). */
   async connect(ref: string, networkRef: string, opts: { ip?: string; aliases: string[] }): Promise<void> {
-    const networks = this.#o.networks;
-    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const rec = this.find(ref);
-    const net = networks.find(networkRef);
-    await this.#liveOf(rec.Id).mutex.run(async () => {
-      const mode = rec.HostConfig.NetworkMode;
-      if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
-      if (this.#userNetwork(mode)?.Id === net.Id || rec.berth.connected?.some((c) => c.networkId === net.Id)) {
-        throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
-      }
-      const entry = { networkId: net.Id, ...(opts.ip ? { ip: opts.ip } : {}), aliases: opts.aliases };
-      if (isActive(rec.State.Status)) await this.#wireExtra(rec, entry);
-      (rec.berth.connected ??= []).push(entry);
-      await this.#save(rec);
-      this.#o.events.emit('network', 'connect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
-    });
+    await this.#liveOf(rec.Id).mutex.run(() => this.#net.connect(rec, networkRef, opts));
   }
 
   /** `network disconnect` of a network joined with `network connect`. */
   async disconnect(ref: string, networkRef: string): Promise<void> {
-    const networks = this.#o.networks;
-    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const rec = this.find(ref);
-    const net = networks.find(networkRef);
-    await this.#liveOf(rec.Id).mutex.run(async () => {
-      if (this.#userNetwork(rec.HostConfig.NetworkMode)?.Id === net.Id) {
-        throw new BerthError('NotImplemented', 'disconnecting a container from the network it was created on is not supported yet');
-      }
-      if (!rec.berth.connected?.some((c) => c.networkId === net.Id)) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
-      rec.berth.connected = rec.berth.connected.filter((c) => c.networkId !== net.Id);
-      const live = rec.berth.extraNets?.find((x) => x.networkId === net.Id);
-      if (live) {
-        rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== live);
-        await this.#netQueue.run(() => this.#unwire(rec.Id, live));
-      }
-      await this.#save(rec);
-      this.#o.events.emit('network', 'disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
-    });
-  }
-
-  /** Finishes teardowns a crashed daemon left in the journal. */
-  async #resumeTeardowns(): Promise<void> {
-    const dir = join(this.#o.paths.execRoot, 'teardown');
-    const files = await readdir(dir).catch(() => [] as string[]);
-    for (const f of files) {
-      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
-      const net = await readJson<NetState & { extras?: NetState[] }>(join(dir, f)).catch(() => undefined);
-      if (!net) {
-        await unlink(join(dir, f)).catch(() => {});
-        continue;
-      }
-      this.#o.networks?.reserve(net.networkId, net.ip);
-      for (const x of net.extras ?? []) this.#o.networks?.reserve(x.networkId, x.ip);
-      await this.#netQueue.run(async () => {
-        for (const x of net.extras ?? []) await this.#unwire(f.slice(0, 64), x);
-        await this.#runTeardown(f.slice(0, 64), net, join(dir, f));
-      });
-    }
-  }
-
-  /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
-  async drainNetwork(timeoutMs = 10_000): Promise<void> {
-    await Promise.race([Promise.all([...this.#netJobs]), sleep(timeoutMs)]);
-  }
-
-  /** Network IDs with running endpoints, for network removal. */
-  endpointsOn(networkId: string): string[] {
-    return [...this.#records.values()]
-      .filter((r) => r.berth.net?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
-      .map((r) => r.Id);
+    await this.#liveOf(rec.Id).mutex.run(() => this.#net.disconnect(rec, networkRef));
   }
 
   async #netnsPath(rec: ContainerRecord): Promise<string | undefined> {
@@ -989,7 +725,7 @@ export class ContainerService {
     if (live.runtimeClean) return;
     await this.#o.runc.delete(id, { force: true }).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
     await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
-    await this.#teardownNetwork(rec);
+    await this.#net.teardown(rec);
     await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
     await removeAll(this.bundle(id));
     await unlink(join(this.exitDir, id)).catch(() => {});
@@ -1270,7 +1006,7 @@ export class ContainerService {
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
     const net = rec.berth.net;
-    const userNet = this.#userNetwork(mode);
+    const userNet = this.#net.userNetwork(mode);
     for (const c of rec.berth.connected ?? []) {
       const n = this.#o.networks?.tryFind(c.networkId);
       if (!n) continue;
@@ -1355,31 +1091,4 @@ export function parseTime(v: string, now = Date.now()): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalidParameter(`invalid time value: ${v}`);
   return t / 1000;
-}
-
-/** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */
-function claimPort(hostIp: string, port: number, protocol: string): Promise<number> {
-  if (protocol !== 'tcp') return Promise.resolve(port === 0 ? 30000 + Math.floor(Math.random() * 20000) : port);
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
-      else reject(err);
-    });
-    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
-      const got = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(got));
-    });
-  });
-}
-
-/** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
-async function dropEmptyNetavarkChains(): Promise<void> {
-  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
-  const lines = stdout.split('\n');
-  const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
-  for (const c of chains) {
-    const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
-    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
-  }
 }

@@ -1,0 +1,275 @@
+// Container networking: a container's namespace on bridge networks through netavark, published
+// ports, extra networks from `network connect`, and teardowns that survive a daemon crash.
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { BerthError, invalidParameter, notFound, messageOf } from '../../core/errors.ts';
+import { shortId } from '../../core/ids.ts';
+import { ensureDir, writeJsonAtomic, readJson } from '../../adapters/fs/index.ts';
+import { run } from '../../adapters/exec/index.ts';
+import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/netavark/index.ts';
+import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
+import { Mutex, sleep } from '../../lib/mutex.ts';
+import type { NetworkService, NetworkRecord } from '../networks/index.ts';
+import type { ContainerRecord, NetState, Logger } from './record.ts';
+import { isActive } from './state.ts';
+
+export interface NetworkingOptions {
+  networks?: NetworkService;
+  netavark?: Netavark;
+  log: Logger;
+  execRoot: string;
+  save(rec: ContainerRecord): Promise<void>;
+  records(): Iterable<ContainerRecord>;
+  onEvent?(action: 'connect' | 'disconnect', networkId: string, attrs: Record<string, string>): void;
+}
+
+export class ContainerNetworking {
+  readonly #o: NetworkingOptions;
+  /** Network setups and teardowns, one at a time and in order. */
+  readonly #netQueue = new Mutex();
+  readonly #netJobs = new Set<Promise<void>>();
+
+  constructor(opts: NetworkingOptions) {
+    this.#o = opts;
+  }
+
+  /** The bridge network a container joins: its named network, or "bridge" for the default. */
+  userNetwork(mode: string): NetworkRecord | undefined {
+    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) return undefined;
+    return this.#o.networks?.tryFind(mode === 'default' ? 'bridge' : mode);
+  }
+
+  /** Joins a user-defined network: netns, address, veth on the bridge, DNS, published ports. */
+  async setup(rec: ContainerRecord): Promise<{ netns: string; wired: Promise<void> } | undefined> {
+    const net = this.userNetwork(rec.HostConfig.NetworkMode);
+    const { networks, netavark } = this.#o;
+    if (!net || !networks || !netavark) return undefined;
+    const id = rec.Id;
+    const name = `berth-${shortId(id)}`;
+    const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
+    const info = networks.netavarkInfo(net);
+    try {
+      const { mappings, ports } = await this.#portMappings(rec);
+      const request: NetavarkRequest = {
+        container_id: id,
+        container_name: rec.Name.slice(1),
+        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
+        network_info: { [info.name]: info },
+        port_mappings: mappings.length > 0 ? mappings : null,
+      };
+      const cfg = net.IPAM.Config[0]!;
+      // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
+      rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
+      await this.#o.save(rec);
+      const netns = await this.#netQueue.run(() => createNetns(name));
+      const wired = this.#netQueue.run(async () => {
+        const result = await netavark.setup(netns, request);
+        if (rec.berth.net) rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
+      });
+      wired.catch(() => {});
+      return { netns, wired };
+    } catch (err) {
+      // Rolled back before the error is answered: nothing of a failed start stays wired.
+      if (rec.berth.net) await this.teardown(rec, { wait: true });
+      else networks.release(net.Id, ip);
+      throw err;
+    }
+  }
+
+  /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
+  async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
+    const mappings: PortMapping[] = [];
+    const ports: NetState['ports'] = {};
+    const bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> = { ...(rec.HostConfig.PortBindings ?? {}) };
+    if (rec.HostConfig.PublishAllPorts) {
+      // -P: every exposed port not bound explicitly gets a free host port.
+      for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) {
+        const norm = key.includes('/') ? key : `${key}/tcp`;
+        if (!(norm in bindings) && !(key in bindings)) bindings[norm] = [{ HostIp: '', HostPort: '' }];
+      }
+    }
+    for (const [key, binds] of Object.entries(bindings)) {
+      const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
+      if (!m) throw invalidParameter(`invalid port specification: "${key}"`);
+      const containerPort = Number(m[1]);
+      const protocol = (m[2] ?? 'tcp') as PortMapping['protocol'];
+      ports[`${containerPort}/${protocol}`] = [];
+      for (const b of binds ?? [{}]) {
+        const hostIp = b.HostIp ?? '';
+        let hostPort = Number(b.HostPort || 0);
+        if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
+        hostPort = await claimPort(hostIp, hostPort, protocol);
+        mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: hostPort, range: 1, protocol });
+        ports[`${containerPort}/${protocol}`]!.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(hostPort) });
+      }
+    }
+    return { mappings, ports };
+  }
+
+  /**
+   * Tears a container's network down. netavark's teardown (up to ~250 ms when it removes a
+   * bridge) runs in the network queue after the caller goes on, unless `wait`; a journal entry in
+   * the exec root finishes it after a daemon crash. The queue also orders it before any later
+   * setup, which may reuse the netns name.
+   */
+  async teardown(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
+    const net = rec.berth.net;
+    if (!net) return;
+    const extras = rec.berth.extraNets ?? [];
+    const journal = join(this.#o.execRoot, 'teardown', `${rec.Id}.json`);
+    await ensureDir(join(this.#o.execRoot, 'teardown'));
+    await writeJsonAtomic(journal, { ...net, extras });
+    delete rec.berth.net;
+    delete rec.berth.extraNets;
+    const job = this.#netQueue.run(async () => {
+      for (const x of extras) await this.#unwire(rec.Id, x);
+      await this.#runTeardown(rec.Id, net, journal);
+    });
+    this.#netJobs.add(job);
+    void job.finally(() => this.#netJobs.delete(job));
+    if (opts.wait) await job;
+  }
+
+  async #runTeardown(id: string, net: NetState, journal: string): Promise<void> {
+    if (this.#o.netavark) {
+      await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
+      if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
+    }
+    await deleteNetns(net.netns);
+    this.#o.networks?.release(net.networkId, net.ip);
+    await unlink(journal).catch(() => {});
+  }
+
+  /** netavark teardown of one extra network, leaving the namespace to the primary network's teardown. */
+  async #unwire(id: string, x: NetState): Promise<void> {
+    await this.#o.netavark?.teardown(`/run/netns/${x.netns}`, x.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
+    this.#o.networks?.release(x.networkId, x.ip);
+  }
+
+  /** Wires one more network into a running container's namespace. */
+  async wireExtra(rec: ContainerRecord, c: { networkId: string; ip?: string; aliases: string[] }): Promise<void> {
+    const { networks, netavark } = this.#o;
+    const primary = rec.berth.net;
+    if (!networks || !netavark || !primary) return;
+    const net = networks.find(c.networkId);
+    const info = networks.netavarkInfo(net);
+    const ip = networks.allocate(net.Id, c.ip);
+    const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
+    const request: NetavarkRequest = {
+      container_id: rec.Id,
+      container_name: rec.Name.slice(1),
+      networks: { [info.name]: { interface_name: iface, static_ips: [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
+      network_info: { [info.name]: info },
+      port_mappings: null,
+    };
+    const cfg = net.IPAM.Config[0]!;
+    const state: NetState = { netns: primary.netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports: {} };
+    (rec.berth.extraNets ??= []).push(state);
+    await this.#o.save(rec);
+    try {
+      const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${primary.netns}`, request));
+      state.mac = result[info.name]?.interfaces[iface]?.mac_address ?? '';
+    } catch (err) {
+      rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== state);
+      networks.release(net.Id, ip);
+      await this.#o.save(rec);
+      throw err;
+    }
+  }
+
+  /** `network connect`: joins now if running (also at every later start). */
+  async connect(rec: ContainerRecord, networkRef: string, opts: { ip?: string; aliases: string[] }): Promise<void> {
+    const networks = this.#o.networks;
+    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
+    const net = networks.find(networkRef);
+    const mode = rec.HostConfig.NetworkMode;
+    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
+    if (this.userNetwork(mode)?.Id === net.Id || rec.berth.connected?.some((c) => c.networkId === net.Id)) {
+      throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
+    }
+    const entry = { networkId: net.Id, ...(opts.ip ? { ip: opts.ip } : {}), aliases: opts.aliases };
+    if (isActive(rec.State.Status)) await this.wireExtra(rec, entry);
+    (rec.berth.connected ??= []).push(entry);
+    await this.#o.save(rec);
+    this.#o.onEvent?.('connect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+  }
+
+  /** `network disconnect` of a network joined with `network connect`. */
+  async disconnect(rec: ContainerRecord, networkRef: string): Promise<void> {
+    const networks = this.#o.networks;
+    if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
+    const net = networks.find(networkRef);
+    if (this.userNetwork(rec.HostConfig.NetworkMode)?.Id === net.Id) {
+      throw new BerthError('NotImplemented', 'disconnecting a container from the network it was created on is not supported yet');
+    }
+    if (!rec.berth.connected?.some((c) => c.networkId === net.Id)) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
+    rec.berth.connected = rec.berth.connected.filter((c) => c.networkId !== net.Id);
+    const live = rec.berth.extraNets?.find((x) => x.networkId === net.Id);
+    if (live) {
+      rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== live);
+      await this.#netQueue.run(() => this.#unwire(rec.Id, live));
+    }
+    await this.#o.save(rec);
+    this.#o.onEvent?.('disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+  }
+
+  /** Finishes teardowns a crashed daemon left in the journal. */
+  async resume(): Promise<void> {
+    const dir = join(this.#o.execRoot, 'teardown');
+    const files = await readdir(dir).catch(() => [] as string[]);
+    for (const f of files) {
+      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
+      const net = await readJson<NetState & { extras?: NetState[] }>(join(dir, f)).catch(() => undefined);
+      if (!net) {
+        await unlink(join(dir, f)).catch(() => {});
+        continue;
+      }
+      this.#o.networks?.reserve(net.networkId, net.ip);
+      for (const x of net.extras ?? []) this.#o.networks?.reserve(x.networkId, x.ip);
+      await this.#netQueue.run(async () => {
+        for (const x of net.extras ?? []) await this.#unwire(f.slice(0, 64), x);
+        await this.#runTeardown(f.slice(0, 64), net, join(dir, f));
+      });
+    }
+  }
+
+  /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    await Promise.race([Promise.all([...this.#netJobs]), sleep(timeoutMs)]);
+  }
+
+  /** Network IDs with running endpoints, for network removal. */
+  endpointsOn(networkId: string): string[] {
+    return [...this.#o.records()]
+      .filter((r) => r.berth.net?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
+      .map((r) => r.Id);
+  }
+}
+
+/** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */
+function claimPort(hostIp: string, port: number, protocol: string): Promise<number> {
+  if (protocol !== 'tcp') return Promise.resolve(port === 0 ? 30000 + Math.floor(Math.random() * 20000) : port);
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
+      else reject(err);
+    });
+    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
+      const got = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(got));
+    });
+  });
+}
+
+/** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
+async function dropEmptyNetavarkChains(): Promise<void> {
+  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
+  const lines = stdout.split('\n');
+  const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
+  for (const c of chains) {
+    const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
+    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+  }
+}

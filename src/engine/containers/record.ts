@@ -1,0 +1,79 @@
+// What berth keeps on disk for each container, shared by the container service and its helpers.
+import type { ContainerConfig, ContainerState, HostConfig } from '../../core/types.ts';
+import type { NetavarkRequest } from '../../adapters/netavark/index.ts';
+
+export interface Logger {
+  debug(msg: string, extra?: Record<string, unknown>): void;
+  info(msg: string, extra?: Record<string, unknown>): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+  error(msg: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ContainerPaths {
+  dataRoot: string;
+  execRoot: string;
+}
+
+/** What berth keeps on disk for each container: the Engine API inspect shape plus its own part. */
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  LogPath: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  berth: {
+    hasBeenStarted: boolean;
+    manuallyStopped: boolean;
+    lastStartMs: number;
+    /** Set once removal began, so a crash mid-removal finishes it at the next start. */
+    removing?: boolean;
+    /** The container's endpoint on a user-defined network while it runs. */
+    net?: NetState;
+    mounts?: MountPoint[];
+    /** Requested at create: a static address, MAC address and network-scoped aliases. */
+    endpoint?: { ip?: string; mac?: string; aliases: string[] };
+    /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
+    connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
+    /** The live endpoints of those networks. */
+    extraNets?: NetState[];
+  };
+}
+
+/** A mount as inspect shows it, plus what start needs. */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  noCopy?: boolean;
+  anonymous?: boolean;
+  tmpfsOptions?: string[];
+  createSource?: boolean;
+}
+
+export interface NetState {
+  netns: string;
+  networkId: string;
+  networkName: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  mac: string;
+  request: NetavarkRequest;
+  ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+}
