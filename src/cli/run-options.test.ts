@@ -270,3 +270,17 @@ test('createBody nests HostConfig and NetworkingConfig into the config', () => {
   assert.equal(body.HostConfig.Memory, 1024 * 1024);
   assert.deepEqual(body.NetworkingConfig, { EndpointsConfig: { default: {} } });
 });
+
+test('health flags become a Healthcheck with durations in nanoseconds; --no-healthcheck disables', () => {
+  const o = parse(['--health-cmd', 'test -e /ok', '--health-interval', '1m30s', '--health-timeout', '500ms', '--health-retries', '5', '--health-start-period', '2s', 'img']);
+  assert.deepEqual(o.config.Healthcheck, { Test: ['CMD-SHELL', 'test -e /ok'], Interval: 90e9, Timeout: 500e6, StartPeriod: 2e9, Retries: 5 });
+  assert.deepEqual(parse(['--no-healthcheck', 'img']).config.Healthcheck, { Test: ['NONE'] });
+  assert.equal(parse(['img']).config.Healthcheck, undefined);
+  assert.throws(() => parse(['--health-interval', '10x', 'img']), RunOptionsError);
+});
+
+test('--ip, --network-alias and --mac-address go to the endpoint of the chosen network', () => {
+  const o = parse(['--network', 'n1', '--ip', '10.1.2.3', '--network-alias', 'db', '--mac-address', '02:42:ac:11:00:02', 'img']);
+  assert.deepEqual(o.networkingConfig.EndpointsConfig.n1, { IPAMConfig: { IPv4Address: '10.1.2.3' }, Aliases: ['db'], MacAddress: '02:42:ac:11:00:02' });
+  assert.equal((parse(['-P', 'img']).hostConfig as { PublishAllPorts?: boolean }).PublishAllPorts, true);
+});

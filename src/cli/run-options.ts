@@ -112,6 +112,12 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'shm-size', type: 'string', help: 'Size of /dev/shm' },
   { long: 'stop-signal', type: 'string', help: 'Signal to stop the container' },
   { long: 'stop-timeout', type: 'int', help: 'Timeout (in seconds) to stop a container' },
+  { long: 'health-cmd', type: 'string', help: 'Command to run to check health' },
+  { long: 'health-interval', type: 'string', help: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { long: 'health-timeout', type: 'string', help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
+  { long: 'health-retries', type: 'int', help: 'Consecutive failures needed to report unhealthy' },
+  { long: 'health-start-period', type: 'string', help: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { long: 'no-healthcheck', type: 'bool', help: 'Disable any container-specified HEALTHCHECK' },
   { long: 'sysctl', type: 'list', help: 'Sysctl options' },
   { long: 'tmpfs', type: 'list', help: 'Mount a tmpfs directory' },
   { long: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
@@ -548,6 +554,17 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (exposed.size > 0) config.ExposedPorts = Object.fromEntries([...exposed].map((k) => [k, {}]));
   if (flags.changed('stop-signal')) config.StopSignal = flags.string('stop-signal');
   if (flags.changed('stop-timeout')) config.StopTimeout = flags.int('stop-timeout');
+  if (flags.bool('no-healthcheck')) {
+    config.Healthcheck = { Test: ['NONE'] };
+  } else if (['health-cmd', 'health-interval', 'health-timeout', 'health-retries', 'health-start-period'].some((f) => flags.changed(f))) {
+    const hc: NonNullable<ContainerConfig['Healthcheck']> = {};
+    if (flags.changed('health-cmd')) hc.Test = ['CMD-SHELL', flags.string('health-cmd')];
+    if (flags.changed('health-interval')) hc.Interval = parseGoDuration(flags.string('health-interval'), 'health-interval');
+    if (flags.changed('health-timeout')) hc.Timeout = parseGoDuration(flags.string('health-timeout'), 'health-timeout');
+    if (flags.changed('health-start-period')) hc.StartPeriod = parseGoDuration(flags.string('health-start-period'), 'health-start-period');
+    if (flags.changed('health-retries')) hc.Retries = flags.int('health-retries');
+    config.Healthcheck = hc;
+  }
 
   const logOpts = keyValueMap(flags.list('log-opt'), 'log-opt', true);
   const hostConfig: CreateHostConfig = {
@@ -618,4 +635,22 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (opts.command === 'run' && flags.changed('detach-keys')) result.detachKeys = flags.string('detach-keys');
   if (flags.changed('platform')) result.platform = flags.string('platform');
   return { help: false, ...result };
+}
+
+/** Go duration text ("1m30s", "500ms", "2h") to nanoseconds, as the API wants durations. */
+export function parseGoDuration(text: string, flag: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) throw new RunOptionsError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`);
+    total += Number(m[1]) * units[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (text.length === 0) throw new RunOptionsError(`invalid argument "" for "--${flag}" flag: time: invalid duration ""`);
+  return Math.round(total);
 }

@@ -266,3 +266,24 @@ test('nothing is left on the host after containers are removed', { skip }, async
   assert.ok(!mounts.includes(r.id), 'rootfs still mounted');
   assert.ok(!existsSync(`/sys/fs/cgroup/memory${d.cgroupParent}/${r.id}`), 'cgroup left');
 });
+
+test('health checks run in the container: starting, healthy, unhealthy, with events', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const id = await create(d, { Cmd: ['sh', '-c', 'touch /tmp/ok; sleep 300'], Healthcheck: { Test: ['CMD-SHELL', 'test -e /tmp/ok'], Interval: 200_000_000, Timeout: 2_000_000_000, Retries: 2 } });
+  await api(d, 'POST', `/containers/${id}/start`);
+  assert.equal((await inspect(d, id)).State.Health.Status, 'starting');
+  await waitFor(async () => (await inspect(d, id)).State.Health.Status === 'healthy', 10_000, 'healthy');
+  const ps = (await api(d, 'GET', `/containers/json?filters=${encodeURIComponent(JSON.stringify({ health: ['healthy'] }))}`)).json<Array<{ Id: string; Status: string }>>();
+  assert.match(ps.find((c) => c.Id === id)!.Status, /\(healthy\)$/);
+  const ex = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['rm', '/tmp/ok'] });
+  await api(d, 'POST', `/exec/${ex.json().Id}/start`, { Detach: true });
+  await waitFor(async () => (await inspect(d, id)).State.Health.Status === 'unhealthy', 10_000, 'unhealthy');
+  const h = (await inspect(d, id)).State.Health;
+  assert.ok(h.FailingStreak >= 2);
+  assert.ok(h.Log.length > 0 && h.Log.at(-1).ExitCode !== 0);
+  const ev = await api(d, 'GET', `/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`);
+  const actions = ev.text().trim().split('\n').map((l) => JSON.parse(l).Action);
+  assert.ok(actions.includes('health_status: healthy'));
+  assert.ok(actions.includes('health_status: unhealthy'));
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});

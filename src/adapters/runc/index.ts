@@ -57,6 +57,13 @@ export class Runc {
     }
   }
 
+  /** Runs a process in the container with its own settings; resolves with its exit code and output. */
+  async exec(id: string, args: string[], opts: { signal?: AbortSignal } = {}): Promise<{ exitCode: number; output: string }> {
+    const codes = Array.from({ length: 255 }, (_, i) => i + 1);
+    const r = await run(this.args('exec', id, ...args), { okCodes: codes, maxOutput: 8192, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return { exitCode: r.exitCode, output: r.stdout + r.stderr };
+  }
+
   async version(): Promise<string> {
     const { stdout } = await run([this.binary, '--version']);
     return stdout.split('\n')[0]?.replace(/^runc version\s*/, '') ?? '';

@@ -80,6 +80,7 @@ function matchesFilters(rec: ContainerRecord, f: Record<string, string[]>, d: De
   if (f.before?.length && !(Date.parse(rec.Created) < createdOf(f.before[0]!))) return false;
   if (f.since?.length && !(Date.parse(rec.Created) > createdOf(f.since[0]!))) return false;
   if (!any('network', (v) => rec.HostConfig.NetworkMode === v)) return false;
+  if (!any('health', (v) => (rec.State.Health?.Status ?? 'none') === v)) return false;
   if (!any('isolation', () => true)) return false;
   return true;
 }

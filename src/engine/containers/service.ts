@@ -17,6 +17,7 @@ import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from
 import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
 import { connectAttach, type AttachRequest } from './attach.ts';
 import { ContainerNetworking } from './network.ts';
+import { HealthMonitor } from './health.ts';
 import type { Logger, ContainerPaths, ContainerRecord, MountPoint } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
@@ -75,6 +76,7 @@ export class ContainerService {
   readonly #names = new Map<string, string>();
   #watcher?: FSWatcher;
   readonly #net: ContainerNetworking;
+  readonly #health: HealthMonitor;
   #monitorTimer?: NodeJS.Timeout;
   #closed = false;
 
@@ -89,6 +91,7 @@ export class ContainerService {
       records: () => this.#records.values(),
       onEvent: (action, networkId, attrs) => opts.events.emit('network', action, networkId, attrs),
     });
+    this.#health = new HealthMonitor({ runc: opts.runc, save: (rec) => this.#save(rec), emit: (rec, status) => this.#emit(rec, `health_status: ${status}`) });
   }
 
   get containersDir(): string {
@@ -166,6 +169,7 @@ export class ContainerService {
       const exited = await access(exitFile).then(() => true, () => false);
       if (conmon !== undefined && !exited) {
         this.#startRotator(rec);
+        if (rec.State.Status === 'running') this.#health.start(rec, { fresh: false });
         this.#o.log.info('container still running, reattached', { id: rec.Id });
         return;
       }
@@ -204,6 +208,7 @@ export class ContainerService {
   close(): void {
     this.#closed = true;
     this.#watcher?.close();
+    this.#health.stopAll();
     if (this.#monitorTimer) clearInterval(this.#monitorTimer);
     for (const live of this.#live.values()) {
       live.rotator?.stop();
@@ -493,6 +498,7 @@ export class ContainerService {
       rec.berth.lastStartMs = Date.now();
       await this.#save(rec);
       this.#startRotator(rec);
+      this.#health.start(rec, { fresh: true });
       this.#emit(rec, 'start');
       created.exited.then(() => this.#checkExit(id)).catch(() => {});
     } catch (err) {
@@ -703,6 +709,7 @@ export class ContainerService {
       (code === 137 && (await readOomKillCount(this.cgroupsPath(id, rec)).catch(() => 0)) > 0);
     live.rotator?.stop();
     delete live.rotator;
+    this.#health.stop(id);
     await this.#cleanupRuntime(rec);
     setStatus(rec.State, 'exited');
     rec.State.ExitCode = code;

@@ -66,8 +66,11 @@ export function humanDuration(ms: number): string {
 
 export function humanStatus(s: ContainerState, now = Date.now()): string {
   switch (s.Status) {
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    case 'running': {
+      const h = s.Health?.Status;
+      const suffix = h === 'starting' ? ' (health: starting)' : h === 'healthy' || h === 'unhealthy' ? ` (${h})` : '';
+      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${suffix}`;
+    }
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
     case 'restarting':
