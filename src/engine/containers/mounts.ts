@@ -17,6 +17,7 @@ export interface MountRequest {
 }
 
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave']);
+const MODES = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', ...PROPAGATIONS]);
 
 /** An absolute, clean container path other than '/'; '..' is refused rather than resolved. */
 export function checkDestination(dest: string): string {
@@ -41,7 +42,7 @@ export function parseBind(spec: string): MountRequest {
   let dst: string;
   let opts = '';
   if (parts.length === 1) dst = parts[0]!;
-  else if (parts.length === 2 && parts[1]!.startsWith('/')) [src, dst] = parts as [string, string];
+  else if (parts.length === 2 && !parts[1]!.split(',').every((o) => MODES.has(o))) [src, dst] = parts as [string, string];
   else if (parts.length === 2) [dst, opts] = parts as [string, string];
   else [src, dst, opts] = parts as [string, string, string];
   const m: MountRequest = { type: 'volume', source: '', destination: checkDestination(dst), readOnly: false, createSource: true, noCopy: false, propagation: '', tmpfsOptions: [] };

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from './config.ts';
+
+test('decodeCreateBody: defaults and Docker validation messages', () => {
+  const r = decodeCreateBody({ Image: 'busybox' });
+  assert.equal(r.hostConfig.NetworkMode, 'default');
+  assert.equal(r.hostConfig.LogConfig.Type, 'json-file');
+  assert.deepEqual(r.config.Env, []);
+  assert.equal(r.config.Cmd, null);
+  assert.throws(() => decodeCreateBody({}), /image name must not be empty/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', Cmd: 5 }), /field ContainerConfig.Cmd must be an array of strings, not number/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', Env: ['=x'] }), /invalid environment variable/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', WorkingDir: 'rel' }), /needs to be an absolute path/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { Memory: 1024 } }), /Minimum memory limit allowed is 6MB/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { Memory: 8e6, MemorySwap: 7e6 } }), /memoryswap limit should be larger/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { NanoCpus: 1e9, CpuQuota: 5 } }), /Nano CPUs and CPU Period/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } }), /both --restart and --rm/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'sometimes' } } }), /invalid restart policy/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } } }), /only be used with 'on-failure'/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { LogConfig: { Type: 'syslog' } } }), /not supported/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: 'no' }), /HostConfig must be an object/);
+});
+
+test('decodeCreateBody: endpoint settings for the chosen network and the legacy MAC field', () => {
+  const r = decodeCreateBody({ Image: 'x', HostConfig: { NetworkMode: 'n1' }, NetworkingConfig: { EndpointsConfig: { n1: { IPAMConfig: { IPv4Address: '10.0.0.5' }, Aliases: ['a'] } } } });
+  assert.deepEqual(r.endpoint, { ip: '10.0.0.5', aliases: ['a'] });
+  assert.equal(decodeCreateBody({ Image: 'x', MacAddress: '02:00:00:00:00:01' }).endpoint.mac, '02:00:00:00:00:01');
+  assert.throws(() => decodeCreateBody({ Image: 'x', MacAddress: 'zz' }), /invalid MAC address/);
+});
+
+test('mergeImageConfig: container settings win; an explicit entrypoint drops the image Cmd', () => {
+  const base = decodeCreateBody({ Image: 'x', Env: ['A=2'], Labels: { l: 'c' } }).config;
+  const img = { Env: ['A=1', 'B=1'], Cmd: ['sh'], Entrypoint: ['/init'], WorkingDir: '/w', User: 'u', Labels: { l: 'i', k: 'i' }, StopSignal: 'SIGQUIT' };
+  const m = mergeImageConfig(base, img);
+  assert.deepEqual(m.Env, ['B=1', 'A=2']);
+  assert.deepEqual(processArgs(m), ['/init', 'sh']);
+  assert.equal(m.WorkingDir, '/w');
+  assert.equal(m.User, 'u');
+  assert.deepEqual(m.Labels, { l: 'c', k: 'i' });
+  assert.equal(m.StopSignal, 'SIGQUIT');
+  const withEp = mergeImageConfig(decodeCreateBody({ Image: 'x', Entrypoint: ['echo'] }).config, img);
+  assert.deepEqual(processArgs(withEp), ['echo']);
+  const cleared = mergeImageConfig(decodeCreateBody({ Image: 'x', Entrypoint: [''], Cmd: ['ls'] }).config, img);
+  assert.deepEqual(processArgs(cleared), ['ls']);
+});
+
+test('checkWorkingDir refuses paths through /proc/*/fd', () => {
+  assert.throws(() => checkWorkingDir('/proc/self/fd/7'), /may not point into/);
+  assert.throws(() => checkWorkingDir('//proc/1/fd/3'), /may not point into/);
+  checkWorkingDir('/proc');
+  checkWorkingDir('/app');
+});
