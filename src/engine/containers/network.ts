@@ -3,6 +3,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { createHash } from 'node:crypto';
 import { BerthError, invalidParameter, notFound, messageOf } from '../../core/errors.ts';
 import { shortId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic, readJson } from '../../adapters/fs/index.ts';
@@ -29,6 +30,7 @@ export class ContainerNetworking {
   /** Network setups and teardowns, one at a time and in order. */
   readonly #netQueue = new Mutex();
   readonly #netJobs = new Set<Promise<void>>();
+  #anchor: { state: NetState; journal: string } | undefined;
 
   constructor(opts: NetworkingOptions) {
     this.#o = opts;
@@ -64,6 +66,7 @@ export class ContainerNetworking {
       await this.#o.save(rec);
       const netns = await this.#netQueue.run(() => createNetns(name));
       const wired = this.#netQueue.run(async () => {
+        if (net.Name === 'bridge') await this.#ensureAnchor(net);
         const result = await netavark.setup(netns, request);
         if (rec.berth.net) rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
       });
@@ -237,6 +240,48 @@ export class ContainerNetworking {
   /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
   async drain(timeoutMs = 10_000): Promise<void> {
     await Promise.race([Promise.all([...this.#netJobs]), sleep(timeoutMs)]);
+  }
+
+  /**
+   * netavark creates a network's bridge with its first container and deletes it (with its
+   * firewall rules, ~250 ms) with its last, so back-to-back `run --rm` on the default network
+   * would pay both every time. An endpoint in a namespace of berth's own keeps the default
+   * bridge up while the daemon runs; it is recorded in the teardown journal like a container's.
+   */
+  async #ensureAnchor(net: NetworkRecord): Promise<void> {
+    if (this.#anchor || !this.#o.networks || !this.#o.netavark) return;
+    const id = createHash('sha256').update(`berth-anchor:${net.Id}`).digest('hex');
+    const name = `berth-a-${net.Id.slice(0, 12)}`;
+    const info = this.#o.networks.netavarkInfo(net);
+    const ip = this.#o.networks.allocate(net.Id);
+    const cfg = net.IPAM.Config[0]!;
+    const request: NetavarkRequest = {
+      container_id: id,
+      container_name: 'berth-anchor',
+      networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: [] } },
+      network_info: { [info.name]: info },
+      port_mappings: null,
+    };
+    const state: NetState = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports: {} };
+    const journal = join(this.#o.execRoot, 'teardown', `${id}.json`);
+    try {
+      await ensureDir(join(this.#o.execRoot, 'teardown'));
+      await writeJsonAtomic(journal, state);
+      await this.#o.netavark.setup(await createNetns(name), request);
+      this.#anchor = { state, journal };
+    } catch (err) {
+      this.#o.log.warn('default bridge anchor not set up; each container will create the bridge', { error: messageOf(err) });
+      await this.#runTeardown(id, state, journal).catch(() => {});
+    }
+  }
+
+  /** At daemon shutdown: queued teardowns finish, then the default bridge's anchor goes. */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    await this.drain(timeoutMs);
+    const a = this.#anchor;
+    if (!a) return;
+    this.#anchor = undefined;
+    await this.#netQueue.run(() => this.#runTeardown('anchor', a.state, a.journal));
   }
 
   /** Network IDs with running endpoints, for network removal. */

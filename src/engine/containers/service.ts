@@ -560,7 +560,7 @@ export class ContainerService {
 
   /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
   drainNetwork(timeoutMs = 10_000): Promise<void> {
-    return this.#net.drain(timeoutMs);
+    return this.#net.shutdown(timeoutMs);
   }
 
   /** `network connect`: joins now if running (also at every later start). */
