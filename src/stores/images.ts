@@ -338,12 +338,17 @@ export class ImageStore {
   async createImage(opts: CreateImageOptions): Promise<ImageRecord> {
     const ref = opts.ref !== undefined ? parseReference(opts.ref) : undefined;
     if (ref?.digest !== undefined) throw invalidParameter('refusing to create a tag with a digest reference');
-    if (opts.parent !== undefined) this.get(opts.parent);
+    // A child image (commit, build) stacks its new layers on the parent's.
+    const base = opts.parent !== undefined ? this.get(opts.parent) : undefined;
     const chains: string[] = [];
-    const diffIds: string[] = [];
+    const diffIds: string[] = [...(base?.config.rootfs.diff_ids ?? [])];
+    for (const c of base?.chainIds ?? []) {
+      this.#layers.hold(c);
+      chains.push(c);
+    }
     let ok = false;
     try {
-      let parent: string | null = null;
+      let parent: string | null = base?.chainIds.at(-1) ?? null;
       for (const input of opts.layerTars) {
         const layerOpts: RegisterOptions = { parent, hold: true };
         if (opts.maxLayerBytes !== undefined) layerOpts.maxBytes = opts.maxLayerBytes;

@@ -1,5 +1,6 @@
 // /containers/*: decode and validate → call the engine → encode.
 import type { Router } from '../server/index.ts';
+import { pipeline } from 'node:stream/promises';
 import { readJsonBody, sendJson, sendEmpty, hijack, qBool, qInt, qFilters, startJsonStream, type Ctx, type ClientStream } from '../server/http.ts';
 import { invalidParameter, conflict, messageOf } from '../../core/errors.ts';
 import { encodeFrame } from '../streams/frames.ts';
@@ -324,6 +325,38 @@ export function registerContainers(r: Router, d: Deps): void {
     out.end();
   });
 
+  r.on('POST', '/commit', async (ctx) => {
+    const container = ctx.query.get('container');
+    if (!container) throw invalidParameter('container is required');
+    const body = await readJsonBody(ctx, { allowEmpty: true });
+    const repo = ctx.query.get('repo') ?? '';
+    const tag = ctx.query.get('tag') ?? '';
+    const opts: Parameters<typeof C.commit>[1] = { pause: qBool(ctx, 'pause', true), changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim() !== '') };
+    if (repo) opts.ref = tag ? `${repo}:${tag}` : repo;
+    const comment = ctx.query.get('comment');
+    if (comment) opts.comment = comment;
+    const author = ctx.query.get('author');
+    if (author) opts.author = author;
+    if (Object.keys(body).length > 0) opts.config = body as NonNullable<typeof opts.config>;
+    const img = await C.commit(container, opts);
+    sendJson(ctx, 201, { Id: img.id });
+  });
+
+  r.on('GET', '/containers/:id/export', async (ctx) => {
+    const { stream, done } = await C.exportFs(ctx.params.id!);
+    const res = ctx.res!;
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    try {
+      await pipeline(stream, res);
+    } finally {
+      await done();
+    }
+  });
+
+  r.on('GET', '/containers/:id/changes', async (ctx) => {
+    sendJson(ctx, 200, await C.changes(ctx.params.id!));
+  });
+
   // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
     ['GET', '/images/get', 'image save'],
@@ -331,11 +364,8 @@ export function registerContainers(r: Router, d: Deps): void {
     ['GET', '/images/search', 'image search'],
     ['POST', '/images/prune', 'image prune'],
     ['POST', '/build', 'image build'],
-    ['POST', '/commit', 'container commit'],
     ['POST', '/auth', 'registry login'],
     ['GET', '/system/df', 'disk usage'],
-    ['GET', '/containers/:id/changes', 'container diff'],
-    ['GET', '/containers/:id/export', 'container export'],
     ['GET', '/containers/:id/archive', 'copying files from containers'],
     ['PUT', '/containers/:id/archive', 'copying files into containers'],
     ['HEAD', '/containers/:id/archive', 'copying files'],

@@ -18,6 +18,9 @@ import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } fro
 import { connectAttach, type AttachRequest } from './attach.ts';
 import { ContainerNetworking } from './network.ts';
 import { HealthMonitor } from './health.ts';
+import { ContainerFiles, type CommitOptions } from './files.ts';
+import type { Readable } from 'node:stream';
+import type { ImageRecord } from '../../stores/images.ts';
 import type { Logger, ContainerPaths, ContainerRecord, MountPoint } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
@@ -77,6 +80,7 @@ export class ContainerService {
   #watcher?: FSWatcher;
   readonly #net: ContainerNetworking;
   readonly #health: HealthMonitor;
+  readonly #files: ContainerFiles;
   #monitorTimer?: NodeJS.Timeout;
   #closed = false;
 
@@ -90,6 +94,13 @@ export class ContainerService {
       save: (rec) => this.#save(rec),
       records: () => this.#records.values(),
       onEvent: (action, networkId, attrs) => opts.events.emit('network', action, networkId, attrs),
+    });
+    this.#files = new ContainerFiles({
+      images: opts.images,
+      dir: (id) => this.dir(id),
+      rootfs: (id) => this.rootfs(id),
+      pause: (id) => this.pause(id),
+      unpause: (id) => this.unpause(id),
     });
     this.#health = new HealthMonitor({ runc: opts.runc, save: (rec) => this.#save(rec), emit: (rec, status) => this.#emit(rec, `health_status: ${status}`) });
   }
@@ -551,6 +562,42 @@ export class ContainerService {
 
   volumeUsers(name: string): string[] {
     return [...this.#records.values()].filter((r) => r.berth.mounts?.some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.Id);
+  }
+
+  /** `commit`: the container's changes as a new image. */
+  async commit(ref: string, opts: CommitOptions): Promise<ImageRecord> {
+    const rec = this.find(ref);
+    const img = await this.#files.commit(rec, opts);
+    this.#emit(rec, 'commit', { comment: opts.comment ?? '' });
+    return img;
+  }
+
+  /** `export`: the container's root filesystem as a tar stream; call `done` when it is consumed. */
+  async exportFs(ref: string): Promise<{ stream: Readable; done: () => Promise<void> }> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    // Held until the tar is read, so a start or removal cannot race the temporary mount.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const ready = new Promise<{ stream: Readable; done: () => Promise<void> }>((resolve, reject) => {
+      void live.mutex.run(async () => {
+        try {
+          const x = await this.#files.export(rec);
+          resolve({ stream: x.stream, done: async () => { await x.done(); release(); } });
+        } catch (err) {
+          reject(err);
+          release();
+        }
+        await held;
+      });
+    });
+    const out = await ready;
+    this.#emit(rec, 'export');
+    return out;
+  }
+
+  changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+    return this.#files.changes(this.find(ref));
   }
 
   /** Network IDs with endpoints of containers, for network removal. */

@@ -1,0 +1,128 @@
+// A container's filesystem as a whole: commit (its changes as a new image layer), export (the
+// flattened root filesystem as a tar) and diff (the changes against its image).
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { conflict } from '../../core/errors.ts';
+import { createTar } from '../../adapters/tar/index.ts';
+import { run } from '../../adapters/exec/index.ts';
+import { mountOverlay, unmount, isMounted } from '../../adapters/mount/index.ts';
+import { applyChanges, type ImageRecord, type ImageStore } from '../../stores/images.ts';
+import type { ImageRuntimeConfig } from '../../core/types.ts';
+import type { ContainerRecord } from './record.ts';
+import { isActive } from './state.ts';
+
+export interface FilesHost {
+  images: ImageStore;
+  dir(id: string): string;
+  rootfs(id: string): string;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+}
+
+export interface CommitOptions {
+  ref?: string;
+  comment?: string;
+  author?: string;
+  pause: boolean;
+  changes: string[];
+  /** Container config fields that override the committed image's config (the request body). */
+  config?: ImageRuntimeConfig;
+}
+
+/** The container settings Docker keeps in a committed image. */
+function runtimeConfigOf(rec: ContainerRecord): ImageRuntimeConfig {
+  const c = rec.Config;
+  const out: ImageRuntimeConfig = { Env: c.Env, Cmd: c.Cmd, Entrypoint: c.Entrypoint, WorkingDir: c.WorkingDir, User: c.User, Labels: c.Labels };
+  if (c.ExposedPorts) out.ExposedPorts = c.ExposedPorts;
+  if (c.Volumes) out.Volumes = c.Volumes;
+  if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Healthcheck) out.Healthcheck = c.Healthcheck;
+  return out;
+}
+
+export class ContainerFiles {
+  readonly #h: FilesHost;
+  constructor(host: FilesHost) {
+    this.#h = host;
+  }
+
+  /** The container's upper directory as one new layer on top of its image. */
+  async commit(rec: ContainerRecord, opts: CommitOptions): Promise<ImageRecord> {
+    const image = this.#h.images.get(rec.Image);
+    const running = rec.State.Status === 'running';
+    if (rec.State.Status === 'removing' || rec.berth.removing) throw conflict(`container ${rec.Id} is being removed`);
+    if (opts.pause && running) await this.#h.pause(rec.Id);
+    try {
+      let runtime: ImageRuntimeConfig = { ...(image.config.config ?? {}), ...runtimeConfigOf(rec), ...(opts.config ?? {}) };
+      if (opts.changes.length > 0) runtime = applyChanges(runtime, opts.changes);
+      const created = new Date().toISOString();
+      const history = [...(image.config.history ?? []), { created, created_by: opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
+      const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true });
+      const { rootfs: _parentLayers, ...parentConfig } = image.config;
+      return await this.#h.images.createImage({
+        layerTars: [layer],
+        parent: image.id,
+        config: { ...parentConfig, created, config: runtime, history, ...(opts.author ? { author: opts.author } : {}) },
+        ...(opts.ref ? { ref: opts.ref } : {}),
+      });
+    } finally {
+      if (opts.pause && running) await this.#h.unpause(rec.Id).catch(() => {});
+    }
+  }
+
+  /** The whole root filesystem as a tar; a stopped container's is mounted for the copy. */
+  async export(rec: ContainerRecord): Promise<{ stream: Readable; done: () => Promise<void> }> {
+    const rootfs = this.#h.rootfs(rec.Id);
+    let mountedHere = false;
+    if (!isActive(rec.State.Status) || !(await isMounted(rootfs))) {
+      const lower = this.#h.images.lowerDirs(rec.Image);
+      const dir = this.#h.dir(rec.Id);
+      if (lower.length === 0) {
+        const empty = join(dir, 'empty');
+        await run(['mkdir', '-p', empty]);
+        lower.push(empty);
+      }
+      await unmount(rootfs);
+      await mountOverlay({ lowerDirs: lower, upper: join(dir, 'upper'), work: join(dir, 'work'), target: rootfs });
+      mountedHere = true;
+    }
+    return {
+      stream: createTar(rootfs),
+      done: async () => {
+        if (mountedHere && !isActive(rec.State.Status)) await unmount(rootfs).catch(() => {});
+      },
+    };
+  }
+
+  /** Docker's changes: Kind 0 modified, 1 added, 2 deleted, from the upper directory. */
+  async changes(rec: ContainerRecord): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+    const upper = join(this.#h.dir(rec.Id), 'upper');
+    const lowers = this.#h.images.lowerDirs(rec.Image);
+    const out: Array<{ Path: string; Kind: 0 | 1 | 2 }> = [];
+    const inLower = async (rel: string): Promise<boolean> => {
+      for (const l of lowers) if (await lstat(join(l, rel)).then(() => true, () => false)) return true;
+      return false;
+    };
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await readdir(join(upper, rel), { withFileTypes: true }).catch(() => []);
+      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const path = `${rel}/${e.name}`;
+        const st = await lstat(join(upper, path));
+        if (st.isCharacterDevice() && st.rdev === 0) {
+          out.push({ Path: path, Kind: 2 });
+          continue;
+        }
+        out.push({ Path: path, Kind: (await inLower(path)) ? 0 : 1 });
+        if (e.isDirectory()) await walk(path);
+      }
+    };
+    await walk('');
+    // berth's bind-mount targets for hostname, hosts and resolv.conf are not the user's changes.
+    const mountPoints = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    const own = await Promise.all(out.map(async (c) => c.Kind === 1 && mountPoints.has(c.Path) && (await lstat(join(upper, c.Path))).size === 0));
+    const kept = out.filter((_, i) => !own[i]);
+    // A directory shows as changed only when something under it remains.
+    return kept.filter((c) => !(c.Kind === 0 && c.Path === '/etc' && !kept.some((x) => x.Path.startsWith('/etc/'))));
+  }
+}

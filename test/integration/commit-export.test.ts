@@ -1,0 +1,60 @@
+// commit (a container's changes as a new layer), export and diff.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap, runToExit } from '../helpers/containers.ts';
+
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon();
+  await bootstrap(d);
+});
+
+after(async () => {
+  if (d) await d.cleanup();
+});
+
+test('diff lists added, changed and deleted paths', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo x > /root/new; rm /bin/vi; mkdir /made'] });
+  const changes = (await api(d, 'GET', `/containers/${r.id}/changes`)).json<Array<{ Path: string; Kind: number }>>();
+  const byPath = Object.fromEntries(changes.map((c) => [c.Path, c.Kind]));
+  assert.equal(byPath['/root/new'], 1);
+  assert.equal(byPath['/bin/vi'], 2);
+  assert.equal(byPath['/made'], 1);
+  assert.equal(byPath['/bin'], 0);
+  assert.equal(byPath['/etc/hostname'], undefined);
+});
+
+test('commit stacks the changes on the image, keeps deletions, and applies changes', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo committed > /root/file; rm /bin/vi'], Env: ['FROM_CTR=1'] });
+  const c = await api(d, 'POST', `/commit?container=${r.id}&repo=mine&tag=1&comment=hello&author=me&changes=${encodeURIComponent('CMD ["cat","/root/file"]')}`);
+  assert.equal(c.status, 201, c.text());
+  const img = (await api(d, 'GET', '/images/mine:1/json')).json();
+  assert.equal(img.RootFS.Layers.length, 2);
+  assert.deepEqual(img.Config.Cmd, ['cat', '/root/file']);
+  assert.ok(img.Config.Env.includes('FROM_CTR=1'));
+  assert.equal(img.Author, 'me');
+  const run = await runToExit(d, { Image: 'mine:1' });
+  assert.equal(run.stdout, 'committed\n');
+  const gone = await runToExit(d, { Image: 'mine:1', Cmd: ['sh', '-c', 'test -e /bin/vi && echo present || echo absent'] });
+  assert.equal(gone.stdout, 'absent\n');
+  const base = (await api(d, 'GET', '/images/busybox/json')).json();
+  assert.equal(img.RootFS.Layers[0], base.RootFS.Layers[0]);
+});
+
+test('export streams the flattened root filesystem of a stopped container', { skip }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo exported > /root/e'] });
+  const res = await api(d, 'GET', `/containers/${r.id}/export`);
+  assert.equal(res.status, 200);
+  const list = spawnSync('tar', ['-t'], { input: res.body, encoding: 'utf8' });
+  assert.equal(list.status, 0);
+  assert.ok(list.stdout.split('\n').includes('root/e'));
+  assert.ok(list.stdout.split('\n').includes('bin/busybox'));
+  const one = spawnSync('tar', ['-xO', 'root/e'], { input: res.body, encoding: 'utf8' });
+  assert.equal(one.stdout, 'exported\n');
+  assert.ok(!(await import('node:fs')).readFileSync('/proc/self/mountinfo', 'utf8').includes(`${r.id}/merged`), 'temporary mount left');
+});
