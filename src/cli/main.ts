@@ -38,6 +38,7 @@ const C: Record<string, Entry> = {
   version: { load: () => import('./commands/version.ts'), summary: 'Show the berth version information' },
   info: { load: () => import('./commands/info.ts'), summary: 'Display system-wide information' },
   events: { load: () => import('./commands/events.ts'), summary: 'Get real time events from the server' },
+  history: { load: () => import('./commands/history.ts'), summary: 'Show the history of an image' },
   commit: { load: async () => ({ command: (await import('./commands/commit.ts')).commit }), summary: "Create a new image from a container's changes" },
   export: { load: async () => ({ command: (await import('./commands/commit.ts')).exportCmd }), summary: "Export a container's filesystem as a tar archive" },
   diff: { load: async () => ({ command: (await import('./commands/commit.ts')).diff }), summary: "Inspect changes to files or directories on a container's filesystem" },
@@ -52,6 +53,7 @@ const CONTAINER_SUBS = ['attach', 'commit', 'diff', 'export', 'create', 'exec', 
 
 const IMAGE: Record<string, Entry> = {
   import: C['import']!,
+  history: C['history']!,
   inspect: { load: () => import('./commands/image-inspect.ts'), summary: 'Display detailed information on one or more images' },
   ls: { load: C['images']!.load, summary: 'List images' },
   rm: { load: C['rmi']!.load, summary: 'Remove one or more images' },
