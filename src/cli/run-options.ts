@@ -428,7 +428,7 @@ export function parseMount(spec: string): MountSpec {
   return mount;
 }
 
-function keyValueMap(items: readonly string[], flag: string, requireValue: boolean): Record<string, string> {
+export function keyValueMap(items: readonly string[], flag: string, requireValue: boolean): Record<string, string> {
   const map: Record<string, string> = {};
   for (const item of items) {
     const eq = item.indexOf('=');

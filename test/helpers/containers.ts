@@ -1,5 +1,6 @@
 // Container helpers for integration tests, over the Engine API.
-import { api, type TestDaemon } from './daemon.ts';
+import { before, after } from 'node:test';
+import { api, startDaemon, type TestDaemon } from './daemon.ts';
 
 export async function bootstrap(d: TestDaemon): Promise<string> {
   const r = await api(d, 'POST', '/berth/bootstrap/busybox?tag=busybox:latest');
@@ -55,4 +56,21 @@ export async function waitFor(pred: () => Promise<boolean>, timeoutMs = 10_000, 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Registers the usual file-level hooks: a throwaway daemon with busybox bootstrapped before the
+ * tests, and its cleanup (which fails the file if it leaked network objects) after them.
+ */
+export function useDaemon(skip: string | false, onReady: (d: TestDaemon) => void, opts: { extraArgs?: string[] } = {}): void {
+  let daemon: TestDaemon | undefined;
+  before(async () => {
+    if (skip) return;
+    daemon = await startDaemon(opts);
+    await bootstrap(daemon);
+    onReady(daemon);
+  });
+  after(async () => {
+    if (daemon) await daemon.cleanup();
+  });
 }

@@ -1,22 +1,14 @@
 // The berth CLI end to end against a throwaway berthd.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startDaemon, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap } from '../helpers/containers.ts';
+import { berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+import { useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('berth bootstrap busybox is deterministic', { skip }, async () => {
   const a = await berth(d, ['bootstrap', 'busybox']);

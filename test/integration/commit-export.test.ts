@@ -1,22 +1,14 @@
 // commit (a container's changes as a new layer), export and diff.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, runToExit } from '../helpers/containers.ts';
+import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { runToExit, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('diff lists added, changed and deleted paths', { skip }, async () => {
   const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo x > /root/new; rm /bin/vi; mkdir /made'] });

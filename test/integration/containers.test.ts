@@ -1,22 +1,14 @@
 // The container lifecycle against a real berthd with real runc/conmon containers.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, create, runToExit, inspect, demux, waitFor } from '../helpers/containers.ts';
+import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { create, runToExit, inspect, demux, waitFor, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('a container runs, prints, and reports its exit code', { skip }, async () => {
   const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo hello; echo oops >&2; exit 3'] });

@@ -1,10 +1,10 @@
 // The official docker CLI, unchanged, against a throwaway berthd.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { startDaemon, runProgram, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap } from '../helpers/containers.ts';
+import { runProgram, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { useDaemon } from '../helpers/containers.ts';
 
 const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
 const skip = !isRoot ? 'integration tests need root' : !DOCKER ? 'docker CLI not installed: skipping compatibility tests' : false;
@@ -14,15 +14,7 @@ function docker(args: string[], input?: string) {
   return runProgram(DOCKER!, args, { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` }, ...(input !== undefined ? { input } : {}) });
 }
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('docker version negotiates the API with berthd', { skip }, async () => {
   const r = await docker(['version', '--format', '{{.Server.APIVersion}}']);

@@ -1,24 +1,16 @@
 // Daemon restarts and crashes: containers outlive berthd, state survives kill -9, a killed
 // monitor is noticed, a missing runtime is reported.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, create, inspect, demux, waitFor } from '../helpers/containers.ts';
+import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { create, inspect, demux, waitFor, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('the socket is 0660 and a second daemon on the same data root is refused', { skip }, async () => {
   assert.equal(statSync(d.socket).mode & 0o777, 0o660);

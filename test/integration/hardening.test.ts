@@ -1,24 +1,16 @@
 // Cases that broke other engines: oversize bodies, removal races, unbounded logs, hostile rootfs.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, create, inspect, runToExit, waitFor } from '../helpers/containers.ts';
+import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { create, inspect, runToExit, waitFor, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
 
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) await d.cleanup();
-});
+useDaemon(skip, (x) => (d = x));
 
 test('an oversize request body is refused with 413 and nothing is created', { skip }, async () => {
   const big = Buffer.alloc(17 << 20, 0x20);

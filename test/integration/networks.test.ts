@@ -1,13 +1,13 @@
 // User-defined bridge networks through netavark: addresses, DNS by name, published ports, and a
 // host left exactly as it was (links, netns, iptables).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
-import { startDaemon, api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, create, runToExit, inspect, waitFor } from '../helpers/containers.ts';
+import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { create, runToExit, inspect, waitFor, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : !existsSync('/usr/lib/podman/netavark') ? 'netavark not installed' : false;
 let d: TestDaemon;
@@ -52,20 +52,7 @@ function freePort(): Promise<number> {
   });
 }
 
-
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await bootstrap(d);
-});
-
-after(async () => {
-  if (d) {
-    const nets = await api(d, 'GET', '/networks').then((r) => r.json<Array<{ Id: string }>>()).catch(() => []);
-    await d.cleanup().catch(() => {});
-    void nets;
-  }
-});
+useDaemon(skip, (x) => (d = x));
 
 test('network create, inspect, list; bad input refused', { skip }, async () => {
   const r = await api(d, 'POST', '/networks/create', { Name: netName, IPAM: { Config: [{ Subnet: subnet }] }, Options: { 'com.docker.network.bridge.name': bridge }, Labels: { t: tag } });

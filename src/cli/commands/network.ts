@@ -1,5 +1,7 @@
 // berth network create | ls | inspect | rm | prune
-import { CliError, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { filtersQuery } from '../filters.ts';
+import { keyValueMap } from '../run-options.ts';
 import { renderTable, shortId } from '../format.ts';
 
 interface NetworkJson {
@@ -7,16 +9,6 @@ interface NetworkJson {
   Name: string;
   Driver: string;
   Scope: string;
-}
-
-function keyValues(items: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of items) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new CliError(`invalid ${what} "${kv}": expected key=value`, 125);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
 }
 
 export const create: CommandSpec = {
@@ -48,8 +40,8 @@ export const create: CommandSpec = {
       Driver: flags.string('driver'),
       Internal: flags.bool('internal'),
       Attachable: flags.bool('attachable'),
-      Labels: keyValues(flags.list('label'), 'label'),
-      Options: keyValues(flags.list('opt'), 'option'),
+      Labels: keyValueMap(flags.list('label'), 'label', false),
+      Options: keyValueMap(flags.list('opt'), 'opt', true),
       IPAM: { Driver: 'default', Config: Object.keys(cfg).length > 0 ? [cfg] : [] },
     };
     const r = await ctx.client.json<{ Id: string }>('POST', '/networks/create', { body });
@@ -69,13 +61,8 @@ export const ls: CommandSpec = {
   ],
   maxArgs: 0,
   async run(ctx, flags) {
-    const filters: Record<string, string[]> = {};
-    for (const f of flags.list('filter')) {
-      const i = f.indexOf('=');
-      if (i <= 0) throw new CliError(`bad format of filter (expected name=value)`, 125);
-      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-    }
-    const list = await ctx.client.json<NetworkJson[]>('GET', '/networks', { query: { filters: JSON.stringify(filters) } });
+    const filters = filtersQuery(flags.list('filter'));
+    const list = await ctx.client.json<NetworkJson[]>('GET', '/networks', filters ? { query: { filters } } : {});
     const id = (s: string): string => (flags.bool('no-trunc') ? s : shortId(s));
     if (flags.bool('quiet')) {
       for (const n of list) ctx.out(`${id(n.Id)}\n`);
@@ -107,17 +94,9 @@ export const rm: CommandSpec = {
   flags: [],
   minArgs: 1,
   async run(ctx, _flags, args) {
-    let failed = false;
-    for (const n of args) {
-      try {
-        await ctx.client.call('DELETE', `/networks/${seg(n)}`);
-        ctx.out(`${n}\n`);
-      } catch (err) {
-        failed = true;
-        ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachTarget(ctx, args, async (n) => {
+          await ctx.client.call('DELETE', `/networks/${seg(n)}`);
+    });
   },
 };
 

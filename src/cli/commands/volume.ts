@@ -1,20 +1,12 @@
 // berth volume create | ls | inspect | rm | prune
-import { CliError, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { filtersQuery } from '../filters.ts';
+import { keyValueMap } from '../run-options.ts';
 import { renderTable } from '../format.ts';
 
 interface VolumeJson {
   Name: string;
   Driver: string;
-}
-
-function keyValues(items: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of items) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new CliError(`invalid ${what} "${kv}": expected key=value`, 125);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
 }
 
 export const create: CommandSpec = {
@@ -30,7 +22,7 @@ export const create: CommandSpec = {
   maxArgs: 1,
   async run(ctx, flags, args) {
     const name = args[0] ?? flags.optString('name') ?? '';
-    const body = { Name: name, Driver: flags.string('driver'), Labels: keyValues(flags.list('label'), 'label'), DriverOpts: keyValues(flags.list('opt'), 'option') };
+    const body = { Name: name, Driver: flags.string('driver'), Labels: keyValueMap(flags.list('label'), 'label', false), DriverOpts: keyValueMap(flags.list('opt'), 'opt', true) };
     const v = await ctx.client.json<VolumeJson>('POST', '/volumes/create', { body });
     ctx.out(`${v.Name}\n`);
     return 0;
@@ -47,13 +39,8 @@ export const ls: CommandSpec = {
   ],
   maxArgs: 0,
   async run(ctx, flags) {
-    const filters: Record<string, string[]> = {};
-    for (const f of flags.list('filter')) {
-      const i = f.indexOf('=');
-      if (i <= 0) throw new CliError(`bad format of filter (expected name=value)`, 125);
-      (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-    }
-    const r = await ctx.client.json<{ Volumes: VolumeJson[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filters) } });
+    const filters = filtersQuery(flags.list('filter'));
+    const r = await ctx.client.json<{ Volumes: VolumeJson[] | null }>('GET', '/volumes', filters ? { query: { filters } } : {});
     const list = r.Volumes ?? [];
     if (flags.bool('quiet')) {
       for (const v of list) ctx.out(`${v.Name}\n`);
@@ -85,17 +72,9 @@ export const rm: CommandSpec = {
   flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Force the removal of one or more volumes' }],
   minArgs: 1,
   async run(ctx, flags, args) {
-    let failed = false;
-    for (const n of args) {
-      try {
-        await ctx.client.call('DELETE', `/volumes/${seg(n)}`, { query: flags.bool('force') ? { force: '1' } : {} });
-        ctx.out(`${n}\n`);
-      } catch (err) {
-        failed = true;
-        ctx.err(`Error response from daemon: ${(err as Error).message}\n`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachTarget(ctx, args, async (n) => {
+          await ctx.client.call('DELETE', `/volumes/${seg(n)}`, { query: flags.bool('force') ? { force: '1' } : {} });
+    });
   },
 };
 
@@ -110,7 +89,7 @@ export const prune: CommandSpec = {
   maxArgs: 0,
   async run(ctx, flags) {
     const filters = flags.bool('all') ? { all: ['true'] } : {};
-    const r = await ctx.client.json<{ VolumesDeleted: string[] | null }>('POST', '/volumes/prune', { query: { filters: JSON.stringify(filters) } });
+    const r = await ctx.client.json<{ VolumesDeleted: string[] | null }>('POST', '/volumes/prune', filters ? { query: { filters } } : {});
     const deleted = r.VolumesDeleted ?? [];
     if (deleted.length > 0) ctx.out(`Deleted Volumes:\n${deleted.join('\n')}\n\n`);
     ctx.out('Total reclaimed space: 0B\n');
