@@ -25,6 +25,7 @@ import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
 import { newId } from '../core/ids.ts';
 import { messageOf } from '../core/errors.ts';
 import { BERTH_VERSION } from '../api/routes/system.ts';
+import { Distribution } from '../distribution/index.ts';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -37,6 +38,8 @@ export interface DaemonConfig {
   initPath: string | undefined;
   bip: string | undefined;
   bridgeName: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -44,7 +47,7 @@ const USAGE = `Usage: berthd [OPTIONS]
 A Docker-compatible container engine daemon.
 
 Options:
-      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent)
+      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent, bip, bridge-name, insecure-registries, registry-mirrors)
       --data-root string     Root directory of persistent state (default "/var/lib/berth")
       --exec-root string     Root directory for execution state (default "/run/berth")
   -H, --host list            Daemon socket(s) to listen on (default unix:///run/berth/berth.sock; tcp://127.0.0.1:PORT allowed)
@@ -54,6 +57,9 @@ Options:
       --cgroup-parent string Parent cgroup for containers (default "/berth")
       --bip string           Default bridge network's gateway/prefix (default: a free 10.88-10.99 /16)
       --bridge-name string   Default bridge network's Linux bridge (default "berth0")
+      --insecure-registry list  Registries (host[:port] or CIDR) that may be reached over plain HTTP
+                             (loopback registries always may)
+      --registry-mirror list Preferred registry mirrors for Docker Hub pulls
   -v, --version              Print version information and quit
   -h, --help                 Print usage
 `;
@@ -73,7 +79,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
@@ -122,6 +128,13 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`invalid log level: ${level}`);
   const hosts = flags.host ?? (Array.isArray(file.hosts) ? (file.hosts as string[]) : undefined) ?? [];
   const execRoot = resolve(pick('exec-root') ?? '/run/berth');
+  const list = (flag: string, key: string): string[] => {
+    const fromFile = file[key];
+    if (fromFile !== undefined && (!Array.isArray(fromFile) || !fromFile.every((x) => typeof x === 'string'))) {
+      throw new Error(`unable to configure the daemon with file ${cf}: ${key} must be a list of strings`);
+    }
+    return [...((fromFile as string[] | undefined) ?? []), ...(flags[flag] ?? [])];
+  };
   return {
     dataRoot: resolve(pick('data-root') ?? '/var/lib/berth'),
     execRoot,
@@ -132,6 +145,8 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     cgroupParent: pick('cgroup-parent') ?? '/berth',
     bip: pick('bip'),
     bridgeName: pick('bridge-name') ?? 'berth0',
+    insecureRegistries: list('insecure-registry', 'insecure-registries'),
+    registryMirrors: list('registry-mirror', 'registry-mirrors'),
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
 }
@@ -249,6 +264,15 @@ export async function main(argv: string[]): Promise<void> {
   images.on('untag', (id, ref) => events.emit('image', 'untag', id, { name: ref ?? '' }));
   images.on('delete', (id) => events.emit('image', 'delete', id, {}));
   images.on('import', (id, ref) => events.emit('image', 'import', id, { name: ref ?? '' }));
+  const distribution = await Distribution.open({
+    images,
+    dataRoot: cfg.dataRoot,
+    insecureRegistries: cfg.insecureRegistries,
+    mirrors: cfg.registryMirrors,
+    userAgent: `berth/${BERTH_VERSION}`,
+    onPulled: (ref, id) => events.emit('image', 'pull', id, { name: ref }),
+    onPushed: (ref, id) => events.emit('image', 'push', id, { name: ref }),
+  });
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
   await networks.load();
   try {
@@ -288,6 +312,7 @@ export async function main(argv: string[]): Promise<void> {
     images,
     networks,
     volumes,
+    distribution,
     events,
     daemonId,
     dataRoot: cfg.dataRoot,

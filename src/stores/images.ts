@@ -388,6 +388,45 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Records an image whose config bytes came from elsewhere (a registry, an archive) and whose layers
+   * are already in the layer store, bottom first; the ID is the digest of those exact bytes.
+   */
+  async createFromConfig(configBytes: Buffer, chains: readonly string[], refs: readonly string[] = []): Promise<ImageRecord> {
+    let config: unknown;
+    try {
+      config = JSON.parse(configBytes.toString('utf8'));
+    } catch (err) {
+      throw invalidParameter(`invalid image config: ${(err as Error).message}`);
+    }
+    if (!isConfigFile(config)) throw invalidParameter('invalid image config: no rootfs.diff_ids');
+    const diffIds = chains.map((c) => this.#layers.get(c)?.diffId);
+    if (config.rootfs.diff_ids.join() !== diffIds.join() || chainIdsOf(config.rootfs.diff_ids).join() !== chains.join()) {
+      throw invalidParameter('layer content does not match the diff IDs in the image config');
+    }
+    const parsed = refs.map((r) => parseReference(r));
+    const id = sha256Digest(configBytes);
+    const size = chains.reduce((n, c) => n + (this.#layers.get(c)?.size ?? 0), 0);
+    return this.#lock.run(async () => {
+      let record = this.#images.get(id);
+      if (record === undefined) {
+        await this.#content.put(configBytes, id);
+        const created = typeof config.created === 'string' && !Number.isNaN(Date.parse(config.created)) ? config.created : new Date().toISOString();
+        record = { id, config, chainIds: [...chains], size, created };
+        const stored: StoredRecord = { id, chainIds: [...chains], size, created };
+        await writeJsonAtomic(join(this.#dir, `${digestHex(id)}.json`), stored);
+        this.#images.set(id, record);
+      }
+      for (const ref of parsed) await this.#addRef(id, ref);
+      return record;
+    });
+  }
+
+  /** The image's config exactly as stored (its digest is the image ID). */
+  configBytes(id: string): Promise<Buffer> {
+    return this.#content.get(this.get(id).id);
+  }
+
   async importRootfs(input: NodeJS.ReadableStream, opts: ImportOptions): Promise<ImageRecord> {
     const runtime = applyChanges({}, opts.changes ?? []);
     const created = new Date().toISOString();

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LayerStore, chainId, chainIds } from './layers.ts';
 import { packEntries } from '../adapters/tar/index.ts';
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -90,3 +93,51 @@ test('a failed extraction leaves nothing behind', async () => {
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('a registered layer rebuilds its original tar byte for byte (tar-split)', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
+  try {
+    const src = join(root, 'src');
+    const long = 'd'.repeat(120);
+    await mkdir(join(src, 'etc', long), { recursive: true });
+    await writeFile(join(src, 'etc', 'hosts'), 'x'.repeat(1000));
+    await writeFile(join(src, 'etc', long, `${'f'.repeat(150)}.txt`), 'long names');
+    await writeFile(join(src, 'empty'), '');
+    await writeFile(join(src, 'big'), Buffer.alloc(3 * 1024 * 1024 + 7, 7));
+    execFileSync('ln', ['-s', '/etc/hosts', join(src, 'link')]);
+    execFileSync('ln', [join(src, 'etc', 'hosts'), join(src, 'hard')]);
+    const tarBytes = {
+      gnu: execFileSync('tar', ['-C', src, '--format=gnu', '-cf', '-', '.'], { maxBuffer: 64 << 20 }),
+      pax: execFileSync('tar', ['-C', src, '--format=pax', '-cf', '-', 'etc', 'empty', 'big', 'link', 'hard'], { maxBuffer: 64 << 20 }),
+    };
+    const store = await LayerStore.open({ dataRoot: join(root, 'data') });
+    for (const [kind, bytes] of Object.entries(tarBytes)) {
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      const layer = await store.register(Readable.from([gzipSync(bytes)]));
+      assert.equal(layer.diffId, digest, kind);
+      assert.equal(layer.split, true, kind);
+      const chunks: Buffer[] = [];
+      for await (const c of store.tarStream(layer.chainId)) chunks.push(c as Buffer);
+      assert.ok(Buffer.concat(chunks).equals(bytes), `${kind} tar rebuilt exactly`);
+      await store.remove(layer.chainId);
+    }
+    // The same name twice with content: the unpacked layer keeps only the last copy.
+    const dup = Buffer.concat([
+      ...(await collect(packEntries([
+        { name: 'a', type: 'file', mode: 0o644, content: Buffer.from('one') },
+        { name: 'a', type: 'file', mode: 0o644, content: Buffer.from('two') },
+      ]))),
+    ]);
+    const layer = await store.register(Readable.from([dup]));
+    assert.equal(layer.split, false);
+    assert.throws(() => store.tarStream(layer.chainId), /cannot be rebuilt/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+async function collect(s: NodeJS.ReadableStream): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const c of s) out.push(c as Buffer);
+  return out;
+}

@@ -6,12 +6,14 @@
 // option short: the whole option string must fit in one page.
 import { mkdir, readdir, readlink, rename, rm, symlink, unlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { conflict, internal, invalidParameter, notFound } from '../core/errors.ts';
+import { randomBytes, createHash } from 'node:crypto';
+import { createReadStream, constants, openSync } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { conflict, internal, invalidParameter, notFound, notImplemented } from '../core/errors.ts';
 import { digestHex, sha256Digest, validateDigest } from '../core/digest.ts';
 import { Mutex } from '../lib/mutex.ts';
 import { ensureDir, readJson, writeJsonAtomic, removeAll } from '../adapters/fs/index.ts';
-import { extractLayer, type ExtractOptions } from '../adapters/tar/index.ts';
+import { extractLayer, rebuildTar, cleanEntryPath, resolveInRoot, type ExtractOptions } from '../adapters/tar/index.ts';
 
 export interface LayerRecord {
   chainId: string;
@@ -22,9 +24,14 @@ export interface LayerRecord {
   size: number;
   /** Name of the short link in layers/l/. */
   link: string;
+  /** Bytes of the uncompressed tar the layer came from. */
+  tarSize?: number;
+  /** Whether tar-split.gz can rebuild that tar exactly (push, save). */
+  split?: boolean;
 }
 
 const METADATA = 'layer.json';
+const SPLIT = 'tar-split.gz';
 const LINK_DIR = 'l';
 const TEMP_PREFIX = '.tmp-';
 const LINK_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -68,6 +75,14 @@ function isRecord(v: unknown): v is LayerRecord {
   );
 }
 
+
+/** An unpacked layer waiting for its place in a chain; commit or discard it exactly once. */
+export interface StagedLayer {
+  diffId: string;
+  tarSize: number;
+  commit(parent: string | null, opts?: { hold?: boolean }): Promise<LayerRecord>;
+  discard(): Promise<void>;
+}
 
 export interface RegisterOptions extends ExtractOptions {
   /** Chain ID of the layer this one sits on. */
@@ -186,39 +201,95 @@ export class LayerStore {
   async register(input: NodeJS.ReadableStream, opts: RegisterOptions = {}): Promise<LayerRecord> {
     const parent = opts.parent ?? null;
     if (parent !== null && !this.#layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+    const staged = await this.stage(input, opts);
+    return staged.commit(parent, opts.hold === true ? { hold: true } : {});
+  }
+
+  /**
+   * Unpacks a layer tar into a staging directory without choosing its parent yet, so layers of one
+   * image can be unpacked side by side while they download; commit() them bottom first.
+   */
+  async stage(input: NodeJS.ReadableStream, opts: ExtractOptions = {}): Promise<StagedLayer> {
     const tmp = join(this.#root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const diff = join(tmp, 'diff');
     await mkdir(tmp, { mode: 0o700 });
     await mkdir(diff, { mode: 0o755 });
-    let committed = false;
+    let res: Awaited<ReturnType<typeof extractLayer>>;
     try {
-      const extractOpts: ExtractOptions = {};
+      const extractOpts: ExtractOptions = { splitPath: join(tmp, SPLIT) };
       if (opts.maxBytes !== undefined) extractOpts.maxBytes = opts.maxBytes;
       if (opts.signal !== undefined) extractOpts.signal = opts.signal;
       if (opts.onWarning !== undefined) extractOpts.onWarning = opts.onWarning;
-      const res = await extractLayer(input, diff, extractOpts);
-      const chain = chainId(parent, res.diffId);
-      return await this.#lock.run(async () => {
-        const known = this.#layers.get(chain);
-        if (known !== undefined) {
-          if (opts.hold) this.hold(chain);
-          return known;
-        }
-        if (parent !== null && !this.#layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
-        const record: LayerRecord = { chainId: chain, diffId: res.diffId, parent, size: res.size, link: randomLinkName() };
-        const dir = join(this.#root, digestHex(chain));
-        await rm(dir, { recursive: true, force: true });
-        await rename(tmp, dir);
-        committed = true;
-        await symlink(this.#linkTarget(chain), join(this.#root, LINK_DIR, record.link));
-        await writeJsonAtomic(join(dir, METADATA), record);
-        this.#layers.set(chain, record);
-        if (opts.hold) this.hold(chain);
-        return record;
-      });
-    } finally {
-      if (!committed) await removeAll(tmp);
+      res = await extractLayer(input, diff, extractOpts);
+    } catch (err) {
+      await removeAll(tmp);
+      throw err;
     }
+    let settled = false;
+    const discard = async (): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      await removeAll(tmp);
+    };
+    const commit = async (parent: string | null, copts: { hold?: boolean } = {}): Promise<LayerRecord> => {
+      if (settled) throw internal('staged layer already committed or discarded');
+      settled = true;
+      let committed = false;
+      try {
+        const chain = chainId(parent, res.diffId);
+        return await this.#lock.run(async () => {
+          const known = this.#layers.get(chain);
+          if (known !== undefined) {
+            if (copts.hold) this.hold(chain);
+            return known;
+          }
+          if (parent !== null && !this.#layers.has(parent)) throw notFound(`parent layer ${parent} not found`);
+          const record: LayerRecord = { chainId: chain, diffId: res.diffId, parent, size: res.size, link: randomLinkName(), tarSize: res.tarSize, split: res.splitExact === true };
+          const dir = join(this.#root, digestHex(chain));
+          await rm(dir, { recursive: true, force: true });
+          await rename(tmp, dir);
+          committed = true;
+          await symlink(this.#linkTarget(chain), join(this.#root, LINK_DIR, record.link));
+          await writeJsonAtomic(join(dir, METADATA), record);
+          this.#layers.set(chain, record);
+          if (copts.hold) this.hold(chain);
+          return record;
+        });
+      } finally {
+        if (!committed) await removeAll(tmp);
+      }
+    };
+    return { diffId: res.diffId, tarSize: res.tarSize, commit, discard };
+  }
+
+  /**
+   * The layer's uncompressed tar exactly as it was registered (its digest is the diff ID), rebuilt
+   * from the unpacked files and the tar-split records; the stream fails if the result differs.
+   */
+  tarStream(chain: string): Readable {
+    const r = this.#layers.get(chain);
+    if (r === undefined) throw notFound(`layer ${chain} not found`);
+    if (r.split !== true) throw notImplemented(`layer ${r.diffId} cannot be exported: its original archive cannot be rebuilt from the unpacked files`);
+    const dir = join(this.#root, digestHex(chain));
+    const diff = join(dir, 'diff');
+    const rebuilt = rebuildTar(join(dir, SPLIT), async (name) => {
+      const parts = cleanEntryPath(Buffer.from(name, 'latin1').toString('utf8'));
+      const parent = resolveInRoot(diff, parts.slice(0, -1), { create: false });
+      return createReadStream('', { fd: openSync(join(parent, parts.at(-1) ?? ''), constants.O_RDONLY | constants.O_NOFOLLOW) });
+    });
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        const got = `sha256:${hash.digest('hex')}`;
+        cb(got === r.diffId ? null : internal(`layer ${r.diffId}: rebuilt archive has digest ${got}; the layer is damaged`));
+      },
+    });
+    rebuilt.on('error', (err) => check.destroy(err));
+    return rebuilt.pipe(check);
   }
 
   /** Removes a layer; the caller (the image store) decides when no image needs it any more. */

@@ -41,6 +41,8 @@ type EntryBody = AsyncIterable<unknown> & { resume(): unknown };
 import { invalidParameter, notImplemented, internal, BerthError } from '../../core/errors.ts';
 import { DigestingStream } from '../../core/digest.ts';
 import { run, ExecError } from '../exec/index.ts';
+import { TarSplitter } from './split.ts';
+export { rebuildTar } from './split.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -263,6 +265,8 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Called for entries that are skipped (e.g. devices that cannot be created). */
   onWarning?: (message: string) => void;
+  /** Write the tar-split records of the stream here (see split.ts). */
+  splitPath?: string;
 }
 
 export interface ExtractResult {
@@ -272,6 +276,8 @@ export interface ExtractResult {
   tarSize: number;
   /** Sum of the sizes of the regular files written. */
   size: number;
+  /** With splitPath: whether the tar can be rebuilt exactly from the unpacked files. */
+  splitExact?: boolean;
 }
 
 interface DirMeta {
@@ -487,7 +493,10 @@ export async function extractLayer(input: NodeJS.ReadableStream, dest: string, o
   const extract = tar.extract();
   const streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source];
   if (decompressor) streams.push(decompressor);
-  streams.push(digester, extract);
+  const splitter = opts.splitPath !== undefined ? new TarSplitter(opts.splitPath) : undefined;
+  streams.push(digester);
+  if (splitter) streams.push(splitter);
+  streams.push(extract);
   const flowing = pipeline(streams, opts.signal ? { signal: opts.signal } : {});
   flowing.catch(() => {});
   const extractor = new Extractor(root, opts);
@@ -501,7 +510,9 @@ export async function extractLayer(input: NodeJS.ReadableStream, dest: string, o
     }
     await flowing;
     extractor.finishDirs();
+    await splitter?.close();
   } catch (err) {
+    splitter?.abort();
     source.destroy();
     extract.destroy();
     if (err instanceof BerthError) throw err;
@@ -512,7 +523,9 @@ export async function extractLayer(input: NodeJS.ReadableStream, dest: string, o
     if (err instanceof ExecError) throw internal(`extracting layer: ${err.message}`, err);
     throw invalidParameter(`invalid archive: ${e.message ?? String(err)}`, err);
   }
-  return { diffId: digester.digest(), tarSize: digester.bytes, size: extractor.size };
+  const result: ExtractResult = { diffId: digester.digest(), tarSize: digester.bytes, size: extractor.size };
+  if (splitter) result.splitExact = splitter.exact;
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------

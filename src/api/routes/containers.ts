@@ -359,12 +359,9 @@ export function registerContainers(r: Router, d: Deps): void {
 
   // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
-    ['GET', '/images/get', 'image save'],
-    ['POST', '/images/load', 'image load'],
     ['GET', '/images/search', 'image search'],
     ['POST', '/images/prune', 'image prune'],
     ['POST', '/build', 'image build'],
-    ['POST', '/auth', 'registry login'],
     ['GET', '/system/df', 'disk usage'],
     ['GET', '/containers/:id/archive', 'copying files from containers'],
     ['PUT', '/containers/:id/archive', 'copying files into containers'],

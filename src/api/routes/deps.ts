@@ -5,6 +5,7 @@ import type { EventBus } from '../../engine/events/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import type { NetworkService } from '../../engine/networks/index.ts';
 import type { VolumeService } from '../../engine/volumes/index.ts';
+import type { Distribution } from '../../distribution/index.ts';
 
 export interface Deps {
   containers: ContainerService;
@@ -12,6 +13,7 @@ export interface Deps {
   images: ImageStore;
   networks: NetworkService;
   volumes: VolumeService;
+  distribution: Distribution;
   events: EventBus;
   daemonId: string;
   dataRoot: string;

@@ -3,6 +3,10 @@ import type { Router } from '../server/index.ts';
 import { sendJson, qBool, qFilters, startJsonStream, type Ctx } from '../server/http.ts';
 import { invalidParameter, notImplemented, messageOf } from '../../core/errors.ts';
 import type { Deps } from './deps.ts';
+import { decodeRegistryAuth, parsePlatform, type ProgressSink } from '../../distribution/index.ts';
+import type { PullOptions } from '../../distribution/pull.ts';
+import { loadImages, saveImages } from '../../engine/images/archive.ts';
+import { join } from 'node:path';
 
 export function registerImages(r: Router, d: Deps): void {
   const I = d.images;
@@ -56,17 +60,39 @@ export function registerImages(r: Router, d: Deps): void {
       return;
     }
     if (fromImage !== null) {
-      const tag = ctx.query.get('tag');
-      const ref = tag ? `${fromImage}:${tag}` : fromImage;
-      if (I.resolve(ref) !== undefined) {
-        const out = startJsonStream(ctx);
-        out.send({ status: `Status: Image is up to date for ${ref}` });
-        out.end();
-        return;
-      }
-      throw notImplemented(`pulling ${ref} from a registry is not supported by this berthd yet; build or import the image locally (berth bootstrap busybox, berth import)`);
+      const tag = ctx.query.get('tag') ?? '';
+      const allTags = tag === '' && !/[:@]/.test(fromImage.slice(fromImage.lastIndexOf('/') + 1));
+      const ref = tag === '' ? fromImage : tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+      const platform = ctx.query.get('platform');
+      const opts: PullOptions = { ref, auth: decodeRegistryAuth(header(ctx, 'x-registry-auth')), allTags, signal: clientGone(ctx) };
+      if (platform) opts.platform = parsePlatform(platform);
+      await streamProgress(ctx, (sink) => d.distribution.pull(opts, sink));
+      return;
     }
     throw invalidParameter('fromImage or fromSrc is required');
+  });
+
+  const save = (ctx: Ctx, names: string[]): void => {
+    const tarStream = saveImages(I, names);
+    ctx.res!.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    // A failure mid-stream can only cut the connection: the client sees a truncated archive.
+    tarStream.on('error', (err) => ctx.res!.destroy(err));
+    ctx.res!.on('close', () => tarStream.destroy());
+    tarStream.pipe(ctx.res!);
+  };
+  r.on('GET', '/images/get', async (ctx) => {
+    save(ctx, ctx.query.getAll('names').filter((n) => n !== ''));
+  });
+
+  r.on('POST', '/images/load', async (ctx) => {
+    const res = await loadImages(I, ctx.req, {
+      tmpRoot: join(d.dataRoot, 'tmp'),
+      signal: clientGone(ctx),
+      onLoaded: (ref, id) => d.events.emit('image', 'load', id, { name: ref }),
+    });
+    const out = startJsonStream(ctx);
+    for (const line of res.lines) out.send({ stream: `${line}\n` });
+    out.end();
   });
 
   r.on('POST', '/berth/bootstrap/busybox', async (ctx) => {
@@ -79,6 +105,17 @@ export function registerImages(r: Router, d: Deps): void {
     const rest = ctx.params['*'] ?? '';
     const m = /^(.+?)\/(json|history|tag|push|get)$/.exec(rest);
     const method = ctx.req.method;
+    if (m && m[2] === 'get' && method === 'GET') {
+      save(ctx, [m[1]!]);
+      return;
+    }
+    if (m && m[2] === 'push' && method === 'POST') {
+      const tag = ctx.query.get('tag') ?? '';
+      const ref = tag === '' ? m[1]! : `${m[1]!}:${tag}`;
+      const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
+      await streamProgress(ctx, (sink) => d.distribution.push({ ref, auth, signal: clientGone(ctx) }, sink));
+      return;
+    }
     if (method === 'DELETE') {
       const out = await I.remove(rest, {
         force: qBool(ctx, 'force'),
@@ -130,6 +167,40 @@ export function registerImages(r: Router, d: Deps): void {
     throw notImplemented(`${op} is not supported by this berthd yet`);
   };
   r.on(['GET', 'POST', 'DELETE'], '/images/*', byName);
+}
+
+function header(ctx: Ctx, name: string): string | undefined {
+  const v = ctx.req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Aborts when the client disconnects before the response is complete. */
+function clientGone(ctx: Ctx): AbortSignal {
+  const ac = new AbortController();
+  ctx.res!.on('close', () => {
+    if (!ctx.res!.writableFinished) ac.abort(new Error('client disconnected'));
+  });
+  return ac.signal;
+}
+
+/**
+ * Docker's progress stream: the response starts with the first message, so an error before any
+ * (an unknown manifest, denied access) is a plain error response with its status; later errors
+ * travel in the stream as errorDetail.
+ */
+async function streamProgress(ctx: Ctx, work: (sink: ProgressSink) => Promise<void>): Promise<void> {
+  let out: ReturnType<typeof startJsonStream> | undefined;
+  const sink: ProgressSink = (msg) => {
+    out ??= startJsonStream(ctx);
+    out.send(msg);
+  };
+  try {
+    await work(sink);
+  } catch (err) {
+    if (out === undefined) throw err;
+    out.send({ errorDetail: { message: messageOf(err) }, error: messageOf(err) });
+  }
+  (out ?? startJsonStream(ctx)).end();
 }
 
 function globMatch(pattern: string, s: string): boolean {

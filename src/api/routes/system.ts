@@ -3,7 +3,9 @@ import { hostname, cpus, totalmem, release, arch } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Router } from '../server/index.ts';
 import { API_VERSION, MIN_API_VERSION } from '../server/index.ts';
-import { sendJson, sendText, startJsonStream, qFilters, type Ctx } from '../server/http.ts';
+import { sendJson, sendText, startJsonStream, qFilters, readJsonBody, type Ctx } from '../server/http.ts';
+import { invalidParameter } from '../../core/errors.ts';
+import { authFromObject } from '../../distribution/index.ts';
 import { matchEvent, type EngineEvent } from '../../engine/events/index.ts';
 import { parseTime } from '../../engine/containers/service.ts';
 import type { Deps } from './deps.ts';
@@ -39,6 +41,13 @@ export function registerSystem(r: Router, d: Deps): void {
     sendText(ctx, 200, 'OK');
   };
   r.on(['GET', 'HEAD'], '/_ping', ping);
+
+  r.on('POST', '/auth', async (ctx) => {
+    const auth = authFromObject(await readJsonBody(ctx));
+    if (auth.username === undefined && auth.identityToken === undefined) throw invalidParameter('username is required');
+    await d.distribution.login(auth);
+    sendJson(ctx, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+  });
 
   r.on('GET', '/version', async (ctx) => {
     const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: '', BuildTime: '' };
