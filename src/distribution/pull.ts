@@ -189,6 +189,7 @@ export class Puller {
     for (const p of staged) p.catch(() => {});
     // Commit bottom first; every layer stays held until the image record exists.
     const held: string[] = [];
+    let done = false;
     try {
       let parent: string | null = null;
       for (let i = 0; i < manifest.layers.length; i++) {
@@ -213,12 +214,14 @@ export class Puller {
       const refs = [...(tagRef !== undefined ? [tagRef] : []), digestRef];
       const img = await this.#d.images.createFromConfig(configBytes, chains, refs);
       this.#d.onPulled?.(name, img.id);
+      done = true;
     } catch (err) {
       // Layers unpacked but not committed are removed; those committed stay for the next try.
       for (const p of staged) void p.then((s) => s?.discard()).catch(() => {});
       throw err;
     } finally {
       for (const c of held) layers.release(c);
+      if (!done) await this.#d.images.removeUnusedLayers(held).catch(() => {});
     }
     progress({ status: `Digest: ${top.digest}` });
     if (single) progress({ status: upToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });

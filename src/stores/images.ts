@@ -422,6 +422,11 @@ export class ImageStore {
     });
   }
 
+  /** Removes those of the given layers that no image uses (after a failed pull or load). */
+  async removeUnusedLayers(chains: readonly string[]): Promise<void> {
+    await this.#lock.run(() => this.#removeUnusedLayers(chains));
+  }
+
   /** The image's config exactly as stored (its digest is the image ID). */
   configBytes(id: string): Promise<Buffer> {
     return this.#content.get(this.get(id).id);

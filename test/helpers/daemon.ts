@@ -178,6 +178,7 @@ export function runProgram(file: string, args: string[], opts: { input?: string;
       clearTimeout(timer);
       resolvep({ code: code ?? -1, stdout, stderr });
     });
+    p.stdin.on('error', () => {});
     p.stdin.end(opts.input ?? '');
   });
 }

@@ -244,6 +244,7 @@ export async function loadImages(images: ImageStore, input: NodeJS.ReadableStrea
       }
       const chains = chainIdsOf(diffIds as string[]);
       const held: string[] = [];
+      let ok = false;
       try {
         let parent: string | null = null;
         for (let i = 0; i < c.layers.length; i++) {
@@ -279,8 +280,10 @@ export async function loadImages(images: ImageStore, input: NodeJS.ReadableStrea
         if (c.tags.length === 0) lines.push(`Loaded image ID: ${img.id}`);
         for (const t of c.tags) lines.push(`Loaded image: ${familiarName(t)}`);
         opts.onLoaded?.(c.tags[0] ?? img.id, img.id);
+        ok = true;
       } finally {
         for (const h of held) images.layers.release(h);
+        if (!ok) await images.removeUnusedLayers(held).catch(() => {});
       }
     }
     return { lines };
