@@ -68,6 +68,14 @@ const IMAGE: Record<string, Entry> = {
   ls: { load: C['images']!.load, summary: 'List images' },
   rm: { load: C['rmi']!.load, summary: 'Remove one or more images' },
   tag: C['tag']!,
+  prune: { load: async () => ({ command: (await import('./commands/system.ts')).imagePrune }), summary: 'Remove unused images' },
+};
+
+const SYSTEM: Record<string, Entry> = {
+  df: { load: async () => ({ command: (await import('./commands/system.ts')).df }), summary: 'Show berth disk usage' },
+  prune: { load: async () => ({ command: (await import('./commands/system.ts')).prune }), summary: 'Remove unused data' },
+  info: C['info']!,
+  events: C['events']!,
 };
 
 const netLoad = (k: 'create' | 'ls' | 'inspect' | 'rm' | 'prune' | 'connect' | 'disconnect'): Loader => async () => ({ command: (await import('./commands/network.ts'))[k] });
@@ -113,6 +121,7 @@ const GROUPS: Record<string, { summary: string; table: () => Record<string, Entr
   volume: { summary: 'Manage volumes', table: () => ({ ...VOLUME, list: VOLUME['ls']!, remove: VOLUME['rm']! }) },
   network: { summary: 'Manage networks', table: () => ({ ...NETWORK, list: NETWORK['ls']!, remove: NETWORK['rm']! }) },
   bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
+  system: { summary: 'Manage berth', table: () => SYSTEM },
 };
 
 const COMMON = ['run', 'exec', 'ps', 'images', 'info', 'version'];

@@ -360,9 +360,7 @@ export function registerContainers(r: Router, d: Deps): void {
   // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
     ['GET', '/images/search', 'image search'],
-    ['POST', '/images/prune', 'image prune'],
     ['POST', '/build', 'image build'],
-    ['GET', '/system/df', 'disk usage'],
     ['GET', '/containers/:id/archive', 'copying files from containers'],
     ['PUT', '/containers/:id/archive', 'copying files into containers'],
     ['HEAD', '/containers/:id/archive', 'copying files'],

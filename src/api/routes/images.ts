@@ -6,6 +6,8 @@ import type { Deps } from './deps.ts';
 import { decodeRegistryAuth, parsePlatform, type ProgressSink } from '../../distribution/index.ts';
 import type { PullOptions } from '../../distribution/pull.ts';
 import { loadImages, saveImages } from '../../engine/images/archive.ts';
+import { pruneImages } from '../../engine/images/prune.ts';
+import { parseTime } from '../../engine/containers/service.ts';
 import { join } from 'node:path';
 
 export function registerImages(r: Router, d: Deps): void {
@@ -82,6 +84,10 @@ export function registerImages(r: Router, d: Deps): void {
   };
   r.on('GET', '/images/get', async (ctx) => {
     save(ctx, ctx.query.getAll('names').filter((n) => n !== ''));
+  });
+
+  r.on('POST', '/images/prune', async (ctx) => {
+    sendJson(ctx, 200, await pruneImages(I, qFilters(ctx), { inUse: (id) => d.containers.usesImage(id) !== undefined, parseTime }));
   });
 
   r.on('POST', '/images/load', async (ctx) => {

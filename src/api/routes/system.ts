@@ -6,6 +6,9 @@ import { API_VERSION, MIN_API_VERSION } from '../server/index.ts';
 import { sendJson, sendText, startJsonStream, qFilters, readJsonBody, type Ctx } from '../server/http.ts';
 import { invalidParameter } from '../../core/errors.ts';
 import { authFromObject } from '../../distribution/index.ts';
+import { logsSize } from '../../engine/logs/index.ts';
+import { run } from '../../adapters/exec/index.ts';
+import { summary as containerSummary } from './containers.ts';
 import { matchEvent, type EngineEvent } from '../../engine/events/index.ts';
 import { parseTime } from '../../engine/containers/service.ts';
 import type { Deps } from './deps.ts';
@@ -41,6 +44,47 @@ export function registerSystem(r: Router, d: Deps): void {
     sendText(ctx, 200, 'OK');
   };
   r.on(['GET', 'HEAD'], '/_ping', ping);
+
+  r.on('GET', '/system/df', async (ctx) => {
+    const types = ctx.query.getAll('type');
+    for (const t of types) if (!['container', 'image', 'volume', 'build-cache'].includes(t)) throw invalidParameter(`invalid type: ${t}`);
+    const want = (t: string): boolean => types.length === 0 || types.includes(t);
+    const out: Record<string, unknown> = {};
+    const containers = d.containers.list();
+    if (want('image')) {
+      const layerUsers = new Map<string, number>();
+      const images = d.images.list();
+      for (const img of images) for (const c of img.chainIds) layerUsers.set(c, (layerUsers.get(c) ?? 0) + 1);
+      out.LayersSize = d.images.layers.list().reduce((n, l) => n + l.size, 0);
+      out.Images = images.map((img) => {
+        const s = d.images.summary(img.id) as Record<string, unknown>;
+        s.Containers = containers.filter((c) => c.Image === img.id).length;
+        s.SharedSize = img.chainIds.filter((c) => (layerUsers.get(c) ?? 0) > 1).reduce((n, c) => n + (d.images.layers.get(c)?.size ?? 0), 0);
+        return s;
+      });
+    }
+    if (want('container')) {
+      out.Containers = await Promise.all(
+        containers.map(async (c) => {
+          const rw = await d.containers.sizeRw(c.Id).catch(() => 0);
+          return { ...containerSummary(c, d, rw), SizeRootFs: rw + (d.images.resolve(c.Image)?.size ?? 0) };
+        }),
+      );
+      // Not in Docker's answer: the bytes of each container's log files (Docker leaves them out).
+      out.ContainerLogs = await Promise.all(containers.map(async (c) => ({ Id: c.Id, Names: [c.Name], Size: await logsSize(c.LogPath).catch(() => 0) })));
+    }
+    if (want('volume')) {
+      out.Volumes = await Promise.all(
+        d.volumes.list().map(async (v) => {
+          const view = d.volumes.view(v) as Record<string, unknown>;
+          const size = await run(['du', '-sb', String(view.Mountpoint)]).then((r) => Number(r.stdout.split('\t')[0]) || 0, () => -1);
+          return { ...view, UsageData: { Size: size, RefCount: d.containers.volumeUsers(v.Name).length } };
+        }),
+      );
+    }
+    if (want('build-cache')) out.BuildCache = [];
+    sendJson(ctx, 200, out);
+  });
 
   r.on('POST', '/auth', async (ctx) => {
     const auth = authFromObject(await readJsonBody(ctx));

@@ -3,7 +3,7 @@ import type { CommandSpec, Context } from '../cli.ts';
 import { filtersQuery } from '../filters.ts';
 import { humanSize } from '../format.ts';
 
-async function confirm(ctx: Context, question: string): Promise<boolean> {
+export async function confirm(ctx: Context, question: string): Promise<boolean> {
   ctx.out(question);
   const rl = createInterface({ input: ctx.stdin });
   try {

@@ -15,6 +15,7 @@ export {
   parseHumanSize,
   LogRotator,
   removeLogs,
+  logsSize,
   DEFAULT_LOG_LIMITS,
   type LogLimits,
   type LogRotatorOptions,

@@ -194,6 +194,15 @@ export class LogRotator {
   }
 }
 
+/** Bytes of the log file and its rotated siblings. */
+export async function logsSize(path: string): Promise<number> {
+  let total = 0;
+  for (const p of [path, ...(await rotatedIndices(path)).map((i) => `${path}.${i}`)]) {
+    total += (await stat(p).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
+}
+
 /** Removes the log file and its rotated siblings. */
 export async function removeLogs(path: string): Promise<void> {
   for (const i of await rotatedIndices(path)) await unlinkIfExists(`${path}.${i}`);
