@@ -146,13 +146,16 @@ export function registerImages(r: Router, d: Deps): void {
       const img = I.resolve(name);
       if (!img) throw Object.assign(new Error(`No such image: ${name}`), { status: 404 });
       const hist = img.config.history ?? [];
+      // Entries that made a layer take the layers in order; the others (ENV, CMD…) have none.
+      let layer = 0;
+      const sizes = hist.map((h) => (h.empty_layer ? 0 : (I.layers.get(img.chainIds[layer++] ?? '')?.size ?? 0)));
       const out = hist
         .map((h, i) => ({
           Id: i === hist.length - 1 ? img.id : '<missing>',
           Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
           CreatedBy: h.created_by ?? '',
           Tags: i === hist.length - 1 ? I.tagsOf(img.id) : null,
-          Size: 0,
+          Size: sizes[i] ?? 0,
           Comment: h.comment ?? '',
         }))
         .reverse();
