@@ -153,8 +153,26 @@ export function packPath(root: RootFs, path: string): { stat: PathStat; stream: 
   const pack = tar.pack();
   const links = new Map<string, string>();
 
+  // A reader that goes away destroys the pack: pending writes end then, and the walk stops.
+  let closed = false;
+  const pending = new Set<() => void>();
+  pack.on('close', () => {
+    closed = true;
+    for (const abort of pending) abort();
+  });
   const writeEntry = (header: Headers, body?: { fd: number; size: number }): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<void>((resolveEntry, rejectEntry) => {
+      const abort = (): void => rejectEntry(new Error('archive reader went away'));
+      if (closed) return abort();
+      pending.add(abort);
+      const resolve = (): void => {
+        pending.delete(abort);
+        resolveEntry();
+      };
+      const reject = (err: unknown): void => {
+        pending.delete(abort);
+        rejectEntry(err);
+      };
       if (!body) {
         pack.entry(header, (err) => (err ? reject(err) : resolve()));
         return;
