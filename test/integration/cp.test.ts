@@ -117,3 +117,124 @@ test('GET archive: file, directory and P/. as Docker names them; PUT into a runn
     rmSync(src, { recursive: true, force: true });
   }
 });
+
+test('berth cp out of a container: file, new name, directory, P/., into a directory, and -', { skip }, async () => {
+  const id = await running('mkdir -p /data/sub && echo one > /data/one && echo two > /data/sub/two && ln -s one /data/link && sleep 300', {}, 'cpout');
+  await waitFor(async () => (await api(d, 'HEAD', `/containers/${id}/archive?path=/data/link`)).status === 200);
+  const out = tmp();
+  try {
+    let r = await berth(d, ['cp', 'cpout:/data/one', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(out, 'one'), 'utf8'), 'one\n');
+    r = await berth(d, ['cp', 'cpout:/data/one', join(out, 'renamed')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(out, 'renamed'), 'utf8'), 'one\n');
+    r = await berth(d, ['cp', 'cpout:/data', join(out, 'copy')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(join(out, 'copy')).sort(), ['link', 'one', 'sub']);
+    assert.equal(readFileSync(join(out, 'copy/sub/two'), 'utf8'), 'two\n');
+    assert.ok(lstatSync(join(out, 'copy/link')).isSymbolicLink());
+    r = await berth(d, ['cp', 'cpout:/data', join(out, 'copy')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(out, 'copy/data/sub/two')), 'an existing directory receives the copy inside it');
+    mkdirSync(join(out, 'contents'));
+    r = await berth(d, ['cp', 'cpout:/data/sub/.', join(out, 'contents')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(join(out, 'contents')), ['two']);
+    r = await berth(d, ['cp', '-L', 'cpout:/data/link', join(out, 'followed')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(out, 'followed'), 'utf8'), 'one\n');
+    const tarOut = spawnSync(join(import.meta.dirname, '../../bin/berth'), ['cp', 'cpout:/data/sub', '-'], { env: { ...process.env, BERTH_HOST: d.host } });
+    assert.equal(tarOut.status, 0, tarOut.stderr.toString());
+    assert.deepEqual(tarNames(tarOut.stdout), ['sub/', 'sub/two']);
+    r = await berth(d, ['cp', 'cpout:/nope', out]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'Error response from daemon: Could not find the file /nope in container cpout\n');
+    r = await berth(d, ['container', 'cp', 'cpout:/data', join(out, 'one')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot copy directory/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('berth cp into a container: new name, into a directory, P/., stdin tar, stopped and created containers', { skip }, async () => {
+  const src = tmp();
+  try {
+    mkdirSync(join(src, 'dir/inner'), { recursive: true });
+    writeFileSync(join(src, 'dir/inner/f'), 'F');
+    writeFileSync(join(src, 'file'), 'FILE');
+    const stopped = await runToExit(d, { Cmd: ['true'] }, 'cpstopped');
+    const created = await create(d, { Cmd: ['true'] }, 'cpcreated');
+    for (const name of ['cpstopped', 'cpcreated']) {
+      let r = await berth(d, ['cp', join(src, 'file'), `${name}:/tmp/newname`]);
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(d, ['cp', join(src, 'dir'), `${name}:/tmp`]);
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(d, ['cp', `${join(src, 'dir')}/.`, `${name}:/root`]);
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(d, ['cp', '-', `${name}:/etc`], { input: tarOf(src, 'file').toString('latin1') });
+      // (the input is text; the tar of a short text file is text too)
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(d, ['cp', join(src, 'file'), `${name}:/nodir/x`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /Could not find the file \/nodir in container/);
+    }
+    await api(d, 'POST', `/containers/${created}/start`);
+    const check = 'cat /tmp/newname /tmp/dir/inner/f /root/inner/f /etc/file';
+    for (const id of [stopped.id, created]) {
+      const res = await runToExit(d, { Image: (await api(d, 'POST', `/commit?container=${id}&repo=cpcheck${id.slice(0, 6)}`)).json().Id, Cmd: ['sh', '-c', check] });
+      assert.equal(res.stdout, 'FILEFFFILE', res.stderr);
+    }
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${stopped.id}/merged`), 'temporary mount left');
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+});
+
+test('cp reaches a running container\'s named volume and tmpfs; a read-only rootfs refuses', { skip }, async () => {
+  const id = await running('sleep 300', { HostConfig: { Binds: ['cpvol:/vol'], Tmpfs: { '/scratch': '' } } }, 'cpvol');
+  const src = tmp();
+  try {
+    writeFileSync(join(src, 'v'), 'VOL');
+    let r = await berth(d, ['cp', join(src, 'v'), 'cpvol:/vol/v']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await berth(d, ['cp', join(src, 'v'), 'cpvol:/scratch/']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exec(id, 'cat /vol/v /scratch/v'), 'VOLVOL');
+    const mp = (await api(d, 'GET', '/volumes/cpvol')).json().Mountpoint as string;
+    assert.equal(readFileSync(join(mp, 'v'), 'utf8'), 'VOL');
+    const back = await api(d, 'GET', `/containers/${id}/archive?path=/scratch/v`);
+    assert.equal(back.status, 200);
+    const ro = await running('sleep 300', { HostConfig: { ReadonlyRootfs: true, Binds: ['cprovol:/rw'] } });
+    const put = await api(d, 'PUT', `/containers/${ro}/archive?path=/tmp`, tarOf(src, 'v'));
+    assert.equal(put.status, 403);
+    assert.equal(put.json().message, 'container rootfs is marked read-only');
+    const ok = await api(d, 'PUT', `/containers/${ro}/archive?path=/rw`, tarOf(src, 'v'));
+    assert.equal(ok.status, 200, ok.text());
+    // Stopped: the volume is reached through its host directory.
+    await api(d, 'POST', `/containers/${id}/kill`);
+    await waitFor(async () => (await inspect(d, id)).State.Running === false);
+    const stoppedGet = await api(d, 'GET', `/containers/${id}/archive?path=/vol/v`);
+    assert.equal(stoppedGet.status, 200);
+    assert.deepEqual(tarNames(stoppedGet.body), ['v']);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+});
+
+test('cp -a keeps the archive\'s owners as the container user; without -a the archive\'s own', { skip }, async () => {
+  const id = await running('sleep 300', { User: 'nobody' }, 'cpown');
+  const src = tmp();
+  try {
+    writeFileSync(join(src, 'owned'), 'o');
+    spawnSync('chown', ['1234:4321', join(src, 'owned')]);
+    let r = await berth(d, ['cp', join(src, 'owned'), 'cpown:/tmp/plain']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await berth(d, ['cp', '-a', join(src, 'owned'), 'cpown:/tmp/archived']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exec(id, 'stat -c %u:%g /tmp/plain /tmp/archived'), '1234:4321\n65534:65534\n');
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+});
