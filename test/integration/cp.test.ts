@@ -238,3 +238,144 @@ test('cp -a keeps the archive\'s owners as the container user; without -a the ar
     rmSync(src, { recursive: true, force: true });
   }
 });
+
+test('docker cp against berthd: both directions, files and directories, errors', { skip: skipDocker }, async () => {
+  await running('mkdir -p /data/sub && echo one > /data/one && echo two > /data/sub/two && sleep 300', {}, 'dcp');
+  await waitFor(async () => (await api(d, 'HEAD', '/containers/dcp/archive?path=/data/sub/two')).status === 200);
+  const dir = tmp();
+  try {
+    let r = await docker(['cp', 'dcp:/data/one', join(dir, 'one')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'one'), 'utf8'), 'one\n');
+    r = await docker(['cp', 'dcp:/data', join(dir, 'data')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'data/sub/two'), 'utf8'), 'two\n');
+    writeFileSync(join(dir, 'up'), 'UP');
+    r = await docker(['cp', join(dir, 'up'), 'dcp:/data/sub/up-renamed']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await docker(['cp', join(dir, 'data'), 'dcp:/tmp/']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await docker(['cp', join(dir, 'data') + '/.', 'dcp:/root']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await exec('dcp', 'cat /data/sub/up-renamed /tmp/data/one /root/sub/two'), 'UPone\ntwo\n');
+    r = await docker(['cp', 'dcp:/nope', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Error response from daemon: Could not find the file \/nope in container dcp/);
+    r = await docker(['cp', join(dir, 'up'), 'dcp:/nodir/x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Could not find the file \/nodir in container dcp/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Case 29 (CVE-2018-15664): the container swaps /data between a directory and a symlink to / as
+// fast as it can while we copy from and into /data/etc. The full case runs 1,000 copies; this
+// test runs 200 (100 each way) to stay quick, which crosses the swap many times.
+test('a container flipping a directory and a symlink to / never makes cp touch the host', { skip }, async () => {
+  const tag = `${process.pid}-${Date.now()}`;
+  const secret = `/etc/berth-cp-secret-${tag}`;
+  const canary = `/etc/berth-cp-canary-${tag}`;
+  writeFileSync(secret, `HOST SECRET ${tag}\n`);
+  const src = tmp();
+  try {
+    writeFileSync(join(src, `berth-cp-canary-${tag}`), 'planted');
+    const script = [
+      `mkdir -p /real/etc && echo inside > /real/etc/berth-cp-secret-${tag}`,
+      'while :; do mv /real /data; mv /data /real; ln -s / /data; rm /data; done',
+    ].join('; ');
+    const id = await running(script, {}, 'flipper');
+    const body = tarOf(src, `berth-cp-canary-${tag}`);
+    let got = 0;
+    let put = 0;
+    const one = async (i: number): Promise<void> => {
+      if (i % 2 === 0) {
+        const r = await api(d, 'GET', `/containers/${id}/archive?path=/data/etc/berth-cp-secret-${tag}`);
+        assert.ok([200, 404].includes(r.status), `GET ${r.status} ${r.text()}`);
+        assert.ok(!r.body.includes(`HOST SECRET ${tag}`), 'a host file came back in an archive');
+        if (r.status === 200) got++;
+      } else {
+        const r = await api(d, 'PUT', `/containers/${id}/archive?path=/data/etc`, body);
+        assert.ok([200, 400, 404, 500].includes(r.status), `PUT ${r.status} ${r.text()}`);
+        if (r.status === 200) put++;
+      }
+      assert.ok(!existsSync(canary), 'cp wrote into the host');
+    };
+    for (let i = 0; i < 200; i += 4) await Promise.all([one(i), one(i + 1), one(i + 2), one(i + 3)]);
+    assert.ok(!existsSync(canary));
+    assert.equal(readFileSync(secret, 'utf8'), `HOST SECRET ${tag}\n`);
+    assert.ok(got + put > 0, 'no copy ever succeeded: the race was not exercised');
+  } finally {
+    rmSync(secret, { force: true });
+    rmSync(canary, { force: true });
+    rmSync(src, { recursive: true, force: true });
+  }
+});
+
+/** A tar made entry by entry, for bodies no tar(1) would write. */
+async function craftTar(entries: Array<{ name: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string; body?: string }>): Promise<Buffer> {
+  const tar = (await import('tar-stream')).default;
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) chunks.push(Buffer.from(c as Uint8Array));
+  })();
+  for (const e of entries) {
+    await new Promise<void>((res, rej) => pack.entry({ name: e.name, type: e.type ?? 'file', mode: 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) }, e.body ?? '', (err) => (err ? rej(err) : res())));
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+test('crafted archives stay inside the container root (cases 10-12)', { skip }, async () => {
+  const tag = `${process.pid}-${Date.now()}`;
+  const id = await running('mkdir -p /dest && sleep 300', {}, 'crafted');
+  await waitFor(async () => (await api(d, 'HEAD', `/containers/${id}/archive?path=/dest`)).status === 200);
+  const put = async (entries: Parameters<typeof craftTar>[0]) => api(d, 'PUT', `/containers/${id}/archive?path=/dest`, await craftTar(entries));
+  const name = `berth-cp-escape-${tag}`;
+  const hostPlaces = ['/', '/tmp', '/etc', d.dir, join(d.dataRoot, 'containers'), join(d.dataRoot, 'containers', id)];
+  const nothingOnHost = (): void => {
+    for (const p of hostPlaces) assert.ok(!existsSync(join(p, name)), `${join(p, name)} was written on the host`);
+  };
+  let r = await put([{ name: `../${name}`, body: 'x' }]);
+  assert.equal(r.status, 400);
+  assert.match(r.json().message, /breakout/);
+  r = await put([{ name: `/../../${name}`, body: 'abs' }]);
+  assert.equal(r.status, 200, r.text());
+  assert.equal(await exec(id, `cat /dest/${name}`), 'abs');
+  r = await put([{ name: 'evil', type: 'symlink', linkname: '/' }, { name: `evil/${name}`, body: 'through evil' }]);
+  assert.equal(r.status, 200, r.text());
+  assert.equal(await exec(id, `cat /${name}`), 'through evil');
+  r = await put([{ name: 'up', type: 'symlink', linkname: '../../../../..' }]);
+  assert.equal(r.status, 400);
+  r = await put([{ name: 'hl', type: 'link', linkname: `../${name}` }]);
+  assert.equal(r.status, 400);
+  assert.match(r.json().message, /breakout/);
+  r = await put([{ name: 'hl2', type: 'link', linkname: 'evil/etc/passwd' }]);
+  assert.equal(r.status, 200, r.text());
+  assert.equal(await exec(id, 'head -1 /dest/hl2'), 'root:x:0:0:root:/root:/bin/sh\n');
+  // The same through a stopped container, whose root is a mount on the host.
+  await api(d, 'POST', `/containers/${id}/kill`);
+  await waitFor(async () => (await inspect(d, id)).State.Running === false);
+  r = await put([{ name: 'evil2', type: 'symlink', linkname: '/' }, { name: `evil2/stopped-${name}`, body: 's' }]);
+  assert.equal(r.status, 200, r.text());
+  for (const p of hostPlaces) assert.ok(!existsSync(join(p, `stopped-${name}`)));
+  nothingOnHost();
+});
+
+test('a PUT body compressed with xz is refused and nothing from the container runs (case 30)', { skip }, async () => {
+  const tag = `${process.pid}-${Date.now()}`;
+  const marker = `/tmp/berth-cp-xz-ran-${tag}`;
+  const fake = `#!/bin/sh\\ntouch ${marker}\\ncat\\n`;
+  const id = await running(`mkdir -p /usr/bin /usr/local/bin && for p in /usr/bin/xz /usr/local/bin/xz /bin/xz /usr/bin/bzip2 /bin/bzip2; do printf '${fake}' > $p; chmod +x $p; done; sleep 300`, {}, 'xzbody');
+  await waitFor(async () => (await api(d, 'HEAD', `/containers/${id}/archive?path=/bin/bzip2`)).status === 200);
+  const xz = Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(64)]);
+  let r = await api(d, 'PUT', `/containers/${id}/archive?path=/tmp`, xz);
+  assert.equal(r.status, 400);
+  assert.match(r.json().message, /xz-compressed archives are not supported/);
+  r = await api(d, 'PUT', `/containers/${id}/archive?path=/tmp`, Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(64)]));
+  assert.equal(r.status, 400);
+  assert.ok(!existsSync(marker));
+  assert.equal(await exec(id, `test -e ${marker} && echo ran || echo clean`), 'clean\n');
+});
