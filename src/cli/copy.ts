@@ -99,6 +99,8 @@ export function rebaseArchive(input: Readable, from: string, to: string): Readab
       if (h.type === 'link' && h.linkname) h.linkname = renamed(h.linkname, from, to);
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+        sink.on('error', reject);
+        entry.on('error', reject);
         entry.pipe(sink);
       });
     }

@@ -379,3 +379,21 @@ test('a PUT body compressed with xz is refused and nothing from the container ru
   assert.ok(!existsSync(marker));
   assert.equal(await exec(id, `test -e ${marker} && echo ran || echo clean`), 'clean\n');
 });
+
+test('a reader that goes away mid-archive leaves the daemon serving', { skip }, async () => {
+  const id = await running('sleep 300');
+  const { request } = await import('node:http');
+  await new Promise<void>((resolve) => {
+    const req = request({ socketPath: d.socket, path: `/containers/${id}/archive?path=/`, method: 'GET' }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => resolve());
+    req.end();
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await api(d, 'GET', '/_ping')).status, 200);
+  assert.equal((await api(d, 'HEAD', `/containers/${id}/archive?path=/bin`)).status, 200);
+});

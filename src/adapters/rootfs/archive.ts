@@ -125,6 +125,12 @@ export function statPath(root: RootFs, path: string): PathStat {
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 
+/** Owner names for tar headers, from the container's own passwd and group files. */
+export interface OwnerNames {
+  users: ReadonlyMap<number, string>;
+  groups: ReadonlyMap<number, string>;
+}
+
 const CHUNK = 64 * 1024;
 
 function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
@@ -139,7 +145,7 @@ function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
  * entry (`.` for `P/.`), a directory's tree under it. Symlinks in the tree are archived as links,
  * never followed; the stat is taken before the stream starts, so errors come before any byte.
  */
-export function packPath(root: RootFs, path: string): { stat: PathStat; stream: Readable } {
+export function packPath(root: RootFs, path: string, opts: { names?: OwnerNames } = {}): { stat: PathStat; stream: Readable } {
   const p = normalizeContainerPath(path);
   const top = resolveForStat(root, p);
   let stat: PathStat;
@@ -174,10 +180,12 @@ export function packPath(root: RootFs, path: string): { stat: PathStat; stream: 
         rejectEntry(err);
       };
       if (!body) {
-        pack.entry(header, (err) => (err ? reject(err) : resolve()));
+        // Every entry sink fails when the pack is destroyed: listen, or the error would be uncaught.
+        pack.entry(header, (err) => (err ? reject(err) : resolve())).on('error', reject);
         return;
       }
       const sink = pack.entry({ ...header, size: body.size }, (err) => (err ? reject(err) : resolve()));
+      sink.on('error', reject);
       let left = body.size;
       const pump = (): void => {
         try {
@@ -200,13 +208,14 @@ export function packPath(root: RootFs, path: string): { stat: PathStat; stream: 
       pump();
     });
 
-  const headerOf = (name: string, st: BigIntStats): Headers => ({
-    name,
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    mtime: new Date(Number(st.mtimeMs)),
-  });
+  const headerOf = (name: string, st: BigIntStats): Headers => {
+    const h: Headers = { name, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtime: new Date(Number(st.mtimeMs)) };
+    const uname = opts.names?.users.get(h.uid!);
+    const gname = opts.names?.groups.get(h.gid!);
+    if (uname !== undefined) h.uname = uname;
+    if (gname !== undefined) h.gname = gname;
+    return h;
+  };
 
   /** One object held by an O_PATH fd, found as `name` in the directory dirFd. */
   const emit = async (dirFd: number | undefined, name: string, fd: number, st: BigIntStats, entryName: string): Promise<void> => {

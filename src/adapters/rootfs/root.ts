@@ -177,8 +177,8 @@ export class RootFs {
           try {
             target = readlinkSync(fdPath(top.fd, c));
           } catch (err) {
-            // Replaced since we looked: look again (the hop count bounds this).
-            if (errnoOf(err) === 'EINVAL' || errnoOf(err) === 'ENOENT') {
+            // No longer a symlink since we looked: look again (the hop count bounds this).
+            if (errnoOf(err) === 'EINVAL') {
               todo.push(c);
               continue;
             }

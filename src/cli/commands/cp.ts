@@ -26,7 +26,7 @@ const GO_TYPE_BITS = 1 | 4 | 32 | 64 | 128 | 256 | 4096;
 const isRegularMode = (m: number): boolean => (Math.floor(m / 2 ** 19) & GO_TYPE_BITS) === 0;
 
 function decodeStat(h: string | string[] | undefined): PathStat {
-  if (typeof h !== 'string') throw new CliError('Error: the daemon sent no path stat', 1);
+  if (typeof h !== 'string') throw new CliError('the daemon sent no path stat', 1);
   return JSON.parse(Buffer.from(h, 'base64').toString()) as PathStat;
 }
 
@@ -48,6 +48,25 @@ function localAbs(p: string): string {
   return abs;
 }
 
+/** docker's check of a local output path: its directory exists; it is a directory or a regular file. */
+function validateOutputPath(path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`invalid output path: directory "${dir}" does not exist`, 1);
+  }
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new CliError(`stat ${path}: ${code === 'ENOTDIR' ? 'not a directory' : (err as Error).message}`, 1);
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new CliError(`invalid output path: "${path}" must be a directory or a regular file`, 1);
+}
+
 /** Docker's CopyInfoDestinationPath: a local destination, its symlinks followed. */
 function localDestination(path: string): CopyInfo {
   let p = path;
@@ -61,7 +80,7 @@ function localDestination(path: string): CopyInfo {
       try {
         statSync(parent);
       } catch {
-        throw new CliError(`Error: lstat ${parent}: no such file or directory`, 1);
+        throw new CliError(`lstat ${parent}: no such file or directory`, 1);
       }
       return { path: p, exists: false, isDir: false };
     }
@@ -69,7 +88,7 @@ function localDestination(path: string): CopyInfo {
     const target = readlinkSync(p);
     p = isAbsolute(target) ? target : join(dirname(p), target);
   }
-  throw new CliError(`Error: too many levels of symbolic links: ${path}`, 1);
+  throw new CliError(`too many levels of symbolic links: ${path}`, 1);
 }
 
 async function copyFromContainer(ctx: Context, container: string, srcPath: string, dstArg: string, o: { follow: boolean; quiet: boolean }): Promise<number> {
@@ -86,6 +105,7 @@ async function copyFromContainer(ctx: Context, container: string, srcPath: strin
       }
     }
   }
+  if (dstArg !== '-') validateOutputPath(dstArg);
   const dst = dstArg === '-' ? '-' : localAbs(dstArg);
   const dstInfo = dst === '-' ? undefined : localDestination(dst);
   const res = await ctx.client.request('GET', `/containers/${seg(container)}/archive`, { query: { path: src } });
@@ -103,7 +123,7 @@ async function copyFromContainer(ctx: Context, container: string, srcPath: strin
     plan = planCopy(srcInfo, dstInfo);
   } catch (err) {
     res.stream.destroy();
-    if (err instanceof CopyError) throw new CliError(`Error: ${err.message}`, 1);
+    if (err instanceof CopyError) throw new CliError(err.message, 1);
     throw err;
   }
   if (plan.rebase) content = rebaseArchive(content, plan.rebase.from, plan.rebase.to);
@@ -138,7 +158,7 @@ async function copyToContainer(ctx: Context, srcArg: string, container: string, 
     st = await statOf(target);
   }
   if (st && !isDirMode(st.mode) && !isRegularMode(st.mode)) {
-    throw new CliError(`Error: destination "${container}:${dstPath}" must be a directory or a regular file`, 1);
+    throw new CliError(`destination "${container}:${dstPath}" must be a directory or a regular file`, 1);
   }
   if (st) {
     dstInfo.exists = true;
@@ -149,7 +169,7 @@ async function copyToContainer(ctx: Context, srcArg: string, container: string, 
   let dir: string;
   let root: RootFs | undefined;
   if (srcArg === '-') {
-    if (!dstInfo.isDir) throw new CliError(`Error: destination "${container}:${dstPath}" must be a directory`, 1);
+    if (!dstInfo.isDir) throw new CliError(`destination "${container}:${dstPath}" must be a directory`, 1);
     content = ctx.stdin;
     dir = dstInfo.path;
   } else {
@@ -178,7 +198,7 @@ async function copyToContainer(ctx: Context, srcArg: string, container: string, 
     try {
       plan = planCopy(srcInfo, dstInfo);
     } catch (err) {
-      if (err instanceof CopyError) throw new CliError(`Error: ${err.message}`, 1);
+      if (err instanceof CopyError) throw new CliError(err.message, 1);
       throw err;
     }
     // The local source is archived through a root at its parent, named as Docker names it.

@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { BerthError, notFound } from '../../core/errors.ts';
-import { RootFs, cleanPath, statPath, packPath, extractInto, type PathStat } from '../../adapters/rootfs/index.ts';
-import { resolveUser } from '../spec/user.ts';
+import { RootFs, cleanPath, statPath, packPath, extractInto, type PathStat, type OwnerNames } from '../../adapters/rootfs/index.ts';
+import { resolveUser, parsePasswd, parseGroup } from '../spec/user.ts';
 import type { ContainerRecord, MountPoint } from './record.ts';
 
 export type { PathStat };
@@ -15,6 +15,9 @@ export interface PutOptions {
   copyUIDGID: boolean;
   signal?: AbortSignal;
 }
+
+/** passwd and group files are read up to this size for owner names. */
+const MAX_ID_FILE = 1 << 20;
 
 const canonical = (p: string): string => `/${cleanPath(p).join('/')}`;
 
@@ -92,7 +95,23 @@ export class ContainerFs {
 
   /** The tar of path; the stream must be consumed (or destroyed) before close(). */
   pack(path: string): { stat: PathStat; stream: Readable } {
-    return packPath(this.#root, path);
+    return packPath(this.#root, path, { names: this.#ownerNames() });
+  }
+
+  /** uid and gid names as the container's files have them (tar(1) restores owners by name). */
+  #ownerNames(): OwnerNames {
+    const read = (p: string): string => {
+      try {
+        return this.#root.readFile(p, MAX_ID_FILE)?.toString('utf8') ?? '';
+      } catch {
+        return '';
+      }
+    };
+    const users = new Map<number, string>();
+    const groups = new Map<number, string>();
+    for (const u of parsePasswd(read('/etc/passwd'))) if (!users.has(u.uid) && u.name) users.set(u.uid, u.name);
+    for (const g of parseGroup(read('/etc/group'))) if (!groups.has(g.gid) && g.name) groups.set(g.gid, g.name);
+    return { users, groups };
   }
 
   async extract(path: string, body: NodeJS.ReadableStream, opts: PutOptions): Promise<void> {
