@@ -397,3 +397,22 @@ test('a reader that goes away mid-archive leaves the daemon serving', { skip }, 
   assert.equal((await api(d, 'GET', '/_ping')).status, 200);
   assert.equal((await api(d, 'HEAD', `/containers/${id}/archive?path=/bin`)).status, 200);
 });
+
+test('archive works on a paused container', { skip }, async () => {
+  const id = await running('echo paused > /p; sleep 300');
+  await waitFor(async () => (await api(d, 'HEAD', `/containers/${id}/archive?path=/p`)).status === 200);
+  assert.equal((await api(d, 'POST', `/containers/${id}/pause`)).status, 204);
+  try {
+    const g = await api(d, 'GET', `/containers/${id}/archive?path=/p`);
+    assert.equal(g.status, 200);
+    assert.equal(spawnSync('tar', ['-xO'], { input: g.body, encoding: 'utf8' }).stdout, 'paused\n');
+    const src = tmp();
+    writeFileSync(join(src, 'q'), 'q');
+    const p = await api(d, 'PUT', `/containers/${id}/archive?path=/`, tarOf(src, 'q'));
+    rmSync(src, { recursive: true, force: true });
+    assert.equal(p.status, 200, p.text());
+  } finally {
+    await api(d, 'POST', `/containers/${id}/unpause`);
+  }
+  assert.equal(await exec(id, 'cat /q'), 'q');
+});
