@@ -1,9 +1,9 @@
 // The container archive API's rules (HEAD/GET/PUT /containers/{id}/archive): where a running or
 // stopped container's files are reached, which destinations are writable, Docker's messages.
 // All file access goes through adapters/rootfs, which resolves every path inside the root.
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { BerthError, notFound } from '../../core/errors.ts';
+import { BerthError, conflict, notFound } from '../../core/errors.ts';
 import { RootFs, cleanPath, statPath, packPath, extractInto, type PathStat, type OwnerNames } from '../../adapters/rootfs/index.ts';
 import { resolveUser, parsePasswd, parseGroup } from '../spec/user.ts';
 import type { ContainerRecord, MountPoint } from './record.ts';
@@ -83,6 +83,20 @@ export class ContainerFs {
     this.#rec = rec;
     this.#hostRootfs = opts.hostRootfs;
     this.#root = RootFs.open(opts.hostRoot, opts.running ? {} : { mounts: mountStandIns(rec) });
+    if (opts.running) {
+      // A pid can be reused once the container is gone: the root must be the container's overlay.
+      const got = fstatSync(this.#root.fd);
+      let want: { dev: number; ino: number } | undefined;
+      try {
+        want = statSync(opts.hostRootfs);
+      } catch {
+        want = undefined;
+      }
+      if (!want || got.dev !== want.dev || got.ino !== want.ino) {
+        this.#root.close();
+        throw conflict(`Container ${rec.Id} is not running`);
+      }
+    }
   }
 
   close(): void {
