@@ -48,6 +48,7 @@ const C: Record<string, Entry> = {
   commit: { load: async () => ({ command: (await import('./commands/commit.ts')).commit }), summary: "Create a new image from a container's changes" },
   export: { load: async () => ({ command: (await import('./commands/commit.ts')).exportCmd }), summary: "Export a container's filesystem as a tar archive" },
   diff: { load: async () => ({ command: (await import('./commands/commit.ts')).diff }), summary: "Inspect changes to files or directories on a container's filesystem" },
+  cp: { load: () => import('./commands/cp.ts'), summary: 'Copy files/folders between a container and the local filesystem' },
 };
 
 const CONTAINER_ONLY: Record<string, Entry> = {
@@ -55,7 +56,7 @@ const CONTAINER_ONLY: Record<string, Entry> = {
   ls: { load: C['ps']!.load, summary: 'List containers' },
   prune: { load: () => import('./commands/prune.ts'), summary: 'Remove all stopped containers' },
 };
-const CONTAINER_SUBS = ['attach', 'commit', 'diff', 'export', 'create', 'exec', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'wait'];
+const CONTAINER_SUBS = ['attach', 'commit', 'cp', 'diff', 'export', 'create', 'exec', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'wait'];
 
 const IMAGE: Record<string, Entry> = {
   import: C['import']!,

@@ -6,6 +6,7 @@ import { invalidParameter, conflict, messageOf } from '../../core/errors.ts';
 import { encodeFrame } from '../streams/frames.ts';
 import { humanStatus } from '../../engine/containers/state.ts';
 import { matchLabels, parseTime, type ContainerRecord } from '../../engine/containers/service.ts';
+import type { PathStat } from '../../engine/containers/archive.ts';
 import { parseDetachKeys, type AttachSink } from '../../engine/containers/attach.ts';
 import { readLogs } from '../../engine/logs/index.ts';
 import { formatTimestamp } from '../../engine/logs/k8s-file.ts';
@@ -353,6 +354,41 @@ export function registerContainers(r: Router, d: Deps): void {
     }
   });
 
+  const archivePath = (ctx: Ctx): string => {
+    const p = ctx.query.get('path');
+    if (!p) throw invalidParameter('bad parameter: path cannot be empty');
+    return p;
+  };
+  const statHeader = (stat: PathStat): string => Buffer.from(JSON.stringify(stat)).toString('base64');
+
+  r.on('HEAD', '/containers/:id/archive', async (ctx) => {
+    const stat = await C.archiveStat(ctx.params.id!, archivePath(ctx));
+    const res = ctx.res!;
+    res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/json' });
+    res.end();
+  });
+
+  r.on('GET', '/containers/:id/archive', async (ctx) => {
+    const { stat, stream, done } = await C.archiveGet(ctx.params.id!, archivePath(ctx));
+    const res = ctx.res!;
+    try {
+      res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(stat), 'Content-Type': 'application/x-tar' });
+      await pipeline(stream, res);
+    } finally {
+      stream.destroy();
+      await done();
+    }
+  });
+
+  r.on('PUT', '/containers/:id/archive', async (ctx) => {
+    await C.archivePut(ctx.params.id!, archivePath(ctx), ctx.req, {
+      noOverwriteDirNonDir: qBool(ctx, 'noOverwriteDirNonDir'),
+      copyUIDGID: qBool(ctx, 'copyUIDGID'),
+      signal: ctx.signal,
+    });
+    sendEmpty(ctx, 200);
+  });
+
   r.on('GET', '/containers/:id/changes', async (ctx) => {
     sendJson(ctx, 200, await C.changes(ctx.params.id!));
   });
@@ -361,9 +397,6 @@ export function registerContainers(r: Router, d: Deps): void {
   for (const [m, p, what] of [
     ['GET', '/images/search', 'image search'],
     ['POST', '/build', 'image build'],
-    ['GET', '/containers/:id/archive', 'copying files from containers'],
-    ['PUT', '/containers/:id/archive', 'copying files into containers'],
-    ['HEAD', '/containers/:id/archive', 'copying files'],
     ['POST', '/containers/:id/update', 'container update'],
   ] as const) {
     r.on(m, p, async () => {

@@ -73,25 +73,28 @@ export class ContainerFiles {
 
   /** The whole root filesystem as a tar; a stopped container's is mounted for the copy. */
   async export(rec: ContainerRecord): Promise<{ stream: Readable; done: () => Promise<void> }> {
+    const unmountLater = await this.mountRootfs(rec);
+    return { stream: createTar(this.#h.rootfs(rec.Id)), done: unmountLater };
+  }
+
+  /**
+   * Makes sure the container's root filesystem is mounted at rootfs(id): a stopped container's is
+   * mounted here, and the returned function unmounts it again. The caller holds the container's lock.
+   */
+  async mountRootfs(rec: ContainerRecord): Promise<() => Promise<void>> {
     const rootfs = this.#h.rootfs(rec.Id);
-    let mountedHere = false;
-    if (!isActive(rec.State.Status) || !(await isMounted(rootfs))) {
-      const lower = this.#h.images.lowerDirs(rec.Image);
-      const dir = this.#h.dir(rec.Id);
-      if (lower.length === 0) {
-        const empty = join(dir, 'empty');
-        await run(['mkdir', '-p', empty]);
-        lower.push(empty);
-      }
-      await unmount(rootfs);
-      await mountOverlay({ lowerDirs: lower, upper: join(dir, 'upper'), work: join(dir, 'work'), target: rootfs });
-      mountedHere = true;
+    if (isActive(rec.State.Status) && (await isMounted(rootfs))) return async () => {};
+    const lower = this.#h.images.lowerDirs(rec.Image);
+    const dir = this.#h.dir(rec.Id);
+    if (lower.length === 0) {
+      const empty = join(dir, 'empty');
+      await run(['mkdir', '-p', empty]);
+      lower.push(empty);
     }
-    return {
-      stream: createTar(rootfs),
-      done: async () => {
-        if (mountedHere && !isActive(rec.State.Status)) await unmount(rootfs).catch(() => {});
-      },
+    await unmount(rootfs);
+    await mountOverlay({ lowerDirs: lower, upper: join(dir, 'upper'), work: join(dir, 'work'), target: rootfs });
+    return async () => {
+      if (!isActive(rec.State.Status)) await unmount(rootfs).catch(() => {});
     };
   }
 

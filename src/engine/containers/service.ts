@@ -19,6 +19,7 @@ import { connectAttach, type AttachRequest } from './attach.ts';
 import { ContainerNetworking } from './network.ts';
 import { HealthMonitor } from './health.ts';
 import { ContainerFiles, type CommitOptions } from './files.ts';
+import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './archive.ts';
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../../stores/images.ts';
 import type { Logger, ContainerPaths, ContainerRecord, MountPoint } from './record.ts';
@@ -594,6 +595,95 @@ export class ContainerService {
     const out = await ready;
     this.#emit(rec, 'export');
     return out;
+  }
+
+  /**
+   * Opens a container's files for the archive API; call `release` once when done. A running
+   * container is reached through /proc/<pid>/root (its mounts included) without its lock; a
+   * stopped one has its rootfs mounted meanwhile, under its lock, so start and rm wait.
+   */
+  async #openFs(rec: ContainerRecord): Promise<{ fs: ContainerFs; release: () => Promise<void> }> {
+    const running = (): boolean => isActive(rec.State.Status) && rec.State.Pid > 0;
+    const openRunning = (): { fs: ContainerFs; release: () => Promise<void> } => {
+      const fs = new ContainerFs(rec, { hostRoot: `/proc/${rec.State.Pid}/root`, hostRootfs: this.rootfs(rec.Id), running: true });
+      return { fs, release: async () => fs.close() };
+    };
+    if (running()) return openRunning();
+    const live = this.#liveOf(rec.Id);
+    let unlock!: () => void;
+    const held = new Promise<void>((r) => (unlock = r));
+    return new Promise((resolve, reject) => {
+      void live.mutex.run(async () => {
+        let unmountLater: (() => Promise<void>) | undefined;
+        try {
+          if (rec.State.Status === 'removing' || rec.berth.removing) throw conflict(`container ${rec.Id} is being removed`);
+          if (running()) {
+            resolve(openRunning());
+            unlock();
+          } else {
+            unmountLater = await this.#files.mountRootfs(rec);
+            const fs = new ContainerFs(rec, { hostRoot: this.rootfs(rec.Id), hostRootfs: this.rootfs(rec.Id), running: false });
+            let released = false;
+            resolve({
+              fs,
+              release: async () => {
+                if (released) return;
+                released = true;
+                fs.close();
+                await unmountLater!().catch(() => {});
+                unlock();
+              },
+            });
+          }
+        } catch (err) {
+          await unmountLater?.().catch(() => {});
+          reject(err);
+          unlock();
+        }
+        await held;
+      });
+    });
+  }
+
+  /** `HEAD /containers/{id}/archive`: Docker's stat of a path in the container. */
+  async archiveStat(ref: string, path: string): Promise<PathStat> {
+    const rec = this.find(ref);
+    const { fs, release } = await this.#openFs(rec);
+    try {
+      return fs.stat(path);
+    } catch (err) {
+      throw fileNotFound(err, path, ref);
+    } finally {
+      await release();
+    }
+  }
+
+  /** `GET /containers/{id}/archive`: the tar of a path; call `done` once the stream is consumed. */
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable; done: () => Promise<void> }> {
+    const rec = this.find(ref);
+    const { fs, release } = await this.#openFs(rec);
+    try {
+      const { stat, stream } = fs.pack(path);
+      this.#emit(rec, 'archive-path');
+      return { stat, stream, done: release };
+    } catch (err) {
+      await release();
+      throw fileNotFound(err, path, ref);
+    }
+  }
+
+  /** `PUT /containers/{id}/archive`: extracts a tar into a directory of the container. */
+  async archivePut(ref: string, path: string, body: NodeJS.ReadableStream, opts: PutOptions): Promise<void> {
+    const rec = this.find(ref);
+    const { fs, release } = await this.#openFs(rec);
+    try {
+      await fs.extract(path, body, opts);
+    } catch (err) {
+      throw fileNotFound(err, path, ref);
+    } finally {
+      await release();
+    }
+    this.#emit(rec, 'extract-to-dir');
   }
 
   changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
