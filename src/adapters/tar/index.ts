@@ -559,10 +559,23 @@ async function addFileEntry(pack: Pack, header: Headers, path: string): Promise<
     settle = (err) => (err ? reject(err) : resolve());
   });
   const sink = pack.entry(header, (err) => settle(err));
-  for await (const chunk of createReadStream(path)) {
-    if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+  // The pack is destroyed when the reader goes away (a client hanging up): the entry then fails.
+  sink.on('error', (err: Error) => settle(err));
+  const file = createReadStream(path);
+  try {
+    for await (const chunk of file) {
+      if (sink.destroyed) break;
+      if (!sink.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          sink.once('drain', resolve);
+          sink.once('close', resolve);
+        });
+      }
+    }
+  } finally {
+    file.destroy();
   }
-  sink.end(undefined);
+  if (!sink.destroyed) sink.end(undefined);
   await done;
 }
 
