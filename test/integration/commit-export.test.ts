@@ -50,3 +50,29 @@ test('export streams the flattened root filesystem of a stopped container', { sk
   assert.equal(one.stdout, 'exported\n');
   assert.ok(!(await import('node:fs')).readFileSync('/proc/self/mountinfo', 'utf8').includes(`${r.id}/merged`), 'temporary mount left');
 });
+
+test('a client hanging up mid-export or mid-save leaves berthd running and nothing mounted', { skip }, async () => {
+  const { request } = await import('node:http');
+  const r = await runToExit(d, { Cmd: ['true'] });
+  for (const path of [`/containers/${r.id}/export`, '/images/get?names=busybox']) {
+    for (let i = 0; i < 8; i++) {
+      await new Promise<void>((resolve) => {
+        const req = request({ socketPath: d.socket, path, method: 'GET' }, (res) => {
+          let got = 0;
+          res.on('data', (c: Buffer) => {
+            got += c.length;
+            if (got > 2000 * (i + 1)) req.destroy();
+          });
+          res.on('close', () => resolve());
+          res.on('error', () => resolve());
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+    }
+  }
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal((await api(d, 'GET', '/_ping')).status, 200);
+  const mounts = spawnSync('sh', ['-c', `grep -c ${d.dataRoot}/containers/${r.id} /proc/mounts || true`], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(mounts, '0');
+});
