@@ -4,3 +4,4 @@ export { RegistryStorage, type RegistryStorageOptions } from './storage.ts';
 export { RegistryServer, parseListenAddress, isLoopbackHost, streamLogger, silentLogger, isLogLevel, type Logger, type LogLevel, type ListeningRegistry } from './server.ts';
 export { HtpasswdAuth, parseHtpasswd } from './auth.ts';
 export { collectGarbage, formatBytes, type GcResult, type GcOptions } from './gc.ts';
+export { lockRoot, RootLockedError } from './lock.ts';

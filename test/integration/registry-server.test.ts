@@ -494,7 +494,15 @@ test('berth registry serve: data survives a restart; SIGTERM stops it; berth reg
   const cfg = await pushBlob(reg, 'cli/test', '{}');
   const manifest = imageManifest(cfg, [blob]);
   assert.equal((await call(reg, 'PUT', '/v2/cli/test/manifests/latest', { body: manifest, headers: { 'Content-Type': OCI_MANIFEST } })).status, 201);
+  // One writer per root: neither gc nor a second server while this one takes pushes.
+  const refused = await promisify(execFile)(process.execPath, [CLI, 'registry', 'gc', '--root', root]).then(
+    () => assert.fail('gc ran beside a writable server'),
+    (err: { code?: number; stderr?: string }) => err,
+  );
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr ?? '', new RegExp(`in use by pid ${a.proc.pid}`));
   assert.equal(await a.stop(), 0, a.output());
+  assert.equal(existsSync(join(root, 'registry.lock')), false);
 
   const b = await serveCli(['--root', root]);
   const reg2 = { url: b.url } as Registry;
