@@ -614,3 +614,158 @@ test('skopeo copies an OCI layout into the registry and back out, digests unchan
   const other = await call(r, 'GET', '/v2/other/img/manifests/v2', { headers: basic });
   assert.equal(other.headers.get('docker-content-digest'), manifestDigest);
 });
+
+// ---- the same client-side scenario against berth and against the reference registry ----
+// docker-registry (Debian, distribution 2.8) shows the assertions describe real registry
+// behaviour. It predates parts of spec 1.1 (416 for out-of-order chunks, referrers), so those
+// are checked against berth alone above.
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolvePort(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function startReferenceRegistry(): Promise<{ url: string }> {
+  const dir = tempDir();
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'root')}`, '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, ''].join('\n'),
+  );
+  const proc = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(proc);
+  let log = '';
+  proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) assert.fail(`docker-registry exited:\n${log}`);
+    try {
+      if ((await fetch(`${url}/v2/`)).status === 200) return { url };
+    } catch {}
+    if (Date.now() > deadline) assert.fail(`docker-registry did not come up:\n${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function clientScenario(base: string): Promise<void> {
+  const at = (loc: string): string => new URL(loc, base).href;
+  const go = (method: string, url: string, init: { body?: Buffer | string; headers?: Record<string, string> } = {}) =>
+    fetch(url.startsWith('http') ? url : `${base}${url}`, { method, redirect: 'manual', headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
+  const codeOf = async (res: Response) => ((await res.json()) as { errors: { code: string }[] }).errors[0]!.code;
+
+  // Chunked upload, in order, final chunk on the PUT.
+  const layer = Buffer.from('layer bytes for the shared scenario');
+  const start = await go('POST', '/v2/sc/app/blobs/uploads/');
+  assert.equal(start.status, 202);
+  assert.ok(start.headers.get('docker-upload-uuid'));
+  const p1 = await go('PATCH', at(start.headers.get('location')!), { body: layer.subarray(0, 8), headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': '0-7' } });
+  assert.equal(p1.status, 202);
+  assert.equal(p1.headers.get('range'), '0-7');
+  const status = await go('GET', at(p1.headers.get('location')!));
+  assert.equal(status.status, 204);
+  assert.equal(status.headers.get('range'), '0-7');
+  const finalUrl = new URL(at(p1.headers.get('location')!));
+  finalUrl.searchParams.set('digest', sha256(layer));
+  const done = await go('PUT', finalUrl.href, { body: layer.subarray(8), headers: { 'Content-Type': 'application/octet-stream' } });
+  assert.equal(done.status, 201);
+  assert.equal(done.headers.get('docker-content-digest'), sha256(layer));
+
+  // Monolithic upload: in the POST (201), or, where the registry does not take that (202), in one PUT.
+  const monolithic = async (data: Buffer | string, digest: string): Promise<Response> => {
+    const post = await go('POST', `/v2/sc/app/blobs/uploads/?digest=${digest}`, { body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+    if (post.status !== 202) return post;
+    const url = new URL(at(post.headers.get('location')!));
+    url.searchParams.set('digest', digest);
+    return go('PUT', url.href, { body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+  };
+  const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+  assert.equal((await monolithic(config, sha256(config))).status, 201);
+  const bad = await monolithic('y', sha256('x'));
+  assert.equal(bad.status, 400);
+  assert.equal(await codeOf(bad), 'DIGEST_INVALID');
+
+  // Blob reads.
+  const part = await go('GET', `/v2/sc/app/blobs/${sha256(layer)}`, { headers: { Range: 'bytes=0-4' } });
+  assert.equal(part.status, 206);
+  assert.equal(await part.text(), 'layer');
+  const headBlob = await go('HEAD', `/v2/sc/app/blobs/${sha256(layer)}`);
+  assert.equal(headBlob.headers.get('content-length'), String(layer.length));
+  assert.equal(headBlob.headers.get('docker-content-digest'), sha256(layer));
+  const unknownBlob = await go('GET', `/v2/sc/app/blobs/${sha256('none')}`);
+  assert.equal(unknownBlob.status, 404);
+  assert.equal(await codeOf(unknownBlob), 'BLOB_UNKNOWN');
+
+  // Manifests.
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST,
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha256(config) },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: sha256(layer) }],
+    }, null, 3),
+  );
+  const missing = Buffer.from(manifest.toString().replace(sha256(layer), sha256('never pushed')));
+  // The status differs (the spec says 404, distribution 2.8 answers 400); the code is the same.
+  const mb = await go('PUT', '/v2/sc/app/manifests/broken', { body: missing, headers: { 'Content-Type': DOCKER_MANIFEST } });
+  assert.equal(await codeOf(mb), 'MANIFEST_BLOB_UNKNOWN');
+  for (const tag of ['t3', 't1', 't2']) {
+    const put = await go('PUT', `/v2/sc/app/manifests/${tag}`, { body: manifest, headers: { 'Content-Type': DOCKER_MANIFEST } });
+    assert.equal(put.status, 201);
+    assert.equal(put.headers.get('docker-content-digest'), sha256(manifest));
+  }
+  for (const ref of ['t1', sha256(manifest)]) {
+    const got = await go('GET', `/v2/sc/app/manifests/${ref}`, { headers: { Accept: DOCKER_MANIFEST } });
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('content-type'), DOCKER_MANIFEST);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), manifest);
+  }
+  const unknownManifest = await go('GET', '/v2/sc/app/manifests/nope', { headers: { Accept: DOCKER_MANIFEST } });
+  assert.equal(unknownManifest.status, 404);
+  assert.equal(await codeOf(unknownManifest), 'MANIFEST_UNKNOWN');
+
+  // Tags (their pagination is spec 1.1, checked above on berth alone).
+  const tags = (await (await go('GET', '/v2/sc/app/tags/list')).json()) as { name: string; tags: string[] };
+  assert.equal(tags.name, 'sc/app');
+  assert.deepEqual(tags.tags.sort(), ['t1', 't2', 't3']);
+  const noRepo = await go('GET', '/v2/sc/none/tags/list');
+  assert.equal(noRepo.status, 404);
+  assert.equal(await codeOf(noRepo), 'NAME_UNKNOWN');
+
+  // Mount into another repository; the catalog lists both, a page at a time.
+  const mount = await go('POST', `/v2/sc/other/blobs/uploads/?mount=${sha256(layer)}&from=sc/app`);
+  assert.equal(mount.status, 201);
+  assert.equal(new URL(at(mount.headers.get('location')!)).pathname, `/v2/sc/other/blobs/${sha256(layer)}`);
+  assert.equal((await go('POST', `/v2/sc/other/blobs/uploads/?mount=${sha256(config)}&from=sc/app`)).status, 201);
+  assert.equal((await go('PUT', '/v2/sc/other/manifests/v1', { body: manifest, headers: { 'Content-Type': DOCKER_MANIFEST } })).status, 201);
+  const page = await go('GET', '/v2/_catalog?n=1');
+  assert.deepEqual(await page.json(), { repositories: ['sc/app'] });
+  const next = new URL(/^<([^>]+)>; rel="next"$/.exec(page.headers.get('link') ?? '')![1]!, base);
+  assert.equal(next.pathname, '/v2/_catalog');
+  assert.equal(next.searchParams.get('last'), 'sc/app');
+  assert.equal(next.searchParams.get('n'), '1');
+  assert.deepEqual(((await (await go('GET', `${next.pathname}${next.search}`)).json()) as { repositories: string[] }).repositories, ['sc/other']);
+
+  // Deletes.
+  assert.equal((await go('DELETE', `/v2/sc/app/manifests/${sha256(manifest)}`)).status, 202);
+  assert.equal((await go('GET', '/v2/sc/app/manifests/t1', { headers: { Accept: DOCKER_MANIFEST } })).status, 404);
+  assert.equal((await go('DELETE', `/v2/sc/other/blobs/${sha256(layer)}`)).status, 202);
+  assert.equal((await go('HEAD', `/v2/sc/other/blobs/${sha256(layer)}`)).status, 404);
+}
+
+test('client scenario: berth registry', async () => {
+  await clientScenario((await startRegistry()).url);
+});
+
+test('client scenario: the reference registry (docker-registry) behaves the same', async () => {
+  if (!existsSync('/usr/bin/docker-registry')) assert.fail('docker-registry is not installed: run scripts/setup as root');
+  await clientScenario((await startReferenceRegistry()).url);
+});
