@@ -178,6 +178,34 @@ test('an upload survives a restart (re-hashed at the end) and DELETE cancels one
   assert.equal((await call(r2, 'GET', loc2)).status, 404);
 });
 
+test('a chunk cut off mid-way is rolled back; the client resends it', async () => {
+  const r = await startRegistry();
+  const start = await call(r, 'POST', '/v2/cut/blobs/uploads/');
+  const location = start.headers.get('location')!;
+  assert.equal((await call(r, 'PATCH', location, { body: '0123456789', headers: { 'Content-Range': '0-9' } })).status, 202);
+  const { connect } = await import('node:net');
+  const port = Number(new URL(r.url).port);
+  await new Promise<void>((done, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(`PATCH ${location} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Range: 10-109\r\nContent-Length: 100\r\n\r\n${'x'.repeat(50)}`);
+      setTimeout(() => {
+        sock.destroy();
+        done();
+      }, 100);
+    });
+    sock.on('error', reject);
+  });
+  let range = '';
+  for (let i = 0; i < 40 && range !== '0-9'; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    range = (await call(r, 'GET', location)).headers.get('range') ?? '';
+  }
+  assert.equal(range, '0-9');
+  const rest = 'abcdefghij';
+  assert.equal((await call(r, 'PATCH', location, { body: rest, headers: { 'Content-Range': '10-19' } })).status, 202);
+  assert.equal((await call(r, 'PUT', `${location}?digest=${sha256(`0123456789${rest}`)}`)).status, 201);
+});
+
 test('cross-repository mount: 201 when the source has the blob, 202 (a new upload) when not', async () => {
   const r = await startRegistry();
   const { digest } = await pushBlob(r, 'src/repo', 'shared layer');
