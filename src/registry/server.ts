@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { RegistryError, registryError } from './errors.ts';
 import { isTag, validateDigest, validateRepositoryName } from './names.ts';
 import { MAX_MANIFEST_SIZE, OCI_INDEX } from './manifest.ts';
-import type { RegistryStorage } from './storage.ts';
+import type { RegistryStorage, UploadRef } from './storage.ts';
 import type { HtpasswdAuth } from './auth.ts';
 
 const MAX_PATH_LENGTH = 4096;
@@ -375,7 +375,7 @@ export class RegistryServer {
 
   async #putManifest(r: Request, name: string, reference: string): Promise<void> {
     const bytes = await readBody(r.req, MAX_MANIFEST_SIZE);
-    const { digest, manifest } = await this.#storage.putManifest(name, reference, bytes, r.req.headers['content-type'] ?? '');
+    const { digest, manifest } = await this.#storage.putManifest(name, reference, { bytes, contentType: r.req.headers['content-type'] ?? '' });
     const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${digest}`, 'Docker-Content-Digest': digest };
     if (manifest.subject !== undefined) headers['OCI-Subject'] = manifest.subject;
     send(r.res, 201, headers);
@@ -423,7 +423,7 @@ export class RegistryServer {
     const from = r.query.get('from');
     if (mount !== null) {
       validateDigest(mount);
-      if (from !== null && (await this.#storage.mountBlob(name, validateRepositoryName(from), mount))) {
+      if (from !== null && (await this.#storage.mountBlob(name, { from: validateRepositoryName(from), digest: mount }))) {
         return send(r.res, 201, { Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount });
       }
     }
@@ -431,7 +431,7 @@ export class RegistryServer {
     if (digest !== null) {
       validateDigest(digest);
       const length = contentLength(r.req);
-      await this.#storage.putBlob(name, digest, r.req, length === undefined ? {} : { length });
+      await this.#storage.putBlob(name, r.req, length === undefined ? { digest } : { digest, length });
       return send(r.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
     }
     const id = await this.#storage.startUpload(name);
@@ -440,18 +440,19 @@ export class RegistryServer {
   }
 
   async #upload(r: Request, name: string, id: string): Promise<void> {
+    const upload = { repo: name, id };
     const base = { Location: uploadLocation(name, id), 'Docker-Upload-UUID': id };
     try {
       switch (r.method) {
         case 'GET': {
-          const size = await this.#storage.uploadSize(name, id);
+          const size = await this.#storage.uploadSize(upload);
           return send(r.res, 204, { ...base, Range: rangeHeader(size) });
         }
         case 'DELETE':
-          await this.#storage.cancelUpload(name, id);
+          await this.#storage.cancelUpload(upload);
           return send(r.res, 204, {});
         case 'PATCH': {
-          const size = await this.#appendChunk(r, name, id);
+          const size = await this.#appendChunk(r, upload);
           return send(r.res, 202, { ...base, Range: rangeHeader(size) });
         }
         case 'PUT': {
@@ -459,15 +460,15 @@ export class RegistryServer {
           if (digest === null) throw registryError('DIGEST_INVALID', 'digest query parameter missing');
           validateDigest(digest);
           const length = contentLength(r.req);
-          if (length !== 0 || r.req.headers['content-range'] !== undefined) await this.#appendChunk(r, name, id);
-          await this.#storage.completeUpload(name, id, digest);
+          if (length !== 0 || r.req.headers['content-range'] !== undefined) await this.#appendChunk(r, upload);
+          await this.#storage.completeUpload(upload, digest);
           return send(r.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
         }
       }
     } catch (err) {
       if (err instanceof RegistryError && err.code === 'RANGE_INVALID') {
         // Tell the client where the upload stands so it can resume.
-        const size = await this.#storage.uploadSize(name, id).catch(() => undefined);
+        const size = await this.#storage.uploadSize(upload).catch(() => undefined);
         if (size !== undefined) {
           r.res.setHeader('Location', base.Location);
           r.res.setHeader('Docker-Upload-UUID', id);
@@ -478,7 +479,7 @@ export class RegistryServer {
     }
   }
 
-  async #appendChunk(r: Request, name: string, id: string): Promise<number> {
+  async #appendChunk(r: Request, upload: UploadRef): Promise<number> {
     const range = parseContentRange(r.req.headers['content-range']);
     const length = contentLength(r.req);
     if (range && length !== undefined && length !== range.end - range.start + 1) {
@@ -488,7 +489,7 @@ export class RegistryServer {
     if (range) opts.start = range.start;
     if (length !== undefined) opts.length = length;
     else if (range) opts.length = range.end - range.start + 1;
-    return this.#storage.appendUpload(name, id, r.req, opts);
+    return this.#storage.appendUpload(upload, r.req, opts);
   }
 
   async #referrers(r: Request, name: string, digest: string): Promise<void> {

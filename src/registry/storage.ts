@@ -38,6 +38,12 @@ export interface ManifestRecord {
   bytes: Buffer;
 }
 
+/** An upload session: its ID and the repository it was started in. */
+export interface UploadRef {
+  repo: string;
+  id: string;
+}
+
 export interface RevisionRecord {
   digest: string;
   mediaType: string;
@@ -217,7 +223,8 @@ export class RegistryStorage {
   }
 
   /** Links a blob of another repository into this one; false when `from` does not have it. */
-  async mountBlob(repo: string, from: string, digest: string): Promise<boolean> {
+  async mountBlob(repo: string, opts: { from: string; digest: string }): Promise<boolean> {
+    const { from, digest } = opts;
     validateRepositoryName(repo);
     const d = validateDigest(digest);
     try {
@@ -231,7 +238,8 @@ export class RegistryStorage {
   }
 
   /** Stores a whole blob from a stream; a digest mismatch stores nothing. */
-  async putBlob(repo: string, digest: string, body: Readable, opts: { length?: number } = {}): Promise<number> {
+  async putBlob(repo: string, body: Readable, opts: { digest: string; length?: number }): Promise<number> {
+    const { digest } = opts;
     validateRepositoryName(repo);
     const d = validateDigest(digest);
     const tmp = join(this.root, 'blobs', '.tmp', randomBytes(12).toString('hex'));
@@ -278,7 +286,8 @@ export class RegistryStorage {
     return id;
   }
 
-  async #upload(repo: string, id: string): Promise<UploadState> {
+  async #upload(upload: UploadRef): Promise<UploadState> {
+    const { repo, id } = upload;
     const dir = this.#uploadDir(id);
     const size = await fileSize(join(dir, 'data'));
     if (size === undefined) {
@@ -306,8 +315,8 @@ export class RegistryStorage {
   }
 
   /** Bytes received so far. */
-  async uploadSize(repo: string, id: string): Promise<number> {
-    return (await this.#upload(repo, id)).size;
+  async uploadSize(upload: UploadRef): Promise<number> {
+    return (await this.#upload(upload)).size;
   }
 
   /**
@@ -315,8 +324,9 @@ export class RegistryStorage {
    * else RANGE_INVALID (416); with `length` the chunk must be exactly that long. A failed chunk
    * is rolled back, so the client may resend it.
    */
-  async appendUpload(repo: string, id: string, body: Readable, opts: { start?: number; length?: number } = {}): Promise<number> {
-    const st = await this.#upload(repo, id);
+  async appendUpload(upload: UploadRef, body: Readable, opts: { start?: number; length?: number } = {}): Promise<number> {
+    const { id } = upload;
+    const st = await this.#upload(upload);
     if (st.busy) throw registryError('RANGE_INVALID', 'another chunk of this upload is in progress', { uuid: id });
     if (opts.start !== undefined && opts.start !== st.size) {
       throw registryError('RANGE_INVALID', `chunk starts at ${opts.start}, the upload has ${st.size} bytes`, { uuid: id });
@@ -344,9 +354,10 @@ export class RegistryStorage {
   }
 
   /** Ends an upload: verifies the digest, then moves the data into the blob store. A mismatch discards the upload. */
-  async completeUpload(repo: string, id: string, digest: string): Promise<number> {
+  async completeUpload(upload: UploadRef, digest: string): Promise<number> {
+    const { repo, id } = upload;
     const d = validateDigest(digest);
-    const st = await this.#upload(repo, id);
+    const st = await this.#upload(upload);
     if (st.busy) throw registryError('RANGE_INVALID', 'a chunk of this upload is in progress', { uuid: id });
     st.busy = true;
     const dir = this.#uploadDir(id);
@@ -366,10 +377,10 @@ export class RegistryStorage {
     }
   }
 
-  async cancelUpload(repo: string, id: string): Promise<void> {
-    const st = await this.#upload(repo, id);
-    if (st.busy) throw registryError('RANGE_INVALID', 'a chunk of this upload is in progress', { uuid: id });
-    await this.#dropUpload(id);
+  async cancelUpload(upload: UploadRef): Promise<void> {
+    const st = await this.#upload(upload);
+    if (st.busy) throw registryError('RANGE_INVALID', 'a chunk of this upload is in progress', { uuid: upload.id });
+    await this.#dropUpload(upload.id);
   }
 
   async #dropUpload(id: string): Promise<void> {
@@ -447,7 +458,8 @@ export class RegistryStorage {
    * Stores a manifest under a tag or its digest. Checks its JSON, that a digest reference matches
    * the bytes, and that every blob and child manifest it names is in the repository.
    */
-  async putManifest(repo: string, reference: string, bytes: Buffer, contentType: string): Promise<{ digest: string; manifest: ParsedManifest }> {
+  async putManifest(repo: string, reference: string, opts: { bytes: Buffer; contentType: string }): Promise<{ digest: string; manifest: ParsedManifest }> {
+    const { bytes, contentType } = opts;
     validateRepositoryName(repo);
     const byDigest = !isTag(reference);
     const ref = byDigest ? validateDigest(reference) : undefined;
