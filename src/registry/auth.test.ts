@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashSync } from 'bcryptjs';
-import { HtpasswdAuth, parseBasicAuthorization, parseHtpasswd } from './auth.ts';
+import { FailureLimiter, HtpasswdAuth, parseBasicAuthorization, parseHtpasswd } from './auth.ts';
 
 const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
@@ -27,4 +27,17 @@ test('verify accepts the right password ($2y$ too) and nothing else', async () =
   assert.equal(await auth.verify(basic('alice', 'wrong')), undefined);
   assert.equal(await auth.verify(basic('mallory', 'secret')), undefined);
   assert.equal(await auth.verify(undefined), undefined);
+});
+
+test('failure limiter: blocked after max failures until the window ends; success clears', () => {
+  const l = new FailureLimiter({ max: 3, windowMs: 10_000 });
+  for (let i = 0; i < 2; i++) l.fail('a', 1000);
+  assert.equal(l.retryAfter('a', 1000), 0);
+  l.fail('a', 1000);
+  assert.equal(l.retryAfter('a', 2000), 9);
+  assert.equal(l.retryAfter('b', 2000), 0);
+  assert.equal(l.retryAfter('a', 11_001), 0);
+  l.fail('c', 0);
+  l.succeed('c');
+  assert.equal(l.retryAfter('c', 0), 0);
 });

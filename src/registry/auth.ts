@@ -86,3 +86,45 @@ export class HtpasswdAuth {
   }
 }
 
+
+/**
+ * Counts wrong passwords per client address; an address with too many in a window is refused
+ * (429) until the window ends, without spending bcrypt time on it. Requests without credentials
+ * do not count: every client's first request has none.
+ */
+export class FailureLimiter {
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #entries = new Map<string, { count: number; until: number }>();
+
+  constructor(opts: { max?: number; windowMs?: number } = {}) {
+    this.#max = opts.max ?? 10;
+    this.#windowMs = opts.windowMs ?? 60_000;
+  }
+
+  /** Seconds until the address may try again, or 0 when it may now. */
+  retryAfter(key: string, now = Date.now()): number {
+    const e = this.#entries.get(key);
+    if (!e || e.until <= now) return 0;
+    return e.count >= this.#max ? Math.ceil((e.until - now) / 1000) : 0;
+  }
+
+  fail(key: string, now = Date.now()): void {
+    let e = this.#entries.get(key);
+    if (!e || e.until <= now) {
+      if (this.#entries.size >= 10_000) this.#prune(now);
+      e = { count: 0, until: now + this.#windowMs };
+      this.#entries.set(key, e);
+    }
+    e.count++;
+  }
+
+  succeed(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  #prune(now: number): void {
+    for (const [k, e] of this.#entries) if (e.until <= now) this.#entries.delete(k);
+    if (this.#entries.size >= 10_000) this.#entries.clear();
+  }
+}

@@ -9,7 +9,7 @@ import { RegistryError, registryError } from './errors.ts';
 import { isTag, validateDigest, validateRepositoryName } from './names.ts';
 import { MAX_MANIFEST_SIZE, OCI_INDEX } from './manifest.ts';
 import type { RegistryStorage, UploadRef } from './storage.ts';
-import type { HtpasswdAuth } from './auth.ts';
+import { FailureLimiter, type HtpasswdAuth } from './auth.ts';
 
 const MAX_PATH_LENGTH = 4096;
 
@@ -118,6 +118,8 @@ export interface RegistryServerOptions {
   readOnly?: boolean;
   tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
   logger?: Logger;
+  /** Limits wrong passwords per client address (default: 10 a minute). */
+  authFailures?: FailureLimiter;
 }
 
 export interface ListeningRegistry {
@@ -215,6 +217,7 @@ export class RegistryServer {
   readonly #readOnly: boolean;
   readonly #log: Logger;
   readonly #tls: boolean;
+  readonly #failures: FailureLimiter;
   readonly server: Server;
 
   constructor(opts: RegistryServerOptions) {
@@ -223,6 +226,7 @@ export class RegistryServer {
     this.#readOnly = opts.readOnly ?? false;
     this.#log = opts.logger ?? silentLogger;
     this.#tls = opts.tls !== undefined;
+    this.#failures = opts.authFailures ?? new FailureLimiter();
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
     // Blob uploads may take long: no overall request timeout, but headers must come promptly.
     const serverOpts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 10_000 };
@@ -273,11 +277,20 @@ export class RegistryServer {
       const url = new URL(req.url ?? '/', 'http://registry.invalid');
       const route = parseRoute(url.pathname);
       if (this.#auth) {
-        user = await this.#auth.verify(req.headers.authorization);
+        const client = req.socket.remoteAddress ?? '';
+        const wait = this.#failures.retryAfter(client);
+        if (wait > 0) {
+          res.setHeader('Retry-After', String(wait));
+          throw registryError('TOOMANYREQUESTS', 'too many failed logins; try again later');
+        }
+        const given = req.headers.authorization;
+        user = await this.#auth.verify(given);
         if (user === undefined) {
+          if (given !== undefined) this.#failures.fail(client);
           res.setHeader('WWW-Authenticate', this.#auth.challenge());
           throw registryError('UNAUTHORIZED', 'authentication required');
         }
+        this.#failures.succeed(client);
       }
       if (!route) throw new RegistryError('UNSUPPORTED', 'no such endpoint', { status: 404 });
       if (this.#readOnly && WRITE_METHODS.has(method)) throw registryError('UNSUPPORTED', 'the registry is read-only');

@@ -468,6 +468,12 @@ test('htpasswd auth: 401 with a Basic challenge, 200 with the right password, 40
   assert.equal(pushAnon.status, 401);
   await pushAnon.body?.cancel();
   assert.equal((await call(r, 'POST', `/v2/x/blobs/uploads/?digest=${sha256('a')}`, { body: 'a', headers: basic('alice', 's3cret') })).status, 201);
+  // Wrong passwords from one address: after ten, 429 for a while, even with the right one.
+  for (let i = 0; i < 10; i++) await (await call(r, 'GET', '/v2/', { headers: basic('alice', `guess${i}`) })).body?.cancel();
+  const limited = await call(r, 'GET', '/v2/', { headers: basic('alice', 's3cret') });
+  assert.equal(limited.status, 429);
+  assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  assert.equal(await errorCode(limited), 'TOOMANYREQUESTS');
 });
 
 test('read-only mode refuses writes with UNSUPPORTED', async () => {
