@@ -274,8 +274,8 @@ export class RegistryServer {
       this.#log.log('info', `${req.socket.remoteAddress ?? '-'} ${user ?? '-'} "${method} ${(req.url ?? '').slice(0, 300)}" ${res.statusCode} ${Date.now() - started}ms`);
     });
     try {
-      const url = new URL(req.url ?? '/', 'http://registry.invalid');
-      const route = parseRoute(url.pathname);
+      const url = URL.parse(req.url ?? '/', 'http://registry.invalid') ?? new URL('http://registry.invalid/');
+      const route = url.host === 'registry.invalid' ? parseRoute(url.pathname) : undefined;
       if (this.#auth) {
         const client = req.socket.remoteAddress ?? '';
         const wait = this.#failures.retryAfter(client);
@@ -301,12 +301,12 @@ export class RegistryServer {
   }
 
   #sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    // A request body we did not read would be parsed as the next request: close instead.
-    if (!req.complete) res.setHeader('Connection', 'close');
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    // A request body we did not read would be parsed as the next request: close instead.
+    if (!req.complete) res.setHeader('Connection', 'close');
     if (err instanceof RegistryError) {
       sendJson(res, err.status, err.body());
       return;
