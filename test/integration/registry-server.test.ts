@@ -206,6 +206,20 @@ test('a chunk cut off mid-way is rolled back; the client resends it', async () =
   assert.equal((await call(r, 'PUT', `${location}?digest=${sha256(`0123456789${rest}`)}`)).status, 201);
 });
 
+test('concurrent pushes of the same and of different blobs', async () => {
+  const r = await startRegistry();
+  const same = Buffer.alloc(256 * 1024, 7);
+  const results = await Promise.all([
+    ...Array.from({ length: 8 }, (_, i) => pushBlob(r, `par/r${i % 3}`, same)),
+    ...Array.from({ length: 8 }, (_, i) => pushBlob(r, 'par/r0', Buffer.alloc(64 * 1024, i + 10))),
+  ]);
+  assert.equal(new Set(results.map((x) => x.digest)).size, 9);
+  for (const repo of ['par/r0', 'par/r1', 'par/r2']) {
+    assert.deepEqual(Buffer.from(await (await call(r, 'GET', `/v2/${repo}/blobs/${sha256(same)}`)).arrayBuffer()), same);
+  }
+  assert.deepEqual(readdirSync(join(r.root, 'blobs', '.tmp')), []);
+});
+
 test('cross-repository mount: 201 when the source has the blob, 202 (a new upload) when not', async () => {
   const r = await startRegistry();
   const { digest } = await pushBlob(r, 'src/repo', 'shared layer');
@@ -647,6 +661,12 @@ test('skopeo copies an OCI layout into the registry and back out, digests unchan
   await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', 'pusher:pw', '--dest-creds', 'pusher:pw', `docker://${host}/test/img:v1`, `docker://${host}/other/img:v2`]);
   const other = await call(r, 'GET', '/v2/other/img/manifests/v2', { headers: basic });
   assert.equal(other.headers.get('docker-content-digest'), manifestDigest);
+  // From berth to the reference registry: what berth serves is what it was given.
+  if (!existsSync('/usr/bin/docker-registry')) assert.fail('docker-registry is not installed: run scripts/setup as root');
+  const ref = (await startReferenceRegistry()).url.replace('http://', '');
+  await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', 'pusher:pw', `docker://${host}/test/img:v1`, `docker://${ref}/copied/img:v1`]);
+  const fromRef = await fetch(`http://${ref}/v2/copied/img/manifests/v1`, { headers: { Accept: OCI_MANIFEST } });
+  assert.equal(fromRef.headers.get('docker-content-digest'), manifestDigest);
 });
 
 // ---- the same client-side scenario against berth and against the reference registry ----
