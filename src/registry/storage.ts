@@ -281,7 +281,7 @@ export class RegistryStorage {
     const dir = this.#uploadDir(id);
     await mkdir(dir, { mode: 0o700 });
     await writeFileAtomic(join(dir, 'info.json'), JSON.stringify({ repo, startedAt: new Date().toISOString() }));
-    await writeFile0(join(dir, 'data'));
+    await createEmptyFile(join(dir, 'data'));
     this.#uploads.set(id, { repo, hash: createHash('sha256'), size: 0, busy: false });
     return id;
   }
@@ -649,7 +649,7 @@ export class RegistryStorage {
   }
 }
 
-async function writeFile0(path: string): Promise<void> {
+async function createEmptyFile(path: string): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
   await fh.close();
 }
