@@ -99,6 +99,12 @@ const VOLUME: Record<string, Entry> = {
   prune: { load: volLoad('prune'), summary: 'Remove unused local volumes' },
 };
 
+const regLoad = (k: 'serve' | 'gc'): Loader => async () => ({ command: (await import('./commands/registry.ts'))[k] });
+const REGISTRY: Record<string, Entry> = {
+  serve: { load: regLoad('serve'), summary: 'Run an OCI distribution registry in the foreground' },
+  gc: { load: regLoad('gc'), summary: "Remove blobs no manifest refers to from a registry's storage" },
+};
+
 const BOOTSTRAP: Record<string, Entry> = {
   busybox: { load: () => import('./commands/bootstrap.ts'), summary: "Build busybox:latest from the host's static busybox (no registry needed)" },
 };
@@ -123,6 +129,7 @@ const GROUPS: Record<string, { summary: string; table: () => Record<string, Entr
   network: { summary: 'Manage networks', table: () => ({ ...NETWORK, list: NETWORK['ls']!, remove: NETWORK['rm']! }) },
   bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
   system: { summary: 'Manage berth', table: () => SYSTEM },
+  registry: { summary: 'Run and maintain an OCI registry (no daemon needed)', table: () => REGISTRY },
 };
 
 const COMMON = ['run', 'exec', 'ps', 'images', 'info', 'version'];
