@@ -177,6 +177,11 @@ function groupUsage(name: string): string {
   return [`Usage:  berth ${name} COMMAND`, '', group.summary, '', 'Commands:', ...rows, '', `Run 'berth ${name} COMMAND --help' for more information on a command.`, ''].join('\n');
 }
 
+let stdinTouched = false;
+function stdinUsed(): boolean {
+  return stdinTouched;
+}
+
 function makeContext(host: string | undefined): Context {
   let client: Client | undefined;
   return {
@@ -186,7 +191,10 @@ function makeContext(host: string | undefined): Context {
     },
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    get stdin(): NodeJS.ReadStream {
+      stdinTouched = true;
+      return process.stdin;
+    },
     env: process.env,
     out: (s) => void process.stdout.write(s),
     err: (s) => void process.stderr.write(s),
@@ -291,5 +299,11 @@ void (async () => {
     return 1;
   });
   await flush();
-  process.exit(code);
+  // Ending by an empty event loop rather than process.exit(): exit() shuts V8's worker threads
+  // down before the heap, and a background compile waiting for a collection then never returns
+  // (seen after large loads). Whatever still holds the loop open is closed; an unref'd timer is
+  // the last resort.
+  process.exitCode = code;
+  if (stdinUsed()) process.stdin.destroy();
+  setTimeout(() => process.exit(code), 3000).unref();
 })();

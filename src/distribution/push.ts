@@ -138,7 +138,7 @@ export class Pusher {
     const layer = this.#d.images.layers.get(chain);
     const total = layer?.tarSize ?? 0;
     const tarStream = this.#d.images.layers.tarStream(chain);
-    const gz = createGzip({ level: 6 });
+    const gz = createGzip({ level: 6, chunkSize: 256 * 1024 });
     const hash = createHash('sha256');
     let size = 0;
     let fed = 0;

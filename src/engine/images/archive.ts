@@ -189,6 +189,13 @@ async function spoolArchive(input: NodeJS.ReadableStream, dir: string, signal?: 
     entry.resume();
   }
   await flowing;
+  // The archive may end before its body does (tar record padding): read the rest, so the client
+  // is not left writing into a request that was already answered.
+  if (!(input as { readableEnded?: boolean }).readableEnded) {
+    for await (const _ of input) {
+      // discarded
+    }
+  }
   return spool;
 }
 
