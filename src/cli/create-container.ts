@@ -1,5 +1,7 @@
 // Creating a container as `docker run`/`docker create` do: pull a missing image when the policy
 // allows, then POST /containers/create.
+import { parseReference } from '../core/reference.ts';
+import { registryAuthHeader } from './credentials.ts';
 import { readFileSync } from 'node:fs';
 import { ApiError } from '../client/index.ts';
 import { CliError, errorText, type Context } from './cli.ts';
@@ -18,10 +20,18 @@ export function normalizeReference(ref: string): { name: string; tag: string; fu
 
 /** Streams POST /images/create progress to stderr, as docker's non-TTY output; throws on a pull error. */
 export async function pullImage(ctx: Context, ref: string, platform?: string): Promise<void> {
-  const { name, tag } = normalizeReference(ref);
+  const at = ref.indexOf('@');
+  const { name, tag } = at >= 0 ? { name: ref.slice(0, at), tag: ref.slice(at + 1) } : normalizeReference(ref);
   const query: Record<string, string> = { fromImage: name, tag };
   if (platform) query['platform'] = platform;
-  for await (const msg of ctx.client.streamJsonLines('/images/create', { method: 'POST', query })) {
+  let host = 'docker.io';
+  try {
+    host = parseReference(ref).domain;
+  } catch {
+    // The daemon answers an invalid reference with its own error.
+  }
+  const headers = { 'X-Registry-Auth': registryAuthHeader(ctx.env, host) };
+  for await (const msg of ctx.client.streamJsonLines('/images/create', { method: 'POST', query, headers })) {
     if (msg === null || typeof msg !== 'object') continue;
     const m = msg as { status?: string; id?: string; error?: string; errorDetail?: { message?: string }; progress?: string };
     if (m.error || m.errorDetail) throw new ApiError(500, m.errorDetail?.message ?? m.error ?? 'pull failed');

@@ -72,6 +72,12 @@ test('push, rmi, pull: the same image ID, runnable, with its repo digest; second
   assert.equal(run.stdout, 'layered\n');
   const upToDate = await berth(d, ['pull', ref]);
   assert.match(upToDate.stdout, /Image is up to date/);
+  // run pulls a missing image first, as docker run does.
+  assert.equal((await api(d, 'DELETE', `/images/${encodeURIComponent(ref)}`)).status, 200);
+  const ran = await berth(d, ['run', '--rm', ref, 'cat', '/root/mark']);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout, 'layered\n');
+  assert.match(ran.stderr, /Unable to find image .* locally/);
   // Pull by digest.
   const byDigest = await berth(d, ['pull', `${reg!.host}/team/bb@${digest}`]);
   assert.equal(byDigest.code, 0, byDigest.stderr);
