@@ -26,6 +26,7 @@ import { newId } from '../core/ids.ts';
 import { messageOf } from '../core/errors.ts';
 import { BERTH_VERSION } from '../api/routes/system.ts';
 import { Distribution } from '../distribution/index.ts';
+import { removeLoadLeftovers } from '../engine/images/archive.ts';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -273,6 +274,7 @@ export async function main(argv: string[]): Promise<void> {
     onPulled: (ref, id) => events.emit('image', 'pull', id, { name: ref }),
     onPushed: (ref, id) => events.emit('image', 'push', id, { name: ref }),
   });
+  await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'));
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
   await networks.load();
   try {

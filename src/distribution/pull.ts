@@ -144,7 +144,6 @@ export class Puller {
     const name = familiarName(formatReference(ref));
     const reference = ref.digest ?? ref.tag ?? 'latest';
     const top = await this.#fetchManifest(client, ref, reference, name);
-    progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? reference });
     let parsed = parseManifest(top.bytes, top.contentType);
     if (parsed.kind === 'index') {
       const want = opts.platform ?? { os: 'linux', architecture: ociArchitecture() };
@@ -153,6 +152,7 @@ export class Puller {
       parsed = parseManifest(child.bytes, child.contentType);
       if (parsed.kind !== 'manifest') throw invalidParameter('invalid manifest: an index inside an index');
     }
+    progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? reference });
     const manifest: ImageManifest = parsed;
     const configBytes = await this.#fetchConfig(client, ref, manifest.config);
     let config: { rootfs?: { diff_ids?: unknown } };

@@ -178,6 +178,25 @@ export async function startFakeRegistry(image: FakeImage, faults: Faults = {}): 
       return;
     }
     if (m[1] === 'manifests') {
+      if (m[2] === 'multi') {
+        // An index: the image for this host, one for another architecture, and an attestation.
+        const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+        const other = arch === 'amd64' ? 'arm64' : 'amd64';
+        const index = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            manifests: [
+              { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 100, platform: { os: 'linux', architecture: other } },
+              { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: image.manifest.length, platform: { os: 'linux', architecture: arch } },
+              { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'f'.repeat(64)}`, size: 100, platform: { os: 'unknown', architecture: 'unknown' } },
+            ],
+          }),
+        );
+        res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json', 'Content-Length': index.length });
+        res.end(req.method === 'HEAD' ? undefined : index);
+        return;
+      }
       if (m[2] !== 'v1' && m[2] !== image.manifestDigest) {
         res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
         return;

@@ -73,6 +73,7 @@ test('push, rmi, pull: the same image ID, runnable, with its repo digest; second
   const upToDate = await berth(d, ['pull', ref]);
   assert.match(upToDate.stdout, /Image is up to date/);
   // run pulls a missing image first, as docker run does.
+  assert.equal((await api(d, 'DELETE', `/containers/${run.id}`)).status, 204);
   assert.equal((await api(d, 'DELETE', `/images/${encodeURIComponent(ref)}`)).status, 200);
   const ran = await berth(d, ['run', '--rm', ref, 'cat', '/root/mark']);
   assert.equal(ran.code, 0, ran.stderr);
@@ -219,7 +220,15 @@ test('hostile and failing registries: clear errors, nothing tagged, no partial l
     assert.equal(nf.status, 404);
     assert.match(nf.json().message, /manifest for .*nope not found: manifest unknown/);
     // Bad references are refused at once.
-    for (const bad of ['lower/UPPER', 'a//b', '-.'.repeat(5000), `${'a'.repeat(300)}`, `x:${'t'.repeat(200)}`]) {
+    // An index: the host's platform is picked; a platform it lacks is a clear 404.
+    const multi = await api(d, 'POST', `/images/create?fromImage=${encodeURIComponent(`${fake.host}/fake/app`)}&tag=multi`);
+    assert.match(multi.text(), /Downloaded newer image/);
+    assert.equal(await imageId(`${fake.host}/fake/app:multi`), fakeImage.configDigest);
+    const s390 = await api(d, 'POST', `/images/create?fromImage=${encodeURIComponent(`${fake.host}/fake/app`)}&tag=multi&platform=linux/s390x`);
+    assert.equal(s390.status, 404);
+    assert.match(s390.json().message, /no matching manifest for linux\/s390x/);
+    await api(d, 'DELETE', `/images/${fake.host}/fake/app:multi`);
+    for (const bad of ['busybox@sha256:../../tmp/x', `busybox@sha256:${'A'.repeat(64)}`, `busybox@sha256:${'a'.repeat(63)}`, 'lower/UPPER', 'a//b', '-.'.repeat(5000), `${'a'.repeat(300)}`, `x:${'t'.repeat(200)}`]) {
       const r = await api(d, 'POST', `/images/create?fromImage=${encodeURIComponent(bad)}`);
       assert.equal(r.status, 400, bad);
       assert.match(r.json().message, /invalid reference format/);

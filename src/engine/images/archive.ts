@@ -6,7 +6,7 @@
 // named by a counter in a private temporary directory, and the archive's own paths (with its
 // symlinks, which older `docker save` used for shared layers) are resolved in a map.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -197,6 +197,12 @@ async function spoolArchive(input: NodeJS.ReadableStream, dir: string, signal?: 
     }
   }
   return spool;
+}
+
+/** Removes what loads interrupted by a crash left in tmpRoot. */
+export async function removeLoadLeftovers(tmpRoot: string): Promise<void> {
+  const names = await readdir(tmpRoot).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith('load-')) await rm(join(tmpRoot, n), { recursive: true, force: true });
 }
 
 export interface LoadResult {
