@@ -283,12 +283,25 @@ export class Puller {
     }
     let offset = 0;
     const report = throttledProgress(progress, id, 'Downloading', desc.size);
+    // The digest is checked before the last bytes go downstream, so a corrupt blob is reported
+    // as such rather than as whatever the decompressor makes of its end.
+    let verified = false;
+    const verifyAtEnd = async (): Promise<void> => {
+      if (offset !== desc.size || verified) return;
+      verified = true;
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== desc.digest) {
+        await unlink(partial).catch(() => {});
+        throw invalidParameter(`filesystem layer verification failed for digest ${desc.digest}`);
+      }
+    };
     // What an earlier attempt left is replayed first (it is hashed again like the rest).
     if (have > 0) {
       for await (const chunk of createReadStream(partial, { end: have - 1 })) {
         const b = chunk as Buffer;
         hash.update(b);
         offset += b.length;
+        await verifyAtEnd();
         yield b;
       }
     }
@@ -320,6 +333,7 @@ export class Puller {
             const w = openOut();
             if (!w.write(b)) await new Promise<void>((r) => w.once('drain', r));
             report(offset);
+            await verifyAtEnd();
             yield b;
           }
         } catch (err) {
@@ -340,11 +354,7 @@ export class Puller {
         await new Promise<void>((r) => w.end(r));
       }
     }
-    const got = `sha256:${hash.digest('hex')}`;
-    if (got !== desc.digest) {
-      await unlink(partial).catch(() => {});
-      throw invalidParameter(`filesystem layer verification failed for digest ${desc.digest}`);
-    }
+    await verifyAtEnd();
     progress({ status: 'Verifying Checksum', progressDetail: {}, id });
     progress({ status: 'Download complete', progressDetail: {}, id });
   }
