@@ -2,7 +2,6 @@
 // uploaded unless the registry already has it or can mount it from another repository, then the
 // config, then a Docker schema2 manifest under the tag.
 import { createHash } from 'node:crypto';
-import { createGzip } from 'node:zlib';
 import { invalidParameter, notFound } from '../core/errors.ts';
 import { sha256Digest } from '../core/digest.ts';
 import { familiarName, formatReference, parseReference, type Reference } from '../core/reference.ts';
@@ -12,6 +11,7 @@ import type { BlobMetadata } from './metadata.ts';
 import { dockerManifest, MT, type Descriptor } from './manifest.ts';
 import { shortDigest, throttledProgress, type ProgressSink } from './progress.ts';
 import { RegistryClient, type RegistryOptions } from './registry.ts';
+import { parallelGzip } from './gzip.ts';
 
 export interface PusherDeps {
   images: ImageStore;
@@ -137,21 +137,21 @@ export class Pusher {
     // Upload: the rebuilt tar, gzipped, hashed and counted on the way.
     const layer = this.#d.images.layers.get(chain);
     const total = layer?.tarSize ?? 0;
-    const tarStream = this.#d.images.layers.tarStream(chain);
-    const gz = createGzip({ level: 6, chunkSize: 256 * 1024 });
+    const layers = this.#d.images.layers;
     const hash = createHash('sha256');
     let size = 0;
     let fed = 0;
     const report = throttledProgress(progress, id, 'Pushing', total);
-    tarStream.on('data', (c: Buffer) => {
-      fed += c.length;
-      report(Math.min(fed, total));
-    });
-    tarStream.on('error', (err) => gz.destroy(err));
-    tarStream.pipe(gz);
-    const body = (async function* () {
-      for await (const chunk of gz) {
+    const counted = (async function* () {
+      for await (const chunk of layers.tarStream(chain)) {
         const b = chunk as Buffer;
+        fed += b.length;
+        report(Math.min(fed, total));
+        yield b;
+      }
+    })();
+    const body = (async function* () {
+      for await (const b of parallelGzip(counted)) {
         hash.update(b);
         size += b.length;
         yield b;
