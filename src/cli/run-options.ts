@@ -125,6 +125,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { long: 'uts', type: 'string', help: 'UTS namespace to use' },
   { long: 'volume', short: 'v', type: 'list', help: 'Bind mount a volume' },
+  { long: 'volumes-from', type: 'list', help: 'Mount volumes from the specified container(s)' },
   { long: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
 ];
 
@@ -569,6 +570,7 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   const logOpts = keyValueMap(flags.list('log-opt'), 'log-opt', true);
   const hostConfig: CreateHostConfig = {
     Binds: binds.length > 0 ? binds : null,
+    VolumesFrom: flags.changed('volumes-from') ? flags.list('volumes-from') : null,
     NetworkMode: networkMode,
     PortBindings: bindings,
     RestartPolicy: restart,

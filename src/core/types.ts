@@ -59,6 +59,8 @@ export interface DeviceMapping {
 /** Host configuration (Engine API `HostConfig`), the subset berth acts on. */
 export interface HostConfig {
   Binds?: string[] | null;
+  /** `container[:ro|:rw]`: mount every volume and bind of those containers. */
+  VolumesFrom?: string[] | null;
   NetworkMode: string;
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   PublishAllPorts?: boolean;

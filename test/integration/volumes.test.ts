@@ -104,3 +104,24 @@ test('mount validation: bad names, relative or missing sources and escaping targ
   assert.equal((await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length, before);
   assert.equal((await api(d, 'POST', '/volumes/create', { Name: '../x' })).status, 400);
 });
+
+test('--volumes-from shares another container\'s volumes and binds, with :ro, and explicit mounts win', { skip }, async () => {
+  const src = await runToExit(d, { Cmd: ['sh', '-c', 'echo shared > /anon/x; echo named > /named/y'], HostConfig: { Binds: ['vf-named:/named', `${hostDir}:/host`] }, Volumes: { '/anon': {} } });
+  assert.equal(src.code, 0);
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'cat /anon/x /named/y /host/f; echo more >> /anon/x && echo rw'], HostConfig: { VolumesFrom: [src.id] } });
+  assert.equal(r.stdout, 'shared\nnamed\nfrom-host\nrw\n');
+  const ro = await runToExit(d, { Cmd: ['sh', '-c', 'cat /anon/x; touch /named/z 2>/dev/null || echo ro'], HostConfig: { VolumesFrom: [`${src.id.slice(0, 12)}:ro`] } });
+  assert.equal(ro.stdout, 'shared\nmore\nro\n');
+  const own = await runToExit(d, { Cmd: ['sh', '-c', 'ls /named'], HostConfig: { VolumesFrom: [src.id], Binds: ['vf-other:/named'] } });
+  assert.equal(own.stdout, '');
+  const missing = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { VolumesFrom: ['nope'] } });
+  assert.equal(missing.status, 404);
+  assert.match(missing.json().message, /No such container: nope/);
+  // rm -v of a container that only borrowed the anonymous volume keeps it.
+  const anon = (await inspect(d, src.id)).Mounts.find((m: { Destination: string }) => m.Destination === '/anon').Name;
+  assert.equal((await api(d, 'DELETE', `/containers/${r.id}?v=1`)).status, 204);
+  assert.equal((await api(d, 'GET', `/volumes/${anon}`)).status, 200);
+  for (const c of [ro.id, own.id, src.id]) await api(d, 'DELETE', `/containers/${c}?v=1`);
+  await api(d, 'DELETE', '/volumes/vf-named');
+  await api(d, 'DELETE', '/volumes/vf-other');
+});

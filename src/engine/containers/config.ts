@@ -146,6 +146,7 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   }
   const hostConfig: HostConfig = {
     Binds: strArray(hcRaw, 'Binds', hp),
+    VolumesFrom: strArray(hcRaw, 'VolumesFrom', hp),
     NetworkMode: str(hcRaw, 'NetworkMode', hp) || 'default',
     RestartPolicy: restartPolicy,
     AutoRemove: bool(hcRaw, 'AutoRemove', hp),

@@ -369,6 +369,7 @@ export class ContainerService {
           points.push({ Type: 'tmpfs', Source: '', Destination: m.destination, Mode: '', RW: !m.readOnly, Propagation: '', tmpfsOptions: m.tmpfsOptions });
         }
       }
+      points.push(...this.#volumesFrom(req.hostConfig.VolumesFrom ?? [], points));
       if (points.length > 0) rec.berth.mounts = points;
       if (req.endpoint.ip || req.endpoint.mac || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
       await this.#save(rec);
@@ -381,6 +382,26 @@ export class ContainerService {
       await removeAll(dir).catch(() => {});
       throw err;
     }
+  }
+
+  /** The volume and bind mounts of other containers (`--volumes-from c[:ro|:rw]`); explicit mounts win. */
+  #volumesFrom(specs: readonly string[], explicit: readonly MountPoint[]): MountPoint[] {
+    const out: MountPoint[] = [];
+    const taken = new Set(explicit.map((m) => m.Destination));
+    for (const spec of specs) {
+      const m = /^(.+?)(?::(ro|rw))?$/.exec(spec);
+      if (!m || m[1] === '') throw invalidParameter(`invalid volumes-from value: ${spec}`);
+      const other = this.tryFind(m[1]!);
+      if (!other) throw notFound(`No such container: ${m[1]}`);
+      for (const p of other.berth.mounts ?? []) {
+        if (p.Type === 'tmpfs' || taken.has(p.Destination)) continue;
+        taken.add(p.Destination);
+        const rw = m[2] === undefined ? p.RW : m[2] === 'rw';
+        const { anonymous: _a, createSource: _c, ...rest } = p;
+        out.push({ ...rest, RW: rw, Mode: rw ? '' : 'ro' });
+      }
+    }
+    return out;
   }
 
   #checkNetworkMode(mode: string): void {
