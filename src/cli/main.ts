@@ -41,6 +41,7 @@ const C: Record<string, Entry> = {
   history: { load: () => import('./commands/history.ts'), summary: 'Show the history of an image' },
   save: { load: async () => ({ command: (await import('./commands/save.ts')).save }), summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)' },
   load: { load: async () => ({ command: (await import('./commands/save.ts')).load }), summary: 'Load an image from a tar archive or STDIN' },
+  build: { load: () => import('./commands/build.ts'), summary: 'Build an image from a Dockerfile' },
   pull: { load: () => import('./commands/pull.ts'), summary: 'Download an image from a registry' },
   push: { load: () => import('./commands/push.ts'), summary: 'Upload an image to a registry' },
   login: { load: async () => ({ command: (await import('./commands/login.ts')).login }), summary: 'Authenticate to a registry' },
@@ -61,6 +62,7 @@ const CONTAINER_SUBS = ['attach', 'commit', 'cp', 'diff', 'export', 'create', 'e
 const IMAGE: Record<string, Entry> = {
   import: C['import']!,
   history: C['history']!,
+  build: C['build']!,
   pull: C['pull']!,
   push: C['push']!,
   save: C['save']!,
@@ -70,6 +72,11 @@ const IMAGE: Record<string, Entry> = {
   rm: { load: C['rmi']!.load, summary: 'Remove one or more images' },
   tag: C['tag']!,
   prune: { load: async () => ({ command: (await import('./commands/system.ts')).imagePrune }), summary: 'Remove unused images' },
+};
+
+const BUILDER: Record<string, Entry> = {
+  build: C['build']!,
+  prune: { load: async () => ({ command: (await import('./commands/system.ts')).builderPrune }), summary: 'Remove build cache' },
 };
 
 const SYSTEM: Record<string, Entry> = {
@@ -129,6 +136,7 @@ const GROUPS: Record<string, { summary: string; table: () => Record<string, Entr
   network: { summary: 'Manage networks', table: () => ({ ...NETWORK, list: NETWORK['ls']!, remove: NETWORK['rm']! }) },
   bootstrap: { summary: 'Build base images without a registry', table: () => BOOTSTRAP },
   system: { summary: 'Manage berth', table: () => SYSTEM },
+  builder: { summary: 'Manage builds', table: () => BUILDER },
   registry: { summary: 'Run and maintain an OCI registry (no daemon needed)', table: () => REGISTRY },
 };
 

@@ -27,6 +27,8 @@ import { messageOf } from '../core/errors.ts';
 import { BERTH_VERSION } from '../api/routes/system.ts';
 import { Distribution } from '../distribution/index.ts';
 import { removeLoadLeftovers } from '../engine/images/archive.ts';
+import { Builder } from '../engine/build/builder.ts';
+import { registerBuild } from '../api/routes/build.ts';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -308,6 +310,15 @@ export async function main(argv: string[]): Promise<void> {
   await containers.load();
   const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, runtimePath: cfg.runtime, events });
 
+  const builder = new Builder({
+    images,
+    containers,
+    dataRoot: cfg.dataRoot,
+    pull: (ref, onStatus) =>
+      distribution.pull({ ref, auth: {} }, (m) => {
+        if (m.status && !m.progress) onStatus(m.id ? `${m.id}: ${m.status}` : m.status);
+      }),
+  });
   const deps: Deps = {
     containers,
     execs,
@@ -315,6 +326,7 @@ export async function main(argv: string[]): Promise<void> {
     networks,
     volumes,
     distribution,
+    builder,
     events,
     daemonId,
     dataRoot: cfg.dataRoot,
@@ -334,6 +346,7 @@ export async function main(argv: string[]): Promise<void> {
   registerImages(router, deps);
   registerNetworks(router, deps);
   registerVolumes(router, deps);
+  registerBuild(router, deps);
   const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)` });
   for (const h of cfg.hosts) {
     try {

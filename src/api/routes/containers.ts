@@ -396,7 +396,6 @@ export function registerContainers(r: Router, d: Deps): void {
   // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
     ['GET', '/images/search', 'image search'],
-    ['POST', '/build', 'image build'],
     ['POST', '/containers/:id/update', 'container update'],
   ] as const) {
     r.on(m, p, async () => {

@@ -6,6 +6,7 @@ import type { ImageStore } from '../../stores/index.ts';
 import type { NetworkService } from '../../engine/networks/index.ts';
 import type { VolumeService } from '../../engine/volumes/index.ts';
 import type { Distribution } from '../../distribution/index.ts';
+import type { Builder } from '../../engine/build/builder.ts';
 
 export interface Deps {
   containers: ContainerService;
@@ -14,6 +15,7 @@ export interface Deps {
   networks: NetworkService;
   volumes: VolumeService;
   distribution: Distribution;
+  builder: Builder;
   events: EventBus;
   daemonId: string;
   dataRoot: string;

@@ -16,6 +16,11 @@ export function registerImages(r: Router, d: Deps): void {
   r.on('GET', '/images/json', async (ctx) => {
     const filters = qFilters(ctx);
     let list = I.list();
+    if (!qBool(ctx, 'all')) {
+      // Intermediate images (untagged parents of other images, as builds leave) only with all=1.
+      const parents = new Set(list.map((img) => img.parent).filter((p): p is string => p !== undefined));
+      list = list.filter((img) => !(parents.has(img.id) && I.tagsOf(img.id).length === 0 && I.digestsOf(img.id).length === 0));
+    }
     for (const ref of filters.reference ?? []) {
       list = list.filter((img) => I.tagsOf(img.id).some((t) => globMatch(ref, t) || globMatch(ref, t.replace(/:[^:/]*$/, ''))));
     }

@@ -151,3 +151,21 @@ export const prune: CommandSpec = {
     return 0;
   },
 };
+
+export const builderPrune: CommandSpec = {
+  name: 'builder prune',
+  usage: '[OPTIONS]',
+  summary: 'Remove build cache',
+  flags: [
+    { long: 'all', short: 'a', type: 'bool', help: 'Remove all unused build cache, not just dangling ones' },
+    { long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
+  ],
+  maxArgs: 0,
+  async run(ctx, flags) {
+    if (!flags.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all dangling build cache.\nAre you sure you want to continue? [y/N] '))) return 0;
+    const r = await ctx.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', { query: { all: flags.bool('all') ? '1' : undefined } });
+    const list = r.CachesDeleted ?? [];
+    ctx.out(`${list.length > 0 ? `Deleted build cache objects:\n${list.join('\n')}\n\n` : ''}Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+    return 0;
+  },
+};

@@ -28,6 +28,10 @@ export interface CommitOptions {
   changes: string[];
   /** Container config fields that override the committed image's config (the request body). */
   config?: ImageRuntimeConfig;
+  /** The history entry's created_by (a build step), instead of the comment. */
+  createdBy?: string;
+  /** Use exactly this runtime config (a build step), ignoring the container's settings. */
+  exactConfig?: boolean;
 }
 
 /** The container settings Docker keeps in a committed image. */
@@ -54,10 +58,10 @@ export class ContainerFiles {
     if (rec.State.Status === 'removing' || rec.berth.removing) throw conflict(`container ${rec.Id} is being removed`);
     if (opts.pause && running) await this.#h.pause(rec.Id);
     try {
-      let runtime: ImageRuntimeConfig = { ...(image.config.config ?? {}), ...runtimeConfigOf(rec), ...(opts.config ?? {}) };
+      let runtime: ImageRuntimeConfig = opts.exactConfig ? { ...(opts.config ?? {}) } : { ...(image.config.config ?? {}), ...runtimeConfigOf(rec), ...(opts.config ?? {}) };
       if (opts.changes.length > 0) runtime = applyChanges(runtime, opts.changes);
       const created = new Date().toISOString();
-      const history = [...(image.config.history ?? []), { created, created_by: opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
+      const history = [...(image.config.history ?? []), { created, created_by: opts.createdBy ?? opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
       const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true });
       const { rootfs: _parentLayers, ...parentConfig } = image.config;
       return await this.#h.images.createImage({

@@ -1,0 +1,68 @@
+// POST /build (Docker's classic builder protocol) and POST /build/prune.
+import type { Router } from '../server/index.ts';
+import { qBool, sendJson, startJsonStream, type Ctx } from '../server/http.ts';
+import { invalidParameter, messageOf, notImplemented } from '../../core/errors.ts';
+import { StepFailed, type BuildMessage, type BuildOptions } from '../../engine/build/builder.ts';
+import type { Deps } from './deps.ts';
+
+function jsonParam<T extends Record<string, unknown>>(ctx: Ctx, name: string): T {
+  const raw = ctx.query.get(name);
+  if (raw === null || raw === '') return {} as T;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw invalidParameter(`invalid ${name}: not a JSON object`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${name}: not a JSON object`);
+  return v as T;
+}
+
+export function registerBuild(r: Router, d: Deps): void {
+  r.on('POST', '/build', async (ctx) => {
+    if (ctx.query.get('remote')) throw notImplemented('building from a remote context (Git URL or tarball URL) is not supported: send the context as the request body');
+    const tags = ctx.query.getAll('t').filter((t) => t !== '');
+    const buildArgs = jsonParam<Record<string, string | null>>(ctx, 'buildargs');
+    for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw invalidParameter(`invalid buildargs: ${k} must be a string`);
+    const labels = jsonParam<Record<string, string>>(ctx, 'labels');
+    const ac = new AbortController();
+    ctx.res!.on('close', () => {
+      if (!ctx.res!.writableFinished) ac.abort(new Error('client disconnected'));
+    });
+    const opts: BuildOptions = {
+      context: ctx.req,
+      dockerfile: ctx.query.get('dockerfile') ?? 'Dockerfile',
+      tags,
+      buildArgs,
+      labels,
+      noCache: qBool(ctx, 'nocache'),
+      pull: qBool(ctx, 'pull'),
+      quiet: qBool(ctx, 'q'),
+      rm: qBool(ctx, 'rm', true),
+      forceRm: qBool(ctx, 'forcerm'),
+      signal: ac.signal,
+    };
+    const target = ctx.query.get('target');
+    if (target) opts.target = target;
+    const net = ctx.query.get('networkmode');
+    if (net) opts.networkMode = net;
+    let out: ReturnType<typeof startJsonStream> | undefined;
+    const send = (m: BuildMessage): void => {
+      out ??= startJsonStream(ctx);
+      out.send(m);
+    };
+    try {
+      await d.builder.build(opts, send);
+    } catch (err) {
+      // Docker answers errors found before any output (a bad Dockerfile) as a plain error response.
+      if (out === undefined) throw err;
+      const code = err instanceof StepFailed ? err.code : undefined;
+      send({ errorDetail: { ...(code !== undefined ? { code } : {}), message: messageOf(err) }, error: messageOf(err) });
+    }
+    (out ?? startJsonStream(ctx)).end();
+  });
+
+  r.on('POST', '/build/prune', async (ctx) => {
+    sendJson(ctx, 200, await d.builder.prune({ all: qBool(ctx, 'all') }));
+  });
+}

@@ -1,0 +1,145 @@
+// berth build: sends the context as a tar (minus what .dockerignore excludes) to POST /build and
+// shows the daemon's step output.
+import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { join, relative, resolve, isAbsolute } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { packEntries, type PackEntry } from '../../adapters/tar/index.ts';
+import { compileIgnore, dockerignoreNameFor } from '../../dockerfile/index.ts';
+import { CliError, type CommandSpec, type Context } from '../cli.ts';
+
+interface Msg {
+  stream?: string;
+  aux?: { ID?: string };
+  error?: string;
+  errorDetail?: { code?: number; message?: string };
+}
+
+function* walk(root: string, rel: string, ignored: (p: string) => boolean, keep: Set<string>): Generator<PackEntry> {
+  const dir = join(root, rel);
+  for (const name of readdirSync(dir).sort()) {
+    const r = rel === '' ? name : `${rel}/${name}`;
+    const st = lstatSync(join(root, r));
+    if (ignored(r) && !keep.has(r)) {
+      // An excluded directory may still hold re-included files (`!` patterns): look inside.
+      if (!st.isDirectory()) continue;
+      const inner = [...walk(root, r, ignored, keep)];
+      if (inner.length === 0) continue;
+      yield { name: r, type: 'directory', mode: st.mode & 0o7777, mtime: st.mtime };
+      yield* inner;
+      continue;
+    }
+    const base = { name: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    if (st.isDirectory()) {
+      yield { ...base, type: 'directory' };
+      yield* walk(root, r, ignored, keep);
+    } else if (st.isSymbolicLink()) yield { ...base, type: 'symlink', linkname: readlinkSync(join(root, r)) };
+    else if (st.isFile()) yield { ...base, type: 'file', content: { path: join(root, r), size: st.size } };
+  }
+}
+
+export const command: CommandSpec = {
+  name: 'build',
+  usage: '[OPTIONS] PATH | -',
+  summary: 'Build an image from a Dockerfile',
+  aliases: ['berth image build', 'berth build', 'berth builder build'],
+  flags: [
+    { long: 'build-arg', type: 'list', help: 'Set build-time variables' },
+    { long: 'file', short: 'f', type: 'string', help: "Name of the Dockerfile (Default is 'PATH/Dockerfile')" },
+    { long: 'force-rm', type: 'bool', help: 'Always remove intermediate containers' },
+    { long: 'iidfile', type: 'string', help: 'Write the image ID to the file' },
+    { long: 'label', type: 'list', help: 'Set metadata for an image' },
+    { long: 'network', type: 'string', help: 'Set the networking mode for the RUN instructions during build' },
+    { long: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
+    { long: 'progress', type: 'string', help: 'Set type of progress output (auto, plain)' },
+    { long: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
+    { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
+    { long: 'rm', type: 'bool', help: 'Remove intermediate containers after a successful build (default true)' },
+    { long: 'tag', short: 't', type: 'list', help: "Name and optionally a tag in the 'name:tag' format" },
+    { long: 'target', type: 'string', help: 'Set the target build stage to build.' },
+  ],
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx, flags, args) {
+    const where = args[0]!;
+    let body: NodeJS.ReadableStream;
+    let dockerfile = flags.changed('file') ? flags.string('file') : 'Dockerfile';
+    if (where === '-') {
+      if (dockerfile === '-') throw new CliError('invalid argument: can\'t use stdin for both build context and dockerfile', 1);
+      body = ctx.stdin;
+    } else {
+      const root = resolve(where);
+      if (!existsSync(root) || !lstatSync(root).isDirectory()) throw new CliError(`unable to prepare context: path "${where}" not found`, 1);
+      let extra: PackEntry | undefined;
+      if (dockerfile === '-') {
+        // A Dockerfile from stdin travels inside the context under a name of its own.
+        let text = '';
+        for await (const c of ctx.stdin) text += c.toString();
+        dockerfile = `.dockerfile.${randomBytes(10).toString('hex')}`;
+        extra = { name: dockerfile, type: 'file', mode: 0o600, content: Buffer.from(text) };
+      } else {
+        const abs = isAbsolute(dockerfile) ? dockerfile : join(root, dockerfile);
+        const rel = relative(root, abs);
+        if (rel.startsWith('..') || isAbsolute(rel)) {
+          // A Dockerfile outside the context is sent inside it, as docker does.
+          if (!existsSync(abs)) throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${abs}: no such file or directory`, 1);
+          const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
+          extra = { name, type: 'file', mode: 0o600, content: readFileSync(abs) };
+          dockerfile = name;
+        } else {
+          if (!existsSync(abs)) throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${abs}: no such file or directory`, 1);
+          dockerfile = rel;
+        }
+      }
+      const ignoreFile = [dockerignoreNameFor(dockerfile), '.dockerignore'].map((n) => join(root, n)).find((p) => existsSync(p));
+      const matcher = compileIgnore(ignoreFile ? readFileSync(ignoreFile, 'utf8') : '');
+      const keep = new Set([dockerfile, '.dockerignore', dockerignoreNameFor(dockerfile)]);
+      const entries = (function* () {
+        yield* walk(root, '', (p) => matcher.ignores(p), keep);
+        if (extra) yield extra;
+      })();
+      body = packEntries(entries);
+    }
+    const query: Record<string, string | string[] | undefined> = {
+      t: flags.list('tag'),
+      dockerfile,
+      q: flags.bool('quiet') ? '1' : undefined,
+      nocache: flags.bool('no-cache') ? '1' : undefined,
+      pull: flags.bool('pull') ? '1' : undefined,
+      rm: flags.changed('rm') && !flags.bool('rm') ? '0' : '1',
+      forcerm: flags.bool('force-rm') ? '1' : undefined,
+      target: flags.changed('target') ? flags.string('target') : undefined,
+      networkmode: flags.changed('network') ? flags.string('network') : undefined,
+    };
+    const buildArgs: Record<string, string> = {};
+    for (const a of flags.list('build-arg')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) buildArgs[a.slice(0, eq)] = a.slice(eq + 1);
+      else if (ctx.env[a] !== undefined) buildArgs[a] = ctx.env[a]!;
+    }
+    if (Object.keys(buildArgs).length > 0) query['buildargs'] = JSON.stringify(buildArgs);
+    const labels: Record<string, string> = {};
+    for (const l of flags.list('label')) {
+      const eq = l.indexOf('=');
+      labels[eq > 0 ? l.slice(0, eq) : l] = eq > 0 ? l.slice(eq + 1) : '';
+    }
+    if (Object.keys(labels).length > 0) query['labels'] = JSON.stringify(labels);
+    const id = await show(ctx, ctx.client.streamJsonLines('/build', { method: 'POST', query, body: body as never, headers: { 'Content-Type': 'application/x-tar' } }));
+    if (flags.changed('iidfile') && id) writeFileSync(flags.string('iidfile'), id);
+    return 0;
+  },
+};
+
+async function show(ctx: Context, messages: AsyncIterable<unknown>): Promise<string | undefined> {
+  let id: string | undefined;
+  for await (const raw of messages) {
+    const m = (raw ?? {}) as Msg;
+    if (m.error !== undefined || m.errorDetail !== undefined) {
+      const code = m.errorDetail?.code;
+      throw new CliError(m.errorDetail?.message ?? m.error ?? 'build failed', code !== undefined && code > 0 && code < 256 ? code : 1);
+    }
+    if (m.aux?.ID) id = m.aux.ID;
+    if (m.stream !== undefined) ctx.out(m.stream);
+  }
+  return id;
+}
+

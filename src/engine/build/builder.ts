@@ -1,0 +1,801 @@
+// The builder behind POST /build (Docker's classic builder protocol): a tar context in, one image
+// per step out, the last one tagged. RUN steps run in real containers and are committed as
+// layers; COPY/ADD make layers from the context or another stage; the other instructions change
+// the config only. A step is taken from the cache when its parent image, its instruction (with
+// variables expanded) and, for COPY/ADD, the content it copies are the same as before.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { join, posix } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import { invalidParameter, internal, messageOf, notFound, BerthError } from '../../core/errors.ts';
+import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
+import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
+import { extractLayer } from '../../adapters/tar/index.ts';
+import { run } from '../../adapters/exec/index.ts';
+import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
+import { readJson, writeJsonAtomic, ensureDir } from '../../adapters/fs/index.ts';
+import { ociArchitecture, type ImageRecord, type ImageStore } from '../../stores/images.ts';
+import type { ContainerService } from '../containers/service.ts';
+import { readLogs } from '../logs/index.ts';
+import {
+  parseDockerfile,
+  splitStages,
+  decodeInstruction,
+  expand,
+  predefinedArgs,
+  isProxyArg,
+  compileIgnore,
+  dockerignoreNameFor,
+  type Instruction,
+  type RawInstruction,
+  DockerfileError,
+} from '../../dockerfile/index.ts';
+import { hasGlob, looksLikeArchive, matchComponent, writeCopyLayer, type CopySource } from './copy.ts';
+
+export interface BuildMessage {
+  stream?: string;
+  aux?: unknown;
+  error?: string;
+  errorDetail?: { code?: number; message: string };
+}
+
+export interface BuildOptions {
+  context: NodeJS.ReadableStream;
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  quiet: boolean;
+  /** Remove intermediate containers (always on success; on failure too with forceRm). */
+  rm: boolean;
+  forceRm: boolean;
+  networkMode?: string;
+  signal?: AbortSignal;
+}
+
+export interface BuilderDeps {
+  images: ImageStore;
+  containers: ContainerService;
+  dataRoot: string;
+  /** Pulls an image that is not present (FROM of a registry image). */
+  pull(ref: string, onStatus: (line: string) => void): Promise<void>;
+}
+
+interface StageState {
+  name?: string;
+  image: ImageRecord | undefined;
+  config: ImageRuntimeConfig;
+  history: ImageHistoryEntry[];
+  /** ENV values, in order. */
+  env: Map<string, string>;
+  /** ARGs declared in this stage with their values. */
+  args: Map<string, string>;
+  shell: string[];
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const MAX_DOCKERFILE = 4 * 1024 * 1024;
+
+function short(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** A RUN step that exited non-zero: Docker's wording, with the exit code. */
+export class StepFailed extends BerthError {
+  readonly code: number;
+  constructor(message: string, code: number) {
+    super('Internal', message);
+    this.code = code;
+  }
+}
+
+export class Builder {
+  #d: BuilderDeps;
+
+  constructor(deps: BuilderDeps) {
+    this.#d = deps;
+  }
+
+  #cacheDir(): string {
+    return join(this.#d.dataRoot, 'builder', 'cache');
+  }
+
+  async #cacheGet(key: string): Promise<ImageRecord | undefined> {
+    const v = await readJson<{ image?: unknown }>(join(this.#cacheDir(), `${digestHex(key)}.json`)).catch(() => undefined);
+    if (typeof v?.image !== 'string' || !isDigest(v.image)) return undefined;
+    return this.#d.images.resolve(v.image);
+  }
+
+  async #cachePut(key: string, image: string): Promise<void> {
+    await ensureDir(this.#cacheDir());
+    await writeJsonAtomic(join(this.#cacheDir(), `${digestHex(key)}.json`), { image, created: new Date().toISOString() });
+  }
+
+  /** Forgets cached steps (and with all, the RUN --mount=type=cache directories). */
+  async prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let space = 0;
+    const { readdir, stat } = await import('node:fs/promises');
+    for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      await rm(join(this.#cacheDir(), name), { force: true });
+      deleted.push(`sha256:${name.slice(0, -5)}`);
+    }
+    if (opts.all) {
+      const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
+      for (const name of await readdir(mounts).catch(() => [] as string[])) {
+        const { stdout } = await run(['du', '-sb', join(mounts, name)]).catch(() => ({ stdout: '0' }));
+        space += Number(stdout.split('\t')[0]) || 0;
+        await rm(join(mounts, name), { recursive: true, force: true });
+        deleted.push(name);
+      }
+      void stat;
+    }
+    return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: space };
+  }
+
+  /** Runs a build; progress goes to out. Returns the final image ID. */
+  async build(opts: BuildOptions, out: (m: BuildMessage) => void): Promise<string> {
+    const say = (s: string): void => {
+      if (!opts.quiet) out({ stream: s });
+    };
+    const tmpRoot = join(this.#d.dataRoot, 'tmp');
+    await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
+    const work = join(tmpRoot, `build-${randomBytes(8).toString('hex')}`);
+    const ctxDir = join(work, 'context');
+    await mkdir(ctxDir, { recursive: true, mode: 0o700 });
+    let ctxRoot: RootFs | undefined;
+    const containers: string[] = [];
+    try {
+      await extractLayer(opts.context, ctxDir, opts.signal ? { signal: opts.signal } : {});
+      ctxRoot = RootFs.open(ctxDir);
+      const dfPath = cleanContextPath(opts.dockerfile || 'Dockerfile');
+      const text = await readContextFile(ctxRoot, dfPath, MAX_DOCKERFILE).catch((err: unknown) => {
+        if ((err as BerthError).kind === 'NotFound') throw invalidParameter(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
+        throw err;
+      });
+      const ignoreText =
+        (await readContextFile(ctxRoot, dockerignoreNameFor(dfPath), 1 << 20).catch(() => undefined)) ?? (await readContextFile(ctxRoot, '.dockerignore', 1 << 20).catch(() => undefined)) ?? '';
+      const ignore = compileIgnore(ignoreText);
+      const parsed = parseDockerfile(text, { name: dfPath });
+      for (const w of parsed.warnings) say(`[WARNING]: ${w}\n`);
+      const { metaArgs, stages } = splitStages(parsed);
+      const escape = parsed.directives.escape;
+      const platform = { os: 'linux', architecture: ociArchitecture() };
+
+      // Build args: declared ones take the given value; the rest are reported unused at the end.
+      const given = new Map(Object.entries(opts.buildArgs).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      const used = new Set<string>();
+      const meta = new Map<string, string>(predefinedArgs(platform));
+      for (const raw of metaArgs) {
+        const ins = decodeInstruction(raw, meta, { escape, platform });
+        if (ins.kind !== 'ARG') continue;
+        for (const a of ins.args) {
+          const v = given.has(a.name) ? given.get(a.name)! : a.default;
+          if (given.has(a.name)) used.add(a.name);
+          if (v !== undefined) meta.set(a.name, v);
+        }
+      }
+
+      // Stages the target needs: FROM <stage> and COPY --from=<stage>, found by name or index.
+      const decodedFroms = stages.map((s) => decodeInstruction(s.from, meta, { escape, platform }) as Extract<Instruction, { kind: 'FROM' }>);
+      const stageIndex = (ref: string): number | undefined => {
+        const byName = decodedFroms.findIndex((f) => f.stageName !== undefined && f.stageName === ref.toLowerCase());
+        if (byName >= 0) return byName;
+        return /^\d+$/.test(ref) && Number(ref) < stages.length ? Number(ref) : undefined;
+      };
+      let targetIndex = stages.length - 1;
+      if (opts.target) {
+        const t = stageIndex(opts.target);
+        if (t === undefined) throw invalidParameter(`failed to reach build target ${opts.target} in Dockerfile`);
+        targetIndex = t;
+      }
+      const needed = new Set<number>();
+      const visit = (i: number): void => {
+        if (needed.has(i)) return;
+        needed.add(i);
+        const from = stageIndex(decodedFroms[i]!.image);
+        if (from !== undefined && from < i) visit(from);
+        for (const raw of stages[i]!.body) {
+          if (raw.keyword !== 'COPY') continue;
+          const f = raw.flags.find((x) => x.name === 'from')?.value;
+          const j = f !== undefined ? stageIndex(f) : undefined;
+          if (j !== undefined && j < i) visit(j);
+        }
+      };
+      visit(targetIndex);
+
+      const totalSteps = stages.filter((_, i) => needed.has(i)).reduce((n, s) => n + 1 + s.body.length, 0) + metaArgs.length;
+      let step = 0;
+      const stepLine = (raw: RawInstruction): void => say(`Step ${++step}/${totalSteps} : ${raw.original.replace(/\s*\n\s*/g, ' ')}\n`);
+      for (const raw of metaArgs) stepLine(raw);
+
+      const results: Array<ImageRecord | undefined> = [];
+      const rootsToClose: Array<() => Promise<void>> = [];
+      try {
+        for (let i = 0; i <= targetIndex; i++) {
+          if (!needed.has(i)) {
+            results.push(undefined);
+            continue;
+          }
+          const stage = stages[i]!;
+          const from = decodedFroms[i]!;
+          stepLine(stage.from);
+          const st = await this.#startStage(from, stageIndex, results, opts, say);
+          for (const raw of stage.body) {
+            opts.signal?.throwIfAborted();
+            stepLine(raw);
+            const env = new Map([...st.args, ...st.env]);
+            const ins = decodeInstruction(raw, env, { escape, platform });
+            await this.#step(st, ins, {
+              opts,
+              say,
+              given,
+              used,
+              meta,
+              ctxRoot,
+              ignore: (p) => ignore.ignores(p),
+              stageRoot: async (ref) => {
+                const j = stageIndex(ref);
+                let img: ImageRecord | undefined;
+                if (j !== undefined) {
+                  if (j >= i) throw invalidParameter(`COPY --from=${ref}: a stage cannot copy from itself or a later stage`);
+                  img = results[j];
+                } else {
+                  img = await this.#baseImage(ref, opts, say);
+                }
+                if (img === undefined) throw invalidParameter(`invalid from flag value ${ref}`);
+                const mounted = await this.#mountImage(img, work);
+                rootsToClose.push(mounted.release);
+                return mounted.root;
+              },
+              work,
+              containers,
+            });
+          }
+          // A stage with no filesystem step is still an image (its config may have changed).
+          results.push(await this.#finishStage(st));
+        }
+      } finally {
+        for (const r of rootsToClose) await r().catch(() => {});
+      }
+      let final = results[targetIndex]!;
+      const unused = [...given.keys()].filter((k) => !used.has(k) && !isProxyArg(k));
+      if (unused.length > 0) say(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+      if (Object.keys(opts.labels).length > 0) {
+        final = await this.#commitConfig(final, { ...final.config.config, Labels: { ...(final.config.config?.Labels ?? {}), ...opts.labels } }, undefined);
+      }
+      out({ aux: { ID: final.id } });
+      if (opts.quiet) out({ stream: `${final.id}\n` });
+      else say(`Successfully built ${short(final.id)}\n`);
+      for (const t of opts.tags) {
+        await this.#d.images.tag(final.id, t);
+        say(`Successfully tagged ${t}\n`);
+      }
+      return final.id;
+    } catch (err) {
+      if (err instanceof DockerfileError && err.line !== undefined && !/line \d+/.test(err.message)) {
+        throw new BerthError('InvalidParameter', `dockerfile parse error on line ${err.line}: ${err.message}`);
+      }
+      throw err;
+    } finally {
+      ctxRoot?.close();
+      if (opts.rm || opts.forceRm) {
+        for (const id of containers) await this.#d.containers.remove(id, { force: true }).catch(() => {});
+      }
+      await rm(work, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  async #baseImage(ref: string, opts: BuildOptions, say: (s: string) => void): Promise<ImageRecord> {
+    if (ref === 'scratch') throw invalidParameter('scratch is not an image');
+    let img = opts.pull ? undefined : this.#d.images.resolve(ref);
+    if (img === undefined) {
+      await this.#d.pull(ref, (line) => say(`${line}\n`));
+      img = this.#d.images.resolve(ref);
+      if (img === undefined) throw notFound(`pull access denied for ${ref}, repository does not exist or may require 'docker login'`);
+    }
+    return img;
+  }
+
+  async #startStage(
+    from: Extract<Instruction, { kind: 'FROM' }>,
+    stageIndex: (ref: string) => number | undefined,
+    results: Array<ImageRecord | undefined>,
+    opts: BuildOptions,
+    say: (s: string) => void,
+  ): Promise<StageState> {
+    let image: ImageRecord | undefined;
+    if (from.image.toLowerCase() !== 'scratch') {
+      const j = stageIndex(from.image);
+      image = j !== undefined ? results[j] : await this.#baseImage(from.image, opts, say);
+      if (image === undefined) throw invalidParameter(`base name (${from.image}) should not be blank`);
+      say(` ---> ${short(image.id)}\n`);
+    } else {
+      say(' ---> \n');
+    }
+    const config: ImageRuntimeConfig = structuredClone(image?.config.config ?? {});
+    const env = new Map<string, string>();
+    for (const e of config.Env ?? []) {
+      const eq = e.indexOf('=');
+      if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1));
+    }
+    const st: StageState = { image, config, history: [...(image?.config.history ?? [])], env, args: new Map(), shell: config.Shell ?? DEFAULT_SHELL };
+    if (from.stageName !== undefined) st.name = from.stageName;
+    // ONBUILD triggers of the base image are not run (berth records them, as the classic builder does for a plain image build).
+    return st;
+  }
+
+  async #finishStage(st: StageState): Promise<ImageRecord> {
+    if (st.image !== undefined) return st.image;
+    // FROM scratch with only config steps: an image with no layers.
+    return this.#d.images.createImage({ layerTars: [], config: { created: new Date().toISOString(), config: st.config, history: st.history } });
+  }
+
+  /** A new image with the same layers as parent and a new config (a config-only step). */
+  async #commitConfig(parent: ImageRecord, config: ImageRuntimeConfig, createdBy: string | undefined, history?: ImageHistoryEntry[]): Promise<ImageRecord> {
+    const { rootfs: _r, ...rest } = parent.config;
+    const created = new Date().toISOString();
+    const hist = history ?? [...(parent.config.history ?? [])];
+    if (createdBy !== undefined) hist.push({ created, created_by: createdBy, empty_layer: true });
+    return this.#d.images.createImage({ layerTars: [], parent: parent.id, config: { ...rest, created, config, history: hist } });
+  }
+
+  async #step(st: StageState, ins: Instruction, ctx: StepContext): Promise<void> {
+    const { say } = ctx;
+    switch (ins.kind) {
+      case 'RUN':
+        await this.#run(st, ins, ctx);
+        return;
+      case 'COPY':
+      case 'ADD':
+        await this.#copy(st, ins, ctx);
+        return;
+      case 'ARG': {
+        for (const a of ins.args) {
+          let v: string | undefined;
+          if (ctx.given.has(a.name)) {
+            v = ctx.given.get(a.name)!;
+            ctx.used.add(a.name);
+          } else if (a.default !== undefined) v = a.default;
+          else v = ctx.meta.get(a.name);
+          if (v !== undefined) st.args.set(a.name, v);
+          else st.args.delete(a.name);
+        }
+        await this.#configStep(st, `ARG ${ins.args.map((a) => (a.default !== undefined ? `${a.name}=${a.default}` : a.name)).join(' ')}`, ctx);
+        return;
+      }
+      case 'ENV': {
+        const envList = [...(st.config.Env ?? [])];
+        for (const [k, v] of ins.pairs) {
+          st.env.set(k, v);
+          const i = envList.findIndex((e) => e.split('=')[0] === k);
+          if (i >= 0) envList[i] = `${k}=${v}`;
+          else envList.push(`${k}=${v}`);
+        }
+        st.config.Env = envList;
+        break;
+      }
+      case 'LABEL':
+        st.config.Labels = { ...(st.config.Labels ?? {}), ...Object.fromEntries(ins.pairs) };
+        break;
+      case 'CMD':
+        st.config.Cmd = ins.shell ? [...st.shell, ins.command.join(' ')] : ins.command;
+        break;
+      case 'ENTRYPOINT':
+        st.config.Entrypoint = ins.shell ? [...st.shell, ins.command.join(' ')] : ins.command;
+        // An ENTRYPOINT resets a CMD inherited from the base image, as Docker does.
+        if (st.config.Cmd !== undefined && st.image?.config.config?.Cmd === st.config.Cmd) st.config.Cmd = null;
+        break;
+      case 'WORKDIR': {
+        const dir = posix.isAbsolute(ins.path) ? ins.path : posix.join(st.config.WorkingDir || '/', ins.path);
+        st.config.WorkingDir = posix.normalize(dir);
+        break;
+      }
+      case 'USER':
+        st.config.User = ins.user;
+        break;
+      case 'EXPOSE': {
+        const ports = { ...(st.config.ExposedPorts ?? {}) };
+        for (const p of ins.ports) {
+          const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+          if (!m) throw invalidParameter(`invalid containerPort: ${p}`);
+          const lo = Number(m[1]);
+          const hi = m[2] !== undefined ? Number(m[2]) : lo;
+          for (let n = lo; n <= hi; n++) ports[`${n}/${(m[3] ?? 'tcp').toLowerCase()}`] = {};
+        }
+        st.config.ExposedPorts = ports;
+        break;
+      }
+      case 'VOLUME':
+        st.config.Volumes = { ...(st.config.Volumes ?? {}), ...Object.fromEntries(ins.paths.map((p) => [p, {}])) };
+        break;
+      case 'STOPSIGNAL':
+        st.config.StopSignal = ins.signal;
+        break;
+      case 'HEALTHCHECK': {
+        const h = ins.healthcheck;
+        st.config.Healthcheck = {
+          Test: h.test,
+          ...(h.intervalNs !== undefined ? { Interval: h.intervalNs } : {}),
+          ...(h.timeoutNs !== undefined ? { Timeout: h.timeoutNs } : {}),
+          ...(h.startPeriodNs !== undefined ? { StartPeriod: h.startPeriodNs } : {}),
+          ...(h.retries !== undefined ? { Retries: h.retries } : {}),
+        };
+        break;
+      }
+      case 'SHELL':
+        st.shell = ins.shell;
+        st.config.Shell = ins.shell;
+        break;
+      case 'ONBUILD':
+        st.config.OnBuild = [...(st.config.OnBuild ?? []), ins.expression];
+        break;
+      case 'MAINTAINER':
+        say('[WARNING]: MAINTAINER is deprecated, use LABEL maintainer=… instead\n');
+        await this.#configStep(st, `MAINTAINER ${ins.name}`, ctx, { author: ins.name });
+        return;
+      case 'FROM':
+        throw internal('FROM inside a stage');
+    }
+    await this.#configStep(st, ins.original.replace(/\s*\n\s*/g, ' ').replace(/^\S+/, (k) => k.toUpperCase()), ctx);
+  }
+
+  /** A config-only step: cached by (parent, instruction, resulting config). */
+  async #configStep(st: StageState, text: string, ctx: StepContext, extra: { author?: string } = {}): Promise<void> {
+    const createdBy = `/bin/sh -c #(nop) ${text}`;
+    if (st.image === undefined) {
+      st.history.push({ created: new Date().toISOString(), created_by: createdBy, empty_layer: true });
+      ctx.say(' ---> Running in scratch\n');
+      return;
+    }
+    const key = sha256Digest(JSON.stringify({ parent: st.image.id, op: createdBy, config: st.config }));
+    const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
+    if (hit !== undefined) {
+      ctx.say(` ---> Using cache\n ---> ${short(hit.id)}\n`);
+      this.#adopt(st, hit);
+      return;
+    }
+    const img = await this.#commitConfig(st.image, st.config, createdBy, st.history);
+    if (extra.author !== undefined) void extra;
+    await this.#cachePut(key, img.id);
+    ctx.say(` ---> ${short(img.id)}\n`);
+    this.#adopt(st, img);
+  }
+
+  #adopt(st: StageState, img: ImageRecord): void {
+    st.image = img;
+    st.config = structuredClone(img.config.config ?? {});
+    st.history = [...(img.config.history ?? [])];
+  }
+
+  async #run(st: StageState, ins: Extract<Instruction, { kind: 'RUN' }>, ctx: StepContext): Promise<void> {
+    if (st.image === undefined) throw invalidParameter('RUN in a stage FROM scratch needs a shell: copy one in first');
+    let argv = ins.shell ? [...st.shell, ins.command.join(' ')] : ins.command;
+    if (ins.heredocs.length > 0 && ins.shell) {
+      // `RUN <<EOF` runs the heredoc as a script; `RUN cmd <<EOF` feeds it on stdin via the shell.
+      const h = ins.heredocs[0]!;
+      const line = ins.command.join(' ').trim();
+      argv = line === `<<${h.name}` || line === `<<-${h.name}` || line === '' ? [...st.shell, h.content] : [...st.shell, `${line}\n${h.content}${h.name}\n`];
+    }
+    const argsEnv = [...st.args].filter(([k]) => !st.env.has(k)).map(([k, v]) => `${k}=${v}`);
+    const createdBy = argsEnv.length > 0 ? `|${argsEnv.length} ${argsEnv.join(' ')} ${argv.join(' ')}` : argv.join(' ');
+    const key = sha256Digest(JSON.stringify({ parent: st.image.id, op: createdBy, config: st.config, network: ins.network ?? ctx.opts.networkMode ?? '' }));
+    const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
+    if (hit !== undefined) {
+      ctx.say(` ---> Using cache\n ---> ${short(hit.id)}\n`);
+      this.#adopt(st, hit);
+      return;
+    }
+    const C = this.#d.containers;
+    const mounts: unknown[] = [];
+    for (const m of ins.mounts) {
+      if (m.type === 'cache') {
+        const id = sha256Digest(m.id ?? m.target).slice(7, 31);
+        const dir = join(this.#d.dataRoot, 'builder', 'cache-mounts', id);
+        await mkdir(dir, { recursive: true, mode: 0o755 });
+        mounts.push({ Type: 'bind', Source: dir, Target: m.target, ReadOnly: m.readonly });
+      } else if (m.type === 'tmpfs') {
+        mounts.push({ Type: 'tmpfs', Target: m.target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
+      } else {
+        throw invalidParameter(`RUN --mount=type=${m.type} is not supported by this builder yet`);
+      }
+    }
+    const network = ins.network === 'none' ? 'none' : ins.network === 'host' ? 'host' : (ctx.opts.networkMode && ctx.opts.networkMode !== 'default' ? ctx.opts.networkMode : 'default');
+    const body: Record<string, unknown> = {
+      Image: st.image.id,
+      Cmd: argv,
+      Entrypoint: [],
+      Env: [...(st.config.Env ?? []), ...argsEnv],
+      User: st.config.User ?? '',
+      WorkingDir: st.config.WorkingDir ?? '',
+      Labels: { 'com.berth.build': 'intermediate' },
+      HostConfig: { NetworkMode: network, Mounts: mounts },
+    };
+    const { Id: id } = await C.create(body, undefined);
+    ctx.containers.push(id);
+    ctx.say(` ---> Running in ${short(id)}\n`);
+    let running = true;
+    const exited = C.wait(id, 'next-exit');
+    exited.finally(() => (running = false)).catch(() => {});
+    await new Promise((r) => setTimeout(r, 1));
+    await C.start(id);
+    const rec = C.find(id);
+    for await (const e of readLogs({ path: rec.LogPath, stdout: true, stderr: true, follow: true, isRunning: () => running, pollMs: 50 })) {
+      ctx.say(e.data.toString('utf8'));
+    }
+    const { StatusCode } = await exited;
+    if (StatusCode !== 0) {
+      throw new StepFailed(`The command '${argv.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
+    }
+    const img = await C.commit(id, { pause: false, changes: [], config: st.config, exactConfig: true, createdBy });
+    if (ctx.opts.rm || ctx.opts.forceRm) {
+      await C.remove(id, { force: true });
+      ctx.containers.splice(ctx.containers.indexOf(id), 1);
+      ctx.say(`Removing intermediate container ${short(id)}\n`);
+    }
+    await this.#cachePut(key, img.id);
+    ctx.say(` ---> ${short(img.id)}\n`);
+    this.#adopt(st, img);
+  }
+
+  async #copy(st: StageState, ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>, ctx: StepContext): Promise<void> {
+    const work = ctx.work;
+    let root: RootFs;
+    let ignored: ((p: string) => boolean) | undefined;
+    if (ins.from !== undefined) {
+      if (ins.kind === 'ADD') throw invalidParameter('ADD --from is not supported');
+      root = await ctx.stageRoot(ins.from);
+    } else {
+      root = ctx.ctxRoot;
+      ignored = ctx.ignore;
+    }
+    if (ins.heredocs.length > 0) throw invalidParameter(`${ins.kind} <<heredoc is not supported by this builder yet`);
+    const sources: CopySource[] = [];
+    for (const s of ins.sources) {
+      if (/^https?:\/\//i.test(s)) throw invalidParameter(`${ins.kind} of a URL is not supported by this builder yet: ${s}`);
+      const matches = expandSource(root, s, ignored);
+      if (matches.length === 0) throw notFound(`${ins.kind.toLowerCase()} failed: no source files were specified`);
+      for (const p of matches) {
+        const src: CopySource = { root, path: p };
+        if (ignored) src.ignored = ignored;
+        if (ins.kind === 'ADD' && isArchiveFile(root, p)) src.unpackArchives = true;
+        sources.push(src);
+      }
+    }
+    const workdir = st.config.WorkingDir || '/';
+    let dest = ins.dest.startsWith('/') ? ins.dest : posix.join(workdir, ins.dest) + (ins.dest.endsWith('/') ? '/' : '');
+    if (dest === '') dest = '/';
+    // dest is a directory when it says so, when there are several sources, or when the image has one there.
+    const imageRoot = st.image ? await this.#mountImage(st.image, work) : undefined;
+    try {
+      const destClean = posix.normalize(dest).replace(/\/+$/, '') || '/';
+      const existing = imageRoot ? statInRoot(imageRoot.root, destClean) : undefined;
+      const destIsDir = dest.endsWith('/') || sources.length > 1 || existing === 'dir' || sources.some((s) => s.unpackArchives) || (sources.length === 1 && statInRoot(sources[0]!.root, sources[0]!.path) === 'dir');
+      const owner = ins.chown !== undefined ? await this.#owner(ins.chown, imageRoot?.root) : { uid: 0, gid: 0 };
+      const mode = ins.chmod !== undefined ? parseChmod(ins.chmod) : undefined;
+      // Parent directories the image lacks (and dest itself when it is a directory).
+      const missing: string[] = [];
+      const parts = destClean.split('/').filter(Boolean);
+      const upto = destIsDir ? parts.length : parts.length - 1;
+      for (let i = 1; i <= upto; i++) {
+        const p = `/${parts.slice(0, i).join('/')}`;
+        if (!imageRoot || statInRoot(imageRoot.root, p) === undefined) missing.push(p);
+      }
+      const layerFile = join(work, `layer-${randomBytes(6).toString('hex')}.tar`);
+      const { inputDigest } = await writeCopyLayer({ sources, dest: destClean, destIsDir, uid: owner.uid, gid: owner.gid, ...(mode !== undefined ? { mode } : {}), missingDirs: missing }, layerFile);
+      const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${inputDigest.replace('sha256:', 'dir:').slice(0, 68)} in ${dest} `;
+      const key = sha256Digest(JSON.stringify({ parent: st.image?.id ?? 'scratch', op: `${ins.kind} ${dest}`, input: inputDigest, config: st.config, history: st.image ? undefined : st.history }));
+      const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
+      if (hit !== undefined) {
+        ctx.say(` ---> Using cache\n ---> ${short(hit.id)}\n`);
+        this.#adopt(st, hit);
+        return;
+      }
+      const created = new Date().toISOString();
+      const history = [...st.history, { created, created_by: createdBy }];
+      const base = st.image;
+      const { rootfs: _r, ...parentConfig } = base?.config ?? ({} as Partial<ImageConfigFile>);
+      const img = await this.#d.images.createImage({
+        layerTars: [createReadStream(layerFile)],
+        ...(base ? { parent: base.id } : {}),
+        config: { ...parentConfig, created, config: st.config, history },
+      });
+      await rm(layerFile, { force: true });
+      await this.#cachePut(key, img.id);
+      ctx.say(` ---> ${short(img.id)}\n`);
+      this.#adopt(st, img);
+    } finally {
+      await imageRoot?.release();
+    }
+  }
+
+  /** --chown user[:group] → numeric IDs, names looked up in the image's passwd and group files. */
+  async #owner(spec: string, root: RootFs | undefined): Promise<{ uid: number; gid: number }> {
+    const [u = '', g] = spec.split(':');
+    const lookup = (file: string, name: string): number | undefined => {
+      if (/^\d+$/.test(name)) return Number(name);
+      if (!root) return undefined;
+      let text = '';
+      try {
+        text = readSmallInRoot(root, file);
+      } catch {
+        return undefined;
+      }
+      for (const line of text.split('\n')) {
+        const f = line.split(':');
+        if (f[0] === name && f[2] !== undefined && /^\d+$/.test(f[2])) return Number(f[2]);
+      }
+      return undefined;
+    };
+    const uid = lookup('/etc/passwd', u);
+    if (uid === undefined) throw invalidParameter(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${u}`);
+    let gid = uid;
+    if (g !== undefined && g !== '') {
+      const x = lookup('/etc/group', g);
+      if (x === undefined) throw invalidParameter(`unable to convert uid/gid chown string to host mapping: can't find gid for group ${g}`);
+      gid = x;
+    } else if (!/^\d+$/.test(u) && root) {
+      // A user name alone: its primary group from passwd.
+      try {
+        for (const line of readSmallInRoot(root, '/etc/passwd').split('\n')) {
+          const f = line.split(':');
+          if (f[0] === u && f[3] !== undefined && /^\d+$/.test(f[3])) gid = Number(f[3]);
+        }
+      } catch {
+        // No passwd: the uid doubles as gid.
+      }
+    }
+    return { uid, gid };
+  }
+
+  /** The image's root filesystem, read-only, for in-root reads; release() unmounts it. */
+  async #mountImage(img: ImageRecord, work: string): Promise<{ root: RootFs; release: () => Promise<void> }> {
+    const lowers = this.#d.images.lowerDirs(img.id);
+    const target = join(work, `root-${randomBytes(6).toString('hex')}`);
+    await mkdir(target, { mode: 0o700 });
+    let mounted = false;
+    let path = target;
+    if (lowers.length === 1) path = lowers[0]!;
+    else if (lowers.length > 1) {
+      await run(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowers.join(':')}`, target]);
+      mounted = true;
+    }
+    const root = RootFs.open(path);
+    return {
+      root,
+      release: async () => {
+        root.close();
+        if (mounted) await run(['umount', target]).catch(() => run(['umount', '-l', target]));
+        await rm(target, { recursive: true, force: true }).catch(() => {});
+      },
+    };
+  }
+}
+
+interface StepContext {
+  opts: BuildOptions;
+  say: (s: string) => void;
+  given: Map<string, string>;
+  used: Set<string>;
+  meta: Map<string, string>;
+  ctxRoot: RootFs;
+  ignore: (p: string) => boolean;
+  stageRoot: (ref: string) => Promise<RootFs>;
+  work: string;
+  containers: string[];
+}
+
+function cleanContextPath(p: string): string {
+  const clean = posix.normalize(`/${p}`).slice(1);
+  if (clean === '' || clean.startsWith('..')) throw invalidParameter(`forbidden path outside the build context: ${p}`);
+  return clean;
+}
+
+function readSmallInRoot(root: RootFs, path: string, max = 1 << 20): string {
+  const r = root.resolve(path, { followFinal: true });
+  try {
+    if (r.fd === undefined || !r.stat?.isFile()) throw notFound(`${path} not found`);
+    if (Number(r.stat.size) > max) throw invalidParameter(`${path} is too large`);
+    const fd = openSync(fdPath(r.fd), 'r');
+    try {
+      const buf = Buffer.alloc(Number(r.stat.size));
+      let off = 0;
+      while (off < buf.length) {
+        const n = readSync(fd, buf, off, buf.length - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return buf.subarray(0, off).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    r.close();
+  }
+}
+
+async function readContextFile(root: RootFs, path: string, max: number): Promise<string> {
+  return readSmallInRoot(root, path, max);
+}
+
+function statInRoot(root: RootFs, path: string): 'dir' | 'file' | undefined {
+  try {
+    const r = root.resolve(path, { followFinal: true, allowMissing: true });
+    try {
+      if (r.stat === undefined || r.fd === undefined) return undefined;
+      return r.stat.isDirectory() ? 'dir' : 'file';
+    } finally {
+      r.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function isArchiveFile(root: RootFs, path: string): boolean {
+  try {
+    const r = root.resolve(path, { followFinal: true });
+    try {
+      if (r.fd === undefined || !r.stat?.isFile()) return false;
+      const fd = openSync(fdPath(r.fd), 'r');
+      try {
+        const head = Buffer.alloc(512);
+        const n = readSync(fd, head, 0, 512, 0);
+        return looksLikeArchive(head.subarray(0, n));
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      r.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** A source path with globs expanded against the root, one component at a time (sorted, as Docker). */
+function expandSource(root: RootFs, src: string, ignored: ((p: string) => boolean) | undefined): string[] {
+  const clean = posix.normalize(`/${src}`);
+  if (clean.startsWith('/..')) throw invalidParameter(`forbidden path outside the build context: ${src}`);
+  const keepDot = src.endsWith('/.') || src === '.';
+  if (!hasGlob(clean)) {
+    if (statInRoot(root, clean) === undefined) throw notFound(`failed to compute cache key: failed to calculate checksum of ref: "${clean}": not found`);
+    return [keepDot && clean !== '/' ? `${clean}/.` : clean];
+  }
+  let paths = ['/'];
+  for (const comp of clean.split('/').filter(Boolean)) {
+    const next: string[] = [];
+    for (const p of paths) {
+      if (!hasGlob(comp)) {
+        const c = posix.join(p, comp);
+        if (statInRoot(root, c) !== undefined) next.push(c);
+        continue;
+      }
+      let names: string[] = [];
+      try {
+        const r = root.resolve(p, { followFinal: true });
+        try {
+          if (r.fd !== undefined) names = readdirSync(fdPath(r.fd));
+        } finally {
+          r.close();
+        }
+      } catch {
+        names = [];
+      }
+      for (const n of names.sort()) if (matchComponent(comp, n)) next.push(posix.join(p, n));
+    }
+    paths = next;
+  }
+  return paths.filter((p) => !ignored?.(p.slice(1)));
+}
+
+function parseChmod(s: string): number {
+  if (!/^[0-7]{3,4}$/.test(s)) throw invalidParameter(`invalid chmod parameter: ${s}`);
+  return parseInt(s, 8);
+}
+

@@ -1,0 +1,219 @@
+// Dockerfile builds in berthd: real RUN steps in containers, COPY/ADD layers, the step cache,
+// multi-stage builds, .dockerignore, failures, and the docker CLI's classic builder.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, utimesSync, copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { api, berth, isRoot, runProgram, type TestDaemon } from '../helpers/daemon.ts';
+import { runToExit, useDaemon } from '../helpers/containers.ts';
+
+const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+
+useDaemon(skip, (x) => (d = x));
+
+function contextDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(d.dir, 'ctx-'));
+  for (const [name, body] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), body);
+  }
+  return dir;
+}
+
+const build = (dir: string, ...args: string[]) => berth(d, ['build', ...args, dir], { timeoutMs: 120_000 });
+
+async function imageId(ref: string): Promise<string | undefined> {
+  const r = await api(d, 'GET', `/images/${ref}/json`);
+  return r.status === 200 ? r.json().Id : undefined;
+}
+
+async function intermediates(): Promise<number> {
+  const all = (await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Labels: Record<string, string> }>;
+  return all.filter((c) => c.Labels?.['com.berth.build'] !== undefined).length;
+}
+
+test('a Dockerfile builds: ENV, WORKDIR, COPY, RUN, CMD, LABEL, USER, EXPOSE; the image runs; history has every step', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox',
+      'ENV GREETING=hello NAME="berth builder"',
+      'WORKDIR /app',
+      'COPY greet.sh ./',
+      'COPY conf/ /etc/app/',
+      'RUN chmod +x greet.sh && echo "built $GREETING" > built.txt && ls /etc/app > listing',
+      'LABEL org.example.step=copy',
+      'EXPOSE 8080/tcp',
+      'CMD ["./greet.sh"]',
+      '',
+    ].join('\n'),
+    'greet.sh': '#!/bin/sh\necho "$GREETING, $NAME: $(cat built.txt) $(cat listing | tr "\\n" " ")"\n',
+    'conf/a.conf': 'a',
+    'conf/b.conf': 'b',
+  });
+  const r = await build(dir, '-t', 'built:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Step 1\/9 : FROM busybox/);
+  assert.match(r.stdout, /Successfully built [0-9a-f]{12}/);
+  assert.match(r.stdout, /Successfully tagged built:1/);
+  const run = await runToExit(d, { Image: 'built:1' });
+  assert.equal(run.stdout, 'hello, berth builder: built hello a.conf b.conf \n');
+  const img = (await api(d, 'GET', '/images/built:1/json')).json();
+  assert.equal(img.Config.WorkingDir, '/app');
+  assert.deepEqual(img.Config.Cmd, ['./greet.sh']);
+  assert.equal(img.Config.Labels['org.example.step'], 'copy');
+  assert.ok('8080/tcp' in img.Config.ExposedPorts);
+  assert.ok(img.Config.Env.includes('NAME=berth builder'));
+  const hist = (await api(d, 'GET', '/images/built:1/history')).json() as Array<{ CreatedBy: string }>;
+  assert.ok(hist.some((h) => /COPY/.test(h.CreatedBy)));
+  assert.ok(hist.some((h) => /chmod \+x greet.sh/.test(h.CreatedBy)));
+  assert.equal(await intermediates(), 0, 'intermediate containers removed');
+  await api(d, 'DELETE', `/containers/${run.id}`);
+});
+
+test('the cache: a rebuild reuses every step; a changed file rebuilds from its COPY on; mtimes alone do not', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: 'FROM busybox\nRUN echo one > /one\nCOPY data.txt /data.txt\nRUN cat /data.txt > /copy\n',
+    'data.txt': 'v1\n',
+  });
+  const first = await build(dir, '-t', 'cached:1');
+  assert.equal(first.code, 0, first.stderr);
+  const id1 = await imageId('cached:1');
+  const again = await build(dir, '-t', 'cached:1');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 3, again.stdout);
+  assert.equal(await imageId('cached:1'), id1);
+  utimesSync(join(dir, 'data.txt'), new Date(), new Date(Date.now() + 60_000));
+  const touched = await build(dir, '-t', 'cached:1');
+  assert.equal((touched.stdout.match(/Using cache/g) ?? []).length, 3, 'a new mtime is not a change');
+  writeFileSync(join(dir, 'data.txt'), 'v2\n');
+  const changed = await build(dir, '-t', 'cached:2');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 1, 'only the RUN before the COPY is reused');
+  assert.notEqual(await imageId('cached:2'), id1);
+  const out = await runToExit(d, { Image: 'cached:2', Cmd: ['cat', '/copy'] });
+  assert.equal(out.stdout, 'v2\n');
+  const nocache = await build(dir, '--no-cache', '-t', 'cached:3');
+  assert.doesNotMatch(nocache.stdout, /Using cache/);
+  await api(d, 'DELETE', `/containers/${out.id}`);
+});
+
+test('multi-stage: COPY --from a stage, --target, stages the target does not need are skipped', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox AS builder',
+      'RUN mkdir /out && echo artifact > /out/result',
+      'FROM busybox AS broken',
+      'RUN exit 7',
+      'FROM busybox',
+      'COPY --from=builder /out/result /result',
+      'CMD ["cat", "/result"]',
+    ].join('\n'),
+  });
+  const r = await build(dir, '-t', 'multi:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.doesNotMatch(r.stdout, /exit 7/);
+  assert.equal((await runToExit(d, { Image: 'multi:1' })).stdout, 'artifact\n');
+  const t = await build(dir, '--target', 'builder', '-t', 'multi:builder');
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal((await runToExit(d, { Image: 'multi:builder', Cmd: ['cat', '/out/result'] })).stdout, 'artifact\n');
+  const bad = await build(dir, '--target', 'nope');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /failed to reach build target nope/);
+});
+
+test('.dockerignore excludes files (with ! exceptions); build args reach RUN and are not kept in the image', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: 'FROM busybox\nARG FLAVOR=plain\nCOPY . /ctx\nRUN echo "$FLAVOR" > /flavor\n',
+    '.dockerignore': '*.secret\nlogs/\n!logs/keep.log\n',
+    'a.txt': 'a',
+    'key.secret': 'nope',
+    'logs/x.log': 'x',
+    'logs/keep.log': 'keep',
+  });
+  const r = await build(dir, '--build-arg', 'FLAVOR=spicy', '--build-arg', 'UNUSED=1', '-t', 'ign:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /build-args \[UNUSED\] were not consumed/);
+  const ls = await runToExit(d, { Image: 'ign:1', Cmd: ['sh', '-c', 'cd /ctx && find . -type f | sort; cat /flavor; echo "env:$FLAVOR"'] });
+  assert.equal(ls.stdout, './.dockerignore\n./Dockerfile\n./a.txt\n./logs/keep.log\nspicy\nenv:\n');
+});
+
+test('FROM scratch with the busybox binary; ADD unpacks a local tar.gz', { skip: skip || (!BUSYBOX ? 'no static busybox' : false) }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nADD tree.tar.gz /opt/\nCMD ["/bin/busybox", "cat", "/opt/tree/leaf"]\n' });
+  copyFileSync(BUSYBOX!, join(dir, 'busybox'));
+  const src = mkdtempSync(join(d.dir, 'tree-'));
+  mkdirSync(join(src, 'tree'));
+  writeFileSync(join(src, 'tree', 'leaf'), 'from the archive\n');
+  execFileSync('tar', ['-C', src, '-czf', join(dir, 'tree.tar.gz'), 'tree']);
+  const r = await build(dir, '-t', 'scratchy:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal((await runToExit(d, { Image: 'scratchy:1' })).stdout, 'from the archive\n');
+  const img = (await api(d, 'GET', '/images/scratchy:1/json')).json();
+  assert.equal(img.RootFS.Layers.length, 2);
+});
+
+test('RUN --mount=type=cache persists between builds and stays out of the image', { skip }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM busybox\nARG N\nRUN --mount=type=cache,target=/cache echo "$N" >> /cache/runs && wc -l < /cache/runs > /count\n' });
+  assert.equal((await build(dir, '--build-arg', 'N=1', '-t', 'cm:1')).code, 0);
+  const r = await build(dir, '--build-arg', 'N=2', '-t', 'cm:2');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal((await runToExit(d, { Image: 'cm:2', Cmd: ['sh', '-c', 'cat /count; ls /cache | wc -l'] })).stdout, '2\n0\n');
+});
+
+test('a failing RUN: the step, command and exit code; nothing tagged; no container left', { skip }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM busybox\nRUN echo before\nRUN sh -c "echo failing >&2; exit 3"\n' });
+  const r = await build(dir, '-t', 'fails:1');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /The command '\/bin\/sh -c sh -c "echo failing >&2; exit 3"' returned a non-zero code: 3/);
+  assert.match(r.stdout, /failing/);
+  assert.equal(await imageId('fails:1'), undefined);
+  assert.equal(await intermediates(), 0);
+});
+
+test('Dockerfile errors carry Docker\'s messages; paths outside the context are refused (cases 15, 16)', { skip }, async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['', /cannot be empty|file with no instructions/],
+    ['# only a comment\n', /file with no instructions/],
+    ['FORM alpine\n', /unknown instruction: FORM/i],
+    ['FROM busybox\nCOPY ../../etc/passwd /\n', /forbidden path outside the build context|not found/],
+    [`FROM busybox\nRUN echo ${'x'.repeat(70_000)}\n`, /line greater than max allowed size of 65535/],
+  ];
+  for (const [text, msg] of cases) {
+    const dir = contextDir({ Dockerfile: text });
+    const r = await build(dir);
+    assert.notEqual(r.code, 0, text.slice(0, 40));
+    assert.match(r.stderr, msg, text.slice(0, 40));
+  }
+  // Context entries named dir/../foo and /bar are cleaned; new content is never a stale cache hit.
+  const { packEntries } = await import('../../src/adapters/tar/index.ts');
+  const tarOf = async (content: string): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    const s = packEntries([
+      { name: 'Dockerfile', type: 'file', mode: 0o644, content: Buffer.from('FROM busybox\nCOPY foo bar /\nCMD ["cat", "/foo", "/bar"]\n') },
+      { name: 'dir/../foo', type: 'file', mode: 0o644, content: Buffer.from(content) },
+      { name: '/bar', type: 'file', mode: 0o644, content: Buffer.from(content) },
+    ]);
+    for await (const c of s) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  for (const v of ['one\n', 'two\n']) {
+    const r = await api(d, 'POST', '/build?t=cleaned:1', await tarOf(v), { 'Content-Type': 'application/x-tar' });
+    assert.equal(r.status, 200, r.text());
+    assert.match(r.text(), /Successfully tagged/);
+    assert.equal((await runToExit(d, { Image: 'cleaned:1' })).stdout, v + v);
+  }
+});
+
+test('docker build (classic builder) against berthd', { skip: skip || (!DOCKER ? 'docker CLI not installed' : false) }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM busybox\nCOPY hello.txt /\nRUN cat /hello.txt\nCMD ["cat", "/hello.txt"]\n', 'hello.txt': 'hello from docker build\n' });
+  const r = await runProgram(DOCKER!, ['build', '-t', 'dockerbuilt:1', dir], { env: { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.dir, 'docker-config') }, timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Successfully tagged dockerbuilt:1/);
+  const run = await runProgram(DOCKER!, ['run', '--rm', 'dockerbuilt:1'], { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
+  assert.equal(run.stdout, 'hello from docker build\n');
+  rmSync(dir, { recursive: true, force: true });
+  void readFileSync;
+});
