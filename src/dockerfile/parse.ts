@@ -1,4 +1,7 @@
-import { lex, type EscapeToken } from './lex.ts';
+import { checkInstruction } from './decode.ts';
+import type { EscapeToken } from './lex.ts';
+import { withSuggestion } from './suggest.ts';
+import { extractFlags, heredocsInLine, parseJsonArray, splitNameValWords } from './words.ts';
 import { DockerfileError, type Heredoc, type ParsedDockerfile, type RawInstruction } from './types.ts';
 
 // Turns Dockerfile text into raw instructions the way BuildKit's parser does: directives,
@@ -35,7 +38,6 @@ const HEREDOC_CAPABLE = new Set(['ADD', 'COPY', 'RUN']);
 const MAX_LINE_BYTES = 65535;
 
 const DIRECTIVE_RE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/u;
-const HEREDOC_RE = /^(\d*)<<(-?)\s*([^<]*)$/u;
 const WHITESPACE_SPLIT_RE = /[\t\v\f\r ]+/u;
 
 export interface ParseOptions {
@@ -84,173 +86,6 @@ function byteLength(line: string): number {
   return line.length * 3 <= MAX_LINE_BYTES ? line.length : Buffer.byteLength(line, 'utf8');
 }
 
-/** Levenshtein distance, for "did you mean" suggestions. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
-
-/** The closest option within distance 2, in the case style of `value` (BuildKit's suggest). */
-export function suggest(value: string, options: readonly string[], caseSensitive: boolean): string | undefined {
-  const v = caseSensitive ? value : value.toLowerCase();
-  let best: string | undefined;
-  let min = 3;
-  for (const option of options) {
-    const o = caseSensitive ? option : option.toLowerCase();
-    if (o === v) return undefined;
-    const d = distance(v, o);
-    if (d < min) {
-      min = d;
-      best = o;
-    }
-  }
-  if (best === undefined || caseSensitive) return best;
-  if (value === value.toLowerCase()) return best.toLowerCase();
-  if (value === value.toUpperCase()) return best.toUpperCase();
-  return best;
-}
-
-export function withSuggestion(message: string, value: string, options: readonly string[], caseSensitive: boolean): string {
-  const match = suggest(value, options, caseSensitive);
-  return match === undefined ? message : `${message} (did you mean ${match}?)`;
-}
-
-/** Splits leading `--flag[=value]` words off the arguments, with quotes and escapes as Docker's. */
-export function extractFlags(line: string, escape: EscapeToken): { flags: RawInstruction['flags']; rest: string } {
-  const words: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOK = false;
-  let restAt = line.length;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const ch = line[pos] ?? '';
-    if (phase === 'spaces') {
-      if (pos === line.length) break;
-      if (/\s/u.test(ch)) continue;
-      if (ch !== '-' || line[pos + 1] !== '-') {
-        restAt = pos;
-        break;
-      }
-      phase = 'word';
-    }
-    if (pos === line.length) {
-      if (word !== '--' && (blankOK || word.length > 0)) words.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (/\s/u.test(ch)) {
-        phase = 'spaces';
-        if (word === '--') {
-          restAt = pos;
-          break;
-        }
-        if (blankOK || word.length > 0) words.push(word);
-        word = '';
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-        phase = 'quote';
-        continue;
-      }
-      let c = ch;
-      if (c === escape) {
-        if (pos + 1 === line.length) continue;
-        c = line[++pos] ?? '';
-      }
-      word += c;
-      continue;
-    }
-    // phase === 'quote'
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    let c = ch;
-    if (c === escape) {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      c = line[++pos] ?? '';
-    }
-    word += c;
-  }
-  const flags = words.map((w) => {
-    const body = w.startsWith('--') ? w.slice(2) : w;
-    const eq = body.indexOf('=');
-    return eq < 0 ? { name: body, value: undefined } : { name: body.slice(0, eq), value: body.slice(eq + 1) };
-  });
-  return { flags, rest: line.slice(restAt).trim() };
-}
-
-/**
- * Parses `rest` as exec form: undefined when it is not a JSON array (shell form), an error
- * when it is an array holding something other than strings.
- */
-export function parseJsonArray(rest: string): string[] | undefined {
-  const text = rest.trimStart();
-  if (!text.startsWith('[')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(value)) return undefined;
-  const out: string[] = [];
-  for (const item of value) {
-    if (typeof item !== 'string') {
-      throw new Error('when using JSON array syntax, arrays must be comprised of strings only');
-    }
-    out.push(item);
-  }
-  return out;
-}
-
-/** The heredoc words (`<<EOF`, `<<-"EOF"`, `2<<EOF`) of one instruction line, as Docker finds them. */
-export function heredocsInLine(line: string): Array<Omit<Heredoc, 'content'>> {
-  let words: string[];
-  try {
-    words = lex(line, new Map(), { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).words;
-  } catch {
-    return [];
-  }
-  const docs: Array<Omit<Heredoc, 'content'>> = [];
-  for (const word of words) {
-    const doc = parseHeredocWord(word);
-    if (doc) docs.push(doc);
-  }
-  return docs;
-}
-
-/** One heredoc word, or undefined when `word` is not one. */
-export function parseHeredocWord(word: string): Omit<Heredoc, 'content'> | undefined {
-  const m = HEREDOC_RE.exec(word);
-  const rest = m?.[3] ?? '';
-  if (!m || rest === '') return undefined;
-  const plain = lex(rest, new Map(), { skipUnsetEnv: true }).words;
-  if (plain.length !== 1 || plain[0] === undefined) return undefined;
-  const raw = lex(rest, new Map(), { skipUnsetEnv: true, rawQuotes: true }).words;
-  const quotes = (s: string): number => (s.match(/['"]/gu) ?? []).length;
-  return {
-    name: plain[0],
-    expand: quotes(plain[0]) === quotes(raw[0] ?? ''),
-    chomp: m[2] === '-',
-  };
-}
-
 interface Split {
   keyword: string;
   written: string;
@@ -282,64 +117,6 @@ function checkNameVal(keyword: string, rest: string, escape: EscapeToken): void 
       throw new Error(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
     }
   }
-}
-
-/**
- * Splits on unquoted whitespace keeping quotes and escapes as written (BuildKit's parseWords,
- * used for ENV, LABEL and ARG before each part is expanded).
- */
-export function splitNameValWords(rest: string, escape: EscapeToken): string[] {
-  const words: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let quote = '';
-  let blankOK = false;
-  let buf = '';
-  const chars = Array.from(rest);
-  for (let pos = 0; pos <= chars.length; pos++) {
-    let ch = chars[pos] ?? '';
-    const atEnd = pos === chars.length;
-    if (phase === 'spaces') {
-      if (atEnd) break;
-      if (/\s/u.test(ch)) continue;
-      phase = 'word';
-    }
-    if (atEnd) {
-      if (blankOK || buf.length > 0) words.push(buf);
-      break;
-    }
-    if (phase === 'word') {
-      if (/\s/u.test(ch)) {
-        phase = 'spaces';
-        if (blankOK || buf.length > 0) words.push(buf);
-        buf = '';
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-        phase = 'quote';
-      }
-      if (ch === escape) {
-        if (pos + 1 === chars.length) continue;
-        buf += ch;
-        ch = chars[++pos] ?? '';
-      }
-      buf += ch;
-      continue;
-    }
-    if (ch === quote) phase = 'word';
-    if (ch === escape && quote !== "'") {
-      if (pos + 1 === chars.length) {
-        phase = 'word';
-        continue;
-      }
-      buf += ch;
-      ch = chars[++pos] ?? '';
-    }
-    buf += ch;
-  }
-  return words;
 }
 
 function canContainHeredoc(split: Split, escape: EscapeToken): boolean {
@@ -503,9 +280,13 @@ export function parseDockerfile(text: string, opts: ParseOptions = {}): ParsedDo
         ins.startLine,
       );
     }
+    checkInstruction(ins, directives.escape);
     if (ins.keyword === 'FROM') sawFrom = true;
     else if (!sawFrom && ins.keyword !== 'ARG') {
       throw new DockerfileError('no build stage in current context', ins.startLine);
+    }
+    if (ins.keyword === 'MAINTAINER') {
+      warnings.push(`MAINTAINER instruction is deprecated in favor of using label (line ${ins.startLine})`);
     }
   }
   return { directives, instructions, warnings };
