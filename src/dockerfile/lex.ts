@@ -224,6 +224,8 @@ class Lexer {
     const name = this.#processName();
     let ch = this.#next();
     let chs = ch;
+    // BuildKit reports a modifier of U+FFFD here; naming the missing brace is clearer.
+    if (ch === EOF) throw new LexError("syntax error: missing '}'");
     if (ch === '}') {
       const value = this.#lookup(name);
       if (value === undefined && this.#skipUnset) return `\${${name}}`;
@@ -355,7 +357,7 @@ function escapeRegExp(s: string): string {
 }
 
 function fail(source: string, err: unknown): never {
-  if (err instanceof LexError) throw new DockerfileError(`failed to process "${source}": ${err.message}`);
+  if (err instanceof LexError) throw new DockerfileError(`failed to process ${JSON.stringify(source)}: ${err.message}`);
   throw err;
 }
 
