@@ -152,8 +152,8 @@ function checkLine(split: Split, escape: EscapeToken): string[] | undefined {
 }
 
 /** Parses Dockerfile text into directives and raw instructions, without expanding anything. */
-export function parseDockerfile(text: string, opts: ParseOptions = {}): ParsedDockerfile {
-  void opts;
+// `opts.name` is accepted for callers that label messages; errors carry the line, not the file name.
+export function parseDockerfile(text: string, _opts: ParseOptions = {}): ParsedDockerfile {
   if (text.length === 0) throw new DockerfileError('the Dockerfile cannot be empty', 1);
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lines = body.split('\n');
