@@ -61,6 +61,8 @@ export interface RunMount {
   gid?: number;
   required?: boolean;
   size?: number;
+  /** secret: also expose the secret as this environment variable (`env=`). */
+  env?: string;
 }
 
 export interface HealthcheckSpec {
@@ -76,7 +78,7 @@ export interface HealthcheckSpec {
 /** An instruction with its flags decoded and its words expanded against the build's variables. */
 export type Instruction = SourceRange & { original: string } & (
     | { kind: 'FROM'; image: string; stageName?: string; platform?: string }
-    | { kind: 'RUN'; /** exec form argv, or the shell-form command line */ command: string[]; shell: boolean; mounts: RunMount[]; network?: 'default' | 'none' | 'host'; heredocs: Heredoc[] }
+    | { kind: 'RUN'; /** exec form argv, or the shell-form command line */ command: string[]; shell: boolean; mounts: RunMount[]; network?: 'default' | 'none' | 'host'; /** `--security=` */ security?: 'sandbox' | 'insecure'; heredocs: Heredoc[] }
     | { kind: 'CMD' | 'ENTRYPOINT'; command: string[]; shell: boolean }
     | { kind: 'ENV' | 'LABEL'; pairs: Array<[string, string]> }
     | { kind: 'ARG'; args: Array<{ name: string; default?: string }> }
@@ -101,6 +103,8 @@ export type Instruction = SourceRange & { original: string } & (
         exclude: string[];
         checksum?: string;
         keepGitDir?: boolean;
+        /** ADD `--unpack=`: set only when the flag is given. */
+        unpack?: boolean;
         heredocs: Heredoc[];
       }
   );
