@@ -217,3 +217,16 @@ test('docker build (classic builder) against berthd', { skip: skip || (!DOCKER ?
   rmSync(dir, { recursive: true, force: true });
   void readFileSync;
 });
+
+test('ONBUILD triggers run in the child build; COPY --exclude leaves files out', { skip }, async () => {
+  const parent = contextDir({ Dockerfile: 'FROM busybox\nONBUILD RUN echo triggered > /trigger\n' });
+  assert.equal((await build(parent, '-t', 'onbuild-base:1')).code, 0);
+  const child = contextDir({ Dockerfile: 'FROM onbuild-base:1\nCOPY --exclude=*.log src/ /src/\n', 'src/a.txt': 'a', 'src/b.log': 'b', 'src/sub/c.log': 'c' });
+  const r = await build(child, '-t', 'onbuild-child:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Executing 1 build trigger/);
+  const out = await runToExit(d, { Image: 'onbuild-child:1', Cmd: ['sh', '-c', 'cat /trigger; find /src -type f | sort'] });
+  assert.equal(out.stdout, 'triggered\n/src/a.txt\n');
+  const img = (await api(d, 'GET', '/images/onbuild-child:1/json')).json();
+  assert.equal(img.Config.OnBuild, null);
+});

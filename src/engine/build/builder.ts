@@ -226,9 +226,19 @@ export class Builder {
           const from = decodedFroms[i]!;
           stepLine(stage.from);
           const st = await this.#startStage(from, stageIndex, results, opts, say);
-          for (const raw of stage.body) {
+          // The base image's ONBUILD triggers run first, then are dropped from the new image.
+          const triggers = st.config.OnBuild ?? [];
+          const body: RawInstruction[] = [];
+          if (triggers.length > 0) {
+            st.config.OnBuild = null;
+            say(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
+            for (const t of triggers) body.push(...parseDockerfile(`FROM scratch\n${t}\n`).instructions.slice(1));
+          }
+          const fromTriggers = body.length;
+          body.push(...stage.body);
+          for (const [n, raw] of body.entries()) {
             opts.signal?.throwIfAborted();
-            stepLine(raw);
+            if (n >= fromTriggers) stepLine(raw);
             const env = new Map([...st.args, ...st.env]);
             const ins = decodeInstruction(raw, env, { escape, platform });
             await this.#step(st, ins, {
@@ -326,7 +336,6 @@ export class Builder {
     }
     const st: StageState = { image, config, history: [...(image?.config.history ?? [])], env, args: new Map(), shell: config.Shell ?? DEFAULT_SHELL };
     if (from.stageName !== undefined) st.name = from.stageName;
-    // ONBUILD triggers of the base image are not run (berth records them, as the classic builder does for a plain image build).
     return st;
   }
 
@@ -555,6 +564,22 @@ export class Builder {
       ignored = ctx.ignore;
     }
     if (ins.heredocs.length > 0) throw invalidParameter(`${ins.kind} <<heredoc is not supported by this builder yet`);
+    if (ins.parents) throw invalidParameter(`${ins.kind} --parents is not supported by this builder yet`);
+    if (ins.exclude.length > 0) {
+      // --exclude patterns match paths relative to each source, as .dockerignore patterns do.
+      const ex = compileIgnore(ins.exclude.join('\n'));
+      const base = ignored;
+      const sourcesRel = ins.sources.map((s) => posix.normalize(`/${s}`).replace(/\/+$/, ''));
+      ignored = (p: string): boolean => {
+        if (base?.(p)) return true;
+        const abs = `/${p}`;
+        for (const src of sourcesRel) {
+          const rel = abs === src ? posix.basename(src) : abs.startsWith(`${src}/`) ? abs.slice(src.length + 1) : src === '/' ? p : undefined;
+          if (rel !== undefined && ex.ignores(rel)) return true;
+        }
+        return ex.ignores(posix.basename(p));
+      };
+    }
     const sources: CopySource[] = [];
     for (const s of ins.sources) {
       if (/^https?:\/\//i.test(s)) throw invalidParameter(`${ins.kind} of a URL is not supported by this builder yet: ${s}`);
