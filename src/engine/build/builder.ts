@@ -11,7 +11,6 @@ import { randomBytes, createHash } from 'node:crypto';
 import { invalidParameter, internal, messageOf, notFound, BerthError } from '../../core/errors.ts';
 import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
-import { extractLayer } from '../../adapters/tar/index.ts';
 import { run } from '../../adapters/exec/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
 import { readJson, writeJsonAtomic, ensureDir } from '../../adapters/fs/index.ts';
@@ -31,7 +30,8 @@ import {
   type RawInstruction,
   DockerfileError,
 } from '../../dockerfile/index.ts';
-import { hasGlob, looksLikeArchive, matchComponent, writeCopyLayer, type CopySource } from './copy.ts';
+import { hasGlob, looksLikeArchive, matchComponent, rootSource, writeCopyLayer, type CopySource } from './copy.ts';
+import { BuildContext } from './context.ts';
 
 export interface BuildMessage {
   stream?: string;
@@ -146,20 +146,27 @@ export class Builder {
     const tmpRoot = join(this.#d.dataRoot, 'tmp');
     await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
     const work = join(tmpRoot, `build-${randomBytes(8).toString('hex')}`);
-    const ctxDir = join(work, 'context');
-    await mkdir(ctxDir, { recursive: true, mode: 0o700 });
-    let ctxRoot: RootFs | undefined;
+    await mkdir(work, { recursive: true, mode: 0o700 });
     const containers: string[] = [];
     try {
-      await extractLayer(opts.context, ctxDir, opts.signal ? { signal: opts.signal } : {});
-      ctxRoot = RootFs.open(ctxDir);
+      const context = await BuildContext.load(opts.context, join(work, 'context.tar'), opts.signal ? { signal: opts.signal } : {});
+      const ctxTree = contextTree(context);
       const dfPath = cleanContextPath(opts.dockerfile || 'Dockerfile');
-      const text = await readContextFile(ctxRoot, dfPath, MAX_DOCKERFILE).catch((err: unknown) => {
+      let text: string;
+      try {
+        text = context.readSmall(dfPath, MAX_DOCKERFILE);
+      } catch (err) {
         if ((err as BerthError).kind === 'NotFound') throw invalidParameter(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
         throw err;
-      });
-      const ignoreText =
-        (await readContextFile(ctxRoot, dockerignoreNameFor(dfPath), 1 << 20).catch(() => undefined)) ?? (await readContextFile(ctxRoot, '.dockerignore', 1 << 20).catch(() => undefined)) ?? '';
+      }
+      const tryRead = (p: string): string | undefined => {
+        try {
+          return context.readSmall(p, 1 << 20);
+        } catch {
+          return undefined;
+        }
+      };
+      const ignoreText = tryRead(dockerignoreNameFor(dfPath)) ?? tryRead('.dockerignore') ?? '';
       const ignore = compileIgnore(ignoreText);
       const parsed = parseDockerfile(text, { name: dfPath });
       for (const w of parsed.warnings) say(`[WARNING]: ${w}\n`);
@@ -247,7 +254,7 @@ export class Builder {
               given,
               used,
               meta,
-              ctxRoot,
+              ctxTree,
               ignore: (p) => ignore.ignores(p),
               stageRoot: async (ref) => {
                 const j = stageIndex(ref);
@@ -293,7 +300,6 @@ export class Builder {
       }
       throw err;
     } finally {
-      ctxRoot?.close();
       if (opts.rm || opts.forceRm) {
         for (const id of containers) await this.#d.containers.remove(id, { force: true }).catch(() => {});
       }
@@ -554,13 +560,13 @@ export class Builder {
 
   async #copy(st: StageState, ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>, ctx: StepContext): Promise<void> {
     const work = ctx.work;
-    let root: RootFs;
+    let root: Tree;
     let ignored: ((p: string) => boolean) | undefined;
     if (ins.from !== undefined) {
       if (ins.kind === 'ADD') throw invalidParameter('ADD --from is not supported');
-      root = await ctx.stageRoot(ins.from);
+      root = rootTree(await ctx.stageRoot(ins.from));
     } else {
-      root = ctx.ctxRoot;
+      root = ctx.ctxTree;
       ignored = ctx.ignore;
     }
     if (ins.heredocs.length > 0) throw invalidParameter(`${ins.kind} <<heredoc is not supported by this builder yet`);
@@ -586,9 +592,9 @@ export class Builder {
       const matches = expandSource(root, s, ignored);
       if (matches.length === 0) throw notFound(`${ins.kind.toLowerCase()} failed: no source files were specified`);
       for (const p of matches) {
-        const src: CopySource = { root, path: p };
+        const src: CopySource = root.source(p);
         if (ignored) src.ignored = ignored;
-        if (ins.kind === 'ADD' && isArchiveFile(root, p)) src.unpackArchives = true;
+        if (ins.kind === 'ADD' && root.kind(p) === 'file' && looksLikeArchive(root.head(p, 512))) src.unpackArchives = true;
         sources.push(src);
       }
     }
@@ -600,7 +606,7 @@ export class Builder {
     try {
       const destClean = posix.normalize(dest).replace(/\/+$/, '') || '/';
       const existing = imageRoot ? statInRoot(imageRoot.root, destClean) : undefined;
-      const destIsDir = dest.endsWith('/') || sources.length > 1 || existing === 'dir' || sources.some((s) => s.unpackArchives) || (sources.length === 1 && statInRoot(sources[0]!.root, sources[0]!.path) === 'dir');
+      const destIsDir = dest.endsWith('/') || sources.length > 1 || existing === 'dir' || sources.some((s) => s.unpackArchives) || (sources.length === 1 && root.kind(sources[0]!.path) === 'dir');
       const owner = ins.chown !== undefined ? await this.#owner(ins.chown, imageRoot?.root) : { uid: 0, gid: 0 };
       const mode = ins.chmod !== undefined ? parseChmod(ins.chmod) : undefined;
       // Parent directories the image lacks (and dest itself when it is a directory).
@@ -708,7 +714,7 @@ interface StepContext {
   given: Map<string, string>;
   used: Set<string>;
   meta: Map<string, string>;
-  ctxRoot: RootFs;
+  ctxTree: Tree;
   ignore: (p: string) => boolean;
   stageRoot: (ref: string) => Promise<RootFs>;
   work: string;
@@ -744,10 +750,6 @@ function readSmallInRoot(root: RootFs, path: string, max = 1 << 20): string {
   }
 }
 
-async function readContextFile(root: RootFs, path: string, max: number): Promise<string> {
-  return readSmallInRoot(root, path, max);
-}
-
 function statInRoot(root: RootFs, path: string): 'dir' | 'file' | undefined {
   try {
     const r = root.resolve(path, { followFinal: true, allowMissing: true });
@@ -762,34 +764,68 @@ function statInRoot(root: RootFs, path: string): 'dir' | 'file' | undefined {
   }
 }
 
-function isArchiveFile(root: RootFs, path: string): boolean {
-  try {
-    const r = root.resolve(path, { followFinal: true });
-    try {
-      if (r.fd === undefined || !r.stat?.isFile()) return false;
-      const fd = openSync(fdPath(r.fd), 'r');
+/** What COPY reads from: the build context or another stage's image. */
+interface Tree {
+  kind(path: string): 'dir' | 'file' | undefined;
+  list(dir: string): string[];
+  head(path: string, n: number): Buffer;
+  source(path: string): CopySource;
+}
+
+function contextTree(c: BuildContext): Tree {
+  return {
+    kind: (p) => c.kind(p),
+    list: (d) => c.list(d),
+    head: (p, n) => c.head(p, n),
+    source: (p) => ({ path: p, pack: () => c.pack(p) }),
+  };
+}
+
+function rootTree(root: RootFs): Tree {
+  return {
+    kind: (p) => statInRoot(root, p),
+    list: (d) => {
       try {
-        const head = Buffer.alloc(512);
-        const n = readSync(fd, head, 0, 512, 0);
-        return looksLikeArchive(head.subarray(0, n));
-      } finally {
-        closeSync(fd);
+        const r = root.resolve(d, { followFinal: true });
+        try {
+          return r.fd !== undefined ? readdirSync(fdPath(r.fd)) : [];
+        } finally {
+          r.close();
+        }
+      } catch {
+        return [];
       }
-    } finally {
-      r.close();
-    }
-  } catch {
-    return false;
-  }
+    },
+    head: (p, n) => {
+      try {
+        const r = root.resolve(p, { followFinal: true });
+        try {
+          if (r.fd === undefined || !r.stat?.isFile()) return Buffer.alloc(0);
+          const fd = openSync(fdPath(r.fd), 'r');
+          try {
+            const head = Buffer.alloc(n);
+            return head.subarray(0, readSync(fd, head, 0, n, 0));
+          } finally {
+            closeSync(fd);
+          }
+        } finally {
+          r.close();
+        }
+      } catch {
+        return Buffer.alloc(0);
+      }
+    },
+    source: (p) => rootSource(root, p),
+  };
 }
 
 /** A source path with globs expanded against the root, one component at a time (sorted, as Docker). */
-function expandSource(root: RootFs, src: string, ignored: ((p: string) => boolean) | undefined): string[] {
+function expandSource(root: Tree, src: string, ignored: ((p: string) => boolean) | undefined): string[] {
   const clean = posix.normalize(`/${src}`);
   if (clean.startsWith('/..')) throw invalidParameter(`forbidden path outside the build context: ${src}`);
   const keepDot = src.endsWith('/.') || src === '.';
   if (!hasGlob(clean)) {
-    if (statInRoot(root, clean) === undefined) throw notFound(`failed to compute cache key: failed to calculate checksum of ref: "${clean}": not found`);
+    if (root.kind(clean) === undefined) throw notFound(`failed to compute cache key: failed to calculate checksum of ref: "${clean}": not found`);
     return [keepDot && clean !== '/' ? `${clean}/.` : clean];
   }
   let paths = ['/'];
@@ -798,20 +834,10 @@ function expandSource(root: RootFs, src: string, ignored: ((p: string) => boolea
     for (const p of paths) {
       if (!hasGlob(comp)) {
         const c = posix.join(p, comp);
-        if (statInRoot(root, c) !== undefined) next.push(c);
+        if (root.kind(c) !== undefined) next.push(c);
         continue;
       }
-      let names: string[] = [];
-      try {
-        const r = root.resolve(p, { followFinal: true });
-        try {
-          if (r.fd !== undefined) names = readdirSync(fdPath(r.fd));
-        } finally {
-          r.close();
-        }
-      } catch {
-        names = [];
-      }
+      const names = root.list(p);
       for (const n of names.sort()) if (matchComponent(comp, n)) next.push(posix.join(p, n));
     }
     paths = next;

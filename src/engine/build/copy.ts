@@ -12,13 +12,15 @@ import type { Header } from 'tar-stream';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 import { invalidParameter, notFound } from '../../core/errors.ts';
-import { packPath, RootFs } from '../../adapters/rootfs/index.ts';
+import { packPath, type RootFs } from '../../adapters/rootfs/index.ts';
+import type { Readable } from 'node:stream';
 import { openArchive } from '../../adapters/tar/index.ts';
 
 export interface CopySource {
-  /** The root to read from, and the path inside it as the instruction names it (globs expanded). */
-  root: RootFs;
+  /** The path as the instruction names it (globs expanded). */
   path: string;
+  /** A tar of the path: its base name as the top entry, a directory's tree under it. */
+  pack(): { isDir: boolean; stream: Readable };
   /** For context sources: whether a context path is excluded by .dockerignore. */
   ignored?: (contextPath: string) => boolean;
   /** ADD: unpack this source when it is a tar archive (plain, gzip, zstd). */
@@ -46,6 +48,17 @@ interface Entry {
 
 function addToHash(h: Hash, header: Headers): void {
   h.update(JSON.stringify([header.name, header.type, header.mode, header.uid, header.gid, header.linkname ?? '', header.size ?? 0, header.devmajor ?? 0, header.devminor ?? 0]));
+}
+
+/** A copy source read from a root opened for in-root access (another stage's image). */
+export function rootSource(root: RootFs, path: string): CopySource {
+  return {
+    path,
+    pack: () => {
+      const p = packPath(root, path);
+      return { isDir: (p.stat.mode & 0x80000000) !== 0, stream: p.stream };
+    },
+  };
 }
 
 /** True when a glob metacharacter appears in the path (Go filepath.Match syntax). */
@@ -129,14 +142,14 @@ export async function writeCopyLayer(plan: CopyPlan, file: string): Promise<{ in
 }
 
 async function copyOne(plan: CopyPlan, src: CopySource, put: (h: Headers, body?: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
-  let packed: ReturnType<typeof packPath>;
+  let packed: { isDir: boolean; stream: Readable };
   try {
-    packed = packPath(src.root, src.path);
+    packed = src.pack();
   } catch (err) {
     if ((err as { kind?: string }).kind === 'NotFound') throw notFound(`failed to compute cache key: "${src.path}" not found`);
     throw err;
   }
-  const isDir = (packed.stat.mode & 0x80000000) !== 0;
+  const isDir = packed.isDir;
   const srcBase = posix.normalize(`/${src.path}`).replace(/\/+$/, '') || '/';
   const extract = tar.extract();
   const flowing = pipeline(packed.stream, extract);

@@ -1,0 +1,100 @@
+// bench/build: a 10-step Dockerfile with a COPY of a 2,000-file context and RUN steps, built cold,
+// rebuilt fully cached, and rebuilt after one source file changes — berth, and docker's classic
+// builder when DOCKER_HOST names a Docker daemon that has a busybox image; medians and ratios.
+// Usage: bench/build [--runs N]   (root; starts its own berthd on temp roots)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 5) || 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timed(file: string, argv: string[], env: Record<string, string>): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(file, argv, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${file} ${argv.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout.slice(-2000)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const DOCKERFILE = [
+  'FROM busybox',
+  'ENV APP=/app',
+  'WORKDIR /app',
+  'RUN mkdir -p /app/cache && echo base > /app/cache/base',
+  'COPY src/ /app/src/',
+  'RUN find /app/src -type f | wc -l > /app/count',
+  'RUN cat /app/src/d0/f0.txt > /app/first',
+  'LABEL bench=build',
+  'EXPOSE 8080',
+  'CMD ["cat", "/app/count"]',
+  '',
+].join('\n');
+
+function makeContext(dir: string): void {
+  for (let d = 0; d < 40; d++) {
+    mkdirSync(join(dir, 'src', `d${d}`), { recursive: true });
+    for (let f = 0; f < 50; f++) writeFileSync(join(dir, 'src', `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`.repeat(20));
+  }
+  writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
+}
+
+interface Engine {
+  name: string;
+  cli: string;
+  env: Record<string, string>;
+}
+
+function measure(e: Engine, ctx: string): Record<string, number> {
+  const t: Record<string, number[]> = { cold: [], cached: [], changed: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const tag = `bench-build:${i}`;
+    t.cold!.push(timed(e.cli, ['build', '--no-cache', '-q', '-t', tag, ctx], e.env));
+    t.cached!.push(timed(e.cli, ['build', '-q', '-t', tag, ctx], e.env));
+    writeFileSync(join(ctx, 'src', 'd7', 'f7.txt'), `changed ${Date.now()} ${i}\n`);
+    t.changed!.push(timed(e.cli, ['build', '-q', '-t', tag, ctx], e.env));
+  }
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync('/tmp/berth-bench-build-');
+  const sock = join(dir, 'berth.sock');
+  const host = `unix://${sock}`;
+  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    const berth = join(ROOT, 'bin/berth');
+    spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, BERTH_HOST: host } });
+    const ctx = join(dir, 'ctx');
+    makeContext(ctx);
+    const engines: Engine[] = [{ name: 'berth', cli: berth, env: { BERTH_HOST: host } }];
+    const dockerHost = process.env.DOCKER_HOST;
+    if (dockerHost && spawnSync('docker', ['image', 'inspect', 'busybox'], { encoding: 'utf8' }).status === 0) {
+      engines.push({ name: 'docker', cli: 'docker', env: { DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: '0' } });
+    }
+    const results: Record<string, Record<string, number>> = {};
+    for (const e of engines) results[e.name] = measure(e, ctx);
+    console.log(`medians over ${RUNS} runs; 10-step Dockerfile, COPY of 2,000 files:`);
+    for (const k of ['cold', 'cached', 'changed']) {
+      const b = results.berth![k]!;
+      const d = results.docker?.[k];
+      console.log(`  ${k.padEnd(8)} berth ${(b / 1000).toFixed(2)} s${d !== undefined ? `   docker ${(d / 1000).toFixed(2)} s   ratio ${(b / d).toFixed(2)}×` : ''}`);
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
