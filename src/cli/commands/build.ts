@@ -14,6 +14,8 @@ interface Msg {
   errorDetail?: { code?: number; message?: string };
 }
 
+const SMALL = 256 * 1024;
+
 function* walk(root: string, rel: string, ignored: (p: string) => boolean, keep: Set<string>): Generator<PackEntry> {
   const dir = join(root, rel);
   for (const name of readdirSync(dir).sort()) {
@@ -33,7 +35,8 @@ function* walk(root: string, rel: string, ignored: (p: string) => boolean, keep:
       yield { ...base, type: 'directory' };
       yield* walk(root, r, ignored, keep);
     } else if (st.isSymbolicLink()) yield { ...base, type: 'symlink', linkname: readlinkSync(join(root, r)) };
-    else if (st.isFile()) yield { ...base, type: 'file', content: { path: join(root, r), size: st.size } };
+    // Small files are read at once: a stream per file costs more than the file.
+    else if (st.isFile()) yield { ...base, type: 'file', content: st.size <= SMALL ? readFileSync(join(root, r)) : { path: join(root, r), size: st.size } };
   }
 }
 

@@ -148,8 +148,10 @@ export class Builder {
     const work = join(tmpRoot, `build-${randomBytes(8).toString('hex')}`);
     await mkdir(work, { recursive: true, mode: 0o700 });
     const containers: string[] = [];
+    let contextToClose: BuildContext | undefined;
     try {
       const context = await BuildContext.load(opts.context, join(work, 'context.tar'), opts.signal ? { signal: opts.signal } : {});
+      contextToClose = context;
       const ctxTree = contextTree(context);
       const dfPath = cleanContextPath(opts.dockerfile || 'Dockerfile');
       let text: string;
@@ -300,6 +302,7 @@ export class Builder {
       }
       throw err;
     } finally {
+      contextToClose?.close();
       if (opts.rm || opts.forceRm) {
         for (const id of containers) await this.#d.containers.remove(id, { force: true }).catch(() => {});
       }

@@ -32,6 +32,7 @@ export interface ContextEntry {
 const BLOCK = 512;
 const MAX_LINKS = 40;
 const MAX_META = 1 << 20;
+const SMALL = 256 * 1024;
 
 function clean(p: string): string {
   return posix.normalize(`/${p}`).replace(/\/+$/, '') || '/';
@@ -277,6 +278,27 @@ export class BuildContext {
     return this.head(r.path, e.size).toString('utf8');
   }
 
+  #fd: number | undefined;
+
+  /** A file's whole data (small files), read by offset from the spooled tar. */
+  #read(e: ContextEntry): Buffer {
+    this.#fd ??= openSync(this.#file, 'r');
+    const buf = Buffer.alloc(e.size);
+    let off = 0;
+    while (off < e.size) {
+      const got = readSync(this.#fd, buf, off, e.size - off, e.offset + off);
+      if (got === 0) throw invalidParameter('invalid build context: truncated member');
+      off += got;
+    }
+    return buf;
+  }
+
+  /** Closes the spooled file. */
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
   /** The first n bytes of a file. */
   head(path: string, n: number): Buffer {
     const r = this.resolve(path);
@@ -321,12 +343,13 @@ export class BuildContext {
           return;
         }
         const data = this.#data(p, e);
-        const sink = pack.entry({ ...header, size: data.size }, (err) => (err ? reject(err) : resolve()));
-        sink.on('error', reject);
-        if (data.size === 0) {
-          sink.end(undefined);
+        if (data.size <= SMALL) {
+          // Small files are read at once: a stream per file costs more than the file.
+          pack.entry({ ...header, size: data.size }, this.#read(data), (err) => (err ? reject(err) : resolve())).on('error', reject);
           return;
         }
+        const sink = pack.entry({ ...header, size: data.size }, (err) => (err ? reject(err) : resolve()));
+        sink.on('error', reject);
         const src = createReadStream(this.#file, { start: data.offset, end: data.offset + data.size - 1 });
         src.on('error', (err) => sink.destroy(err));
         src.pipe(sink);
