@@ -319,6 +319,8 @@ export async function main(argv: string[]): Promise<void> {
         if (m.status && !m.progress) onStatus(m.id ? `${m.id}: ${m.status}` : m.status);
       }),
   });
+  const leftovers = await builder.removeLeftovers();
+  if (leftovers > 0) log.info('removed containers of interrupted builds', { count: leftovers });
   const deps: Deps = {
     containers,
     execs,

@@ -230,3 +230,47 @@ test('ONBUILD triggers run in the child build; COPY --exclude leaves files out',
   const img = (await api(d, 'GET', '/images/onbuild-child:1/json')).json();
   assert.equal(img.Config.OnBuild, null);
 });
+
+test('heredocs: RUN <<EOF runs a script, COPY <<EOF writes a file with variables expanded', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: ['FROM busybox', 'ENV WHO=heredoc', 'RUN <<EOF', 'echo one > /h1', 'echo two >> /h1', 'EOF', 'COPY <<EOF /greeting', 'hello $WHO', 'EOF', 'CMD ["sh", "-c", "cat /h1 /greeting"]', ''].join('\n'),
+  });
+  const r = await build(dir, '-t', 'heredoc:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal((await runToExit(d, { Image: 'heredoc:1' })).stdout, 'one\ntwo\nhello heredoc\n');
+});
+
+test('ADD <url> is fetched by the daemon and checked against --checksum', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const body = 'served over http\n';
+  const server = createServer((_req, res) => res.end(body));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/files/payload.txt`;
+  try {
+    const { createHash } = await import('node:crypto');
+    const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const ok = contextDir({ Dockerfile: `FROM busybox\nADD --checksum=${sum} ${url} /dl/\nCMD ["cat", "/dl/payload.txt"]\n` });
+    const r = await build(ok, '-t', 'addurl:1');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.equal((await runToExit(d, { Image: 'addurl:1' })).stdout, body);
+    const bad = contextDir({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /dl/\n` });
+    const b = await build(bad);
+    assert.notEqual(b.code, 0);
+    assert.match(b.stderr, /digest mismatch/);
+  } finally {
+    server.close();
+  }
+});
+
+test('kill -9 of berthd mid-build: nothing tagged, and the build\'s container is gone after restart (case 19)', { skip }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM busybox\nRUN sleep 30\n' });
+  const building = build(dir, '-t', 'killed:1');
+  const { waitFor } = await import('../helpers/containers.ts');
+  await waitFor(async () => (await intermediates()) > 0, 20_000, 'the RUN container');
+  await d.stop({ signal: 'SIGKILL' });
+  const r = await building;
+  assert.notEqual(r.code, 0);
+  await d.restart();
+  assert.equal(await imageId('killed:1'), undefined);
+  await waitFor(async () => (await intermediates()) === 0, 20_000, 'leftover build containers removed');
+});

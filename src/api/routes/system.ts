@@ -82,7 +82,7 @@ export function registerSystem(r: Router, d: Deps): void {
         }),
       );
     }
-    if (want('build-cache')) out.BuildCache = [];
+    if (want('build-cache')) out.BuildCache = await d.builder.usage();
     sendJson(ctx, 200, out);
   });
 

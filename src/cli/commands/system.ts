@@ -59,6 +59,8 @@ export const df: CommandSpec = {
     const volSize = volumes.reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
     const volIdle = volumes.filter((v) => (v.UsageData?.RefCount ?? 0) === 0).reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
     const logSize = logs.reduce((n, l) => n + l.Size, 0);
+    const cache = (r.BuildCache ?? []) as Array<{ Size?: number }>;
+    const cacheSize = cache.reduce((n, c) => n + (c.Size ?? 0), 0);
     const stoppedLogs = logs.filter((l) => !containers.some((c) => c.Id === l.Id && (c.State === 'running' || c.State === 'paused'))).reduce((n, l) => n + l.Size, 0);
     const rows = [
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
@@ -66,7 +68,7 @@ export const df: CommandSpec = {
       ['Containers', String(containers.length), String(containers.filter((c) => c.State === 'running' || c.State === 'paused').length), humanSize(rw), `${humanSize(rwIdle)} (${pct(rwIdle, rw)})`],
       ['Local Volumes', String(volumes.length), String(volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(volSize), `${humanSize(volIdle)} (${pct(volIdle, volSize)})`],
       ['Container logs', String(logs.length), String(logs.length - logs.filter((l) => !containers.some((c) => c.Id === l.Id && (c.State === 'running' || c.State === 'paused'))).length), humanSize(logSize), `${humanSize(stoppedLogs)} (${pct(stoppedLogs, logSize)})`],
-      ['Build Cache', '0', '0', '0B', '0B'],
+      ['Build Cache', String(cache.length), '0', humanSize(cacheSize), humanSize(cacheSize)],
     ];
     ctx.out(table(rows));
     if (flags.bool('verbose')) {

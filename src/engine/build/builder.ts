@@ -32,6 +32,8 @@ import {
 } from '../../dockerfile/index.ts';
 import { hasGlob, looksLikeArchive, matchComponent, rootSource, writeCopyLayer, type CopySource } from './copy.ts';
 import { BuildContext } from './context.ts';
+import tar from 'tar-stream';
+import type { Readable } from 'node:stream';
 
 export interface BuildMessage {
   stream?: string;
@@ -78,7 +80,10 @@ interface StageState {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** Marks the containers a build runs its RUN steps in. */
+const BUILD_LABEL = 'com.berth.build';
 const MAX_DOCKERFILE = 4 * 1024 * 1024;
+const MAX_DOWNLOAD = 1024 * 1024 * 1024;
 
 function short(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
@@ -113,6 +118,36 @@ export class Builder {
   async #cachePut(key: string, image: string): Promise<void> {
     await ensureDir(this.#cacheDir());
     await writeJsonAtomic(join(this.#cacheDir(), `${digestHex(key)}.json`), { image, created: new Date().toISOString() });
+  }
+
+  /** Removes the containers of builds a crash interrupted (no build outlives its daemon). */
+  async removeLeftovers(): Promise<number> {
+    let n = 0;
+    for (const rec of this.#d.containers.list()) {
+      if (rec.Config.Labels?.[BUILD_LABEL] === undefined) continue;
+      await this.#d.containers.remove(rec.Id, { force: true }).then(() => n++, () => {});
+    }
+    return n;
+  }
+
+  /** The build cache as GET /system/df lists it: cached steps and cache mounts. */
+  async usage(): Promise<Array<Record<string, unknown>>> {
+    const { readdir, stat } = await import('node:fs/promises');
+    const out: Array<Record<string, unknown>> = [];
+    for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const st = await stat(join(this.#cacheDir(), name)).catch(() => undefined);
+      const when = st?.mtime.toISOString() ?? new Date(0).toISOString();
+      out.push({ ID: name.slice(0, 12), Type: 'regular', Description: 'cached build step', Size: 0, InUse: false, Shared: true, CreatedAt: when, LastUsedAt: when, UsageCount: 1 });
+    }
+    const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
+    for (const name of await readdir(mounts).catch(() => [] as string[])) {
+      const { stdout } = await run(['du', '-sb', join(mounts, name)]).catch(() => ({ stdout: '0' }));
+      const st = await stat(join(mounts, name)).catch(() => undefined);
+      const when = st?.mtime.toISOString() ?? new Date(0).toISOString();
+      out.push({ ID: name.slice(0, 12), Type: 'exec.cachemount', Description: 'cache mount', Size: Number(stdout.split('\t')[0]) || 0, InUse: false, Shared: false, CreatedAt: when, LastUsedAt: when, UsageCount: 1 });
+    }
+    return out;
   }
 
   /** Forgets cached steps (and with all, the RUN --mount=type=cache directories). */
@@ -531,7 +566,7 @@ export class Builder {
       Env: [...(st.config.Env ?? []), ...argsEnv],
       User: st.config.User ?? '',
       WorkingDir: st.config.WorkingDir ?? '',
-      Labels: { 'com.berth.build': 'intermediate' },
+      Labels: { [BUILD_LABEL]: 'intermediate' },
       HostConfig: { NetworkMode: network, Mounts: mounts },
     };
     const { Id: id } = await C.create(body, undefined);
@@ -572,7 +607,7 @@ export class Builder {
       root = ctx.ctxTree;
       ignored = ctx.ignore;
     }
-    if (ins.heredocs.length > 0) throw invalidParameter(`${ins.kind} <<heredoc is not supported by this builder yet`);
+
     if (ins.parents) throw invalidParameter(`${ins.kind} --parents is not supported by this builder yet`);
     if (ins.exclude.length > 0) {
       // --exclude patterns match paths relative to each source, as .dockerignore patterns do.
@@ -590,8 +625,18 @@ export class Builder {
       };
     }
     const sources: CopySource[] = [];
+    // `COPY <<EOF /dest`: each heredoc is a file of its own.
+    for (const h of ins.heredocs) {
+      const env = new Map([...st.args, ...st.env]);
+      const body = h.expand ? expand(h.content, env) : h.content;
+      sources.push(bufferSource(h.name, Buffer.from(body), 0o644));
+    }
     for (const s of ins.sources) {
-      if (/^https?:\/\//i.test(s)) throw invalidParameter(`${ins.kind} of a URL is not supported by this builder yet: ${s}`);
+      if (/^https?:\/\//i.test(s)) {
+        if (ins.kind !== 'ADD') throw invalidParameter(`source can't be a URL for COPY`);
+        sources.push(await this.#download(s, ins.checksum, ctx));
+        continue;
+      }
       const matches = expandSource(root, s, ignored);
       if (matches.length === 0) throw notFound(`${ins.kind.toLowerCase()} failed: no source files were specified`);
       for (const p of matches) {
@@ -646,6 +691,35 @@ export class Builder {
     } finally {
       await imageRoot?.release();
     }
+  }
+
+  /** ADD <url>: fetched by the daemon into the build's work directory, size-bounded, checksum-checked. */
+  async #download(url: string, checksum: string | undefined, ctx: StepContext): Promise<CopySource> {
+    let res: Response;
+    try {
+      res = await fetch(url, { redirect: 'follow', ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}) });
+    } catch (err) {
+      throw invalidParameter(`failed to download ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw invalidParameter(`failed to download ${url}: ${res.status} ${res.statusText}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body ?? []) {
+      size += (c as Uint8Array).byteLength;
+      if (size > MAX_DOWNLOAD) throw invalidParameter(`failed to download ${url}: larger than ${MAX_DOWNLOAD} bytes`);
+      chunks.push(Buffer.from(c as Uint8Array));
+    }
+    const data = Buffer.concat(chunks);
+    if (checksum !== undefined) {
+      const got = sha256Digest(data);
+      if (got !== checksum) throw invalidParameter(`digest mismatch for ${url}: expected ${checksum}, got ${got}`);
+    }
+    const name = posix.basename(new URL(url).pathname) || 'index.html';
+    const lastModified = Date.parse(res.headers.get('last-modified') ?? '');
+    return bufferSource(name, data, 0o600, Number.isNaN(lastModified) ? new Date(0) : new Date(lastModified));
   }
 
   /** --chown user[:group] → numeric IDs, names looked up in the image's passwd and group files. */
@@ -846,6 +920,18 @@ function expandSource(root: Tree, src: string, ignored: ((p: string) => boolean)
     paths = next;
   }
   return paths.filter((p) => !ignored?.(p.slice(1)));
+}
+
+/** A copy source made of bytes in memory (a heredoc, a download). */
+function bufferSource(name: string, data: Buffer, mode: number, mtime = new Date(0)): CopySource {
+  return {
+    path: `/${name}`,
+    pack: () => {
+      const pack = tar.pack();
+      pack.entry({ name, mode, mtime, size: data.length }, data, (err) => (err ? pack.destroy(err) : pack.finalize()));
+      return { isDir: false, stream: pack as unknown as Readable };
+    },
+  };
 }
 
 function parseChmod(s: string): number {

@@ -17,6 +17,7 @@ import { digestHex, isDigest, sha256Digest } from '../../core/digest.ts';
 import { familiarName, formatReference, parseReference, withDefaultTag } from '../../core/reference.ts';
 import type { ImageRecord, ImageStore } from '../../stores/images.ts';
 import { chainIds as chainIdsOf } from '../../stores/layers.ts';
+import { unmount } from '../../adapters/mount/index.ts';
 import { MT, parseManifest, type ImageManifest } from '../../distribution/manifest.ts';
 
 const MAX_META_BYTES = 8 * 1024 * 1024;
@@ -199,10 +200,21 @@ async function spoolArchive(input: NodeJS.ReadableStream, dir: string, signal?: 
   return spool;
 }
 
-/** Removes what loads interrupted by a crash left in tmpRoot. */
+/**
+ * Removes what loads and builds interrupted by a crash left in tmpRoot, unmounting first any image
+ * root a build had mounted there.
+ */
 export async function removeLoadLeftovers(tmpRoot: string): Promise<void> {
   const names = await readdir(tmpRoot).catch(() => [] as string[]);
-  for (const n of names) if (n.startsWith('load-')) await rm(join(tmpRoot, n), { recursive: true, force: true });
+  if (names.length === 0) return;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const mounted = mountinfo
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && m.startsWith(`${tmpRoot}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounted) await unmount(m).catch(() => {});
+  for (const n of names) if (n.startsWith('load-') || n.startsWith('build-')) await rm(join(tmpRoot, n), { recursive: true, force: true });
 }
 
 export interface LoadResult {
