@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LayerStore } from '../src/stores/layers.ts';
+import { median, sh, timed } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -19,22 +20,8 @@ const opt = (name: string, dflt: number): number => {
 const RUNS = opt('--runs', 3);
 const MB = opt('--mb', 160);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-function sh(file: string, argv: string[], env: Record<string, string> = {}): void {
-  const r = spawnSync(file, argv, { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${file} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-}
 
-function timed(file: string, argv: string[], env: Record<string, string> = {}): number {
-  const t0 = process.hrtime.bigint();
-  sh(file, argv, env);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-}
 
 async function freePort(): Promise<number> {
   const s = createServer();

@@ -18,7 +18,7 @@ import { createHash, randomBytes, randomUUID, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '../adapters/fs/index.ts';
+import { writeFileAtomic, fsyncDir } from '../adapters/fs/index.ts';
 import { Mutex } from '../lib/mutex.ts';
 import { RegistryError, registryError } from './errors.ts';
 import { isTag, isUploadId, parseDigest, validateDigest, validateRepositoryName, type DigestAlgorithm, type ParsedDigest } from './names.ts';
@@ -59,15 +59,6 @@ interface UploadState {
 
 function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

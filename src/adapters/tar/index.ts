@@ -44,6 +44,7 @@ import { DigestingStream } from '../../core/digest.ts';
 import { run, ExecError } from '../exec/index.ts';
 import { TarSplitter } from './split.ts';
 export { rebuildTar } from './split.ts';
+export { cField, numericField, paxRecords } from './raw.ts';
 
 const WHITEOUT_PREFIX = '.wh.';
 const WHITEOUT_META_PREFIX = '.wh..wh.';

@@ -13,6 +13,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { invalidParameter } from '../../core/errors.ts';
+import { cField, numericField, paxRecords } from './raw.ts';
 
 const BLOCK = 512;
 const TAG_RAW = 1;
@@ -22,43 +23,6 @@ const MAX_META = 1 << 20;
 /** Types whose content the extractor writes to a regular file. */
 const FILE_TYPES = new Set(['0', '\0', '7']);
 const NAME_TYPES = new Set(['L', 'x', 'g']);
-
-function parseSize(field: Buffer): number {
-  if ((field[0]! & 0x80) !== 0) {
-    // GNU base-256: big-endian with the high bit of the first byte as a marker.
-    let n = 0;
-    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
-    n += (field[0]! & 0x7f) * 256 ** (field.length - 1);
-    if (!Number.isSafeInteger(n)) throw invalidParameter('invalid archive: entry size out of range');
-    return n;
-  }
-  const s = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw invalidParameter('invalid archive: malformed size field');
-  return parseInt(s, 8);
-}
-
-function cString(buf: Buffer): Buffer {
-  const nul = buf.indexOf(0);
-  return nul < 0 ? buf : buf.subarray(0, nul);
-}
-
-/** PAX records "len key=value\n" → the value of `path`, if present. */
-function paxPath(data: Buffer): Buffer | undefined {
-  let i = 0;
-  let found: Buffer | undefined;
-  while (i < data.length) {
-    const sp = data.indexOf(0x20, i);
-    if (sp < 0) break;
-    const len = parseInt(data.toString('latin1', i, sp), 10);
-    if (!Number.isFinite(len) || len <= 0 || i + len > data.length) break;
-    const rec = data.subarray(sp + 1, i + len - 1);
-    const eq = rec.indexOf(0x3d);
-    if (eq > 0 && rec.toString('latin1', 0, eq) === 'path') found = Buffer.from(rec.subarray(eq + 1));
-    i += len;
-  }
-  return found;
-}
 
 type State = 'header' | 'meta' | 'file' | 'skip' | 'tail';
 
@@ -131,7 +95,7 @@ export class TarSplitter extends Transform {
     }
     this.#emitRaw(h);
     const type = String.fromCharCode(h[156]!);
-    const size = parseSize(h.subarray(124, 136));
+    const size = numericField(h.subarray(124, 136));
     this.#pad = (BLOCK - (size % BLOCK)) % BLOCK;
     this.#left = size;
     if (NAME_TYPES.has(type)) {
@@ -141,9 +105,9 @@ export class TarSplitter extends Transform {
       this.#state = 'meta';
       return;
     }
-    let name = cString(h.subarray(0, 100));
+    let name = cField(h.subarray(0, 100));
     if (h.toString('latin1', 257, 262) === 'ustar') {
-      const prefix = cString(h.subarray(345, 500));
+      const prefix = cField(h.subarray(345, 500));
       if (prefix.length > 0 && type !== 'L') name = Buffer.concat([prefix, Buffer.from('/'), name]);
     }
     name = this.#paxName ?? this.#longName ?? this.#globalName ?? name;
@@ -229,9 +193,9 @@ export class TarSplitter extends Transform {
   #finishMeta(): void {
     const data = Buffer.concat(this.#meta);
     this.#meta = [];
-    if (this.#metaType === 'L') this.#longName = cString(data);
-    else if (this.#metaType === 'x') this.#paxName = paxPath(data) ?? this.#paxName;
-    else if (this.#metaType === 'g') this.#globalName = paxPath(data) ?? this.#globalName;
+    if (this.#metaType === 'L') this.#longName = cField(data);
+    else if (this.#metaType === 'x') this.#paxName = paxRecords(data).get('path') ?? this.#paxName;
+    else if (this.#metaType === 'g') this.#globalName = paxRecords(data).get('path') ?? this.#globalName;
     this.#metaType = '';
   }
 

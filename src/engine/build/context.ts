@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { Header } from 'tar-stream';
 import { invalidParameter, notFound } from '../../core/errors.ts';
-import { openArchive } from '../../adapters/tar/index.ts';
+import { openArchive, cField, numericField, paxRecords } from '../../adapters/tar/index.ts';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
 
@@ -39,36 +39,15 @@ function clean(p: string): string {
 }
 
 function octal(buf: Buffer, at: number, len: number): number {
-  const f = buf.subarray(at, at + len);
-  if ((f[0]! & 0x80) !== 0) {
-    let n = 0;
-    for (let i = 1; i < f.length; i++) n = n * 256 + f[i]!;
-    return n;
-  }
-  const s = f.toString('latin1').replace(/\0.*$/s, '').trim();
-  return s === '' ? 0 : parseInt(s, 8) || 0;
+  return numericField(buf.subarray(at, at + len));
 }
 
 function cstr(buf: Buffer, at: number, len: number): string {
-  const f = buf.subarray(at, at + len);
-  const nul = f.indexOf(0);
-  return (nul < 0 ? f : f.subarray(0, nul)).toString('utf8');
+  return cField(buf.subarray(at, at + len)).toString('utf8');
 }
 
-function paxRecords(data: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(0x20, i);
-    if (sp < 0) break;
-    const len = parseInt(data.toString('latin1', i, sp), 10);
-    if (!Number.isFinite(len) || len <= 0 || i + len > data.length) break;
-    const rec = data.toString('utf8', sp + 1, i + len - 1);
-    const eq = rec.indexOf('=');
-    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
-    i += len;
-  }
-  return out;
+function paxStrings(data: Buffer): Map<string, string> {
+  return new Map([...paxRecords(data)].map(([k, v]) => [k, v.toString('utf8')]));
 }
 
 /** Passes a tar through, recording each member and where its data starts. */
@@ -127,8 +106,8 @@ class TarIndexer extends Transform {
     const data = Buffer.concat(m.chunks);
     if (m.kind === 'L') this.#longName = data.toString('utf8').replace(/\0.*$/s, '');
     else if (m.kind === 'K') this.#longLink = data.toString('utf8').replace(/\0.*$/s, '');
-    else if (m.kind === 'x') this.#pax = paxRecords(data);
-    else if (m.kind === 'g') for (const [k, v] of paxRecords(data)) this.#global.set(k, v);
+    else if (m.kind === 'x') this.#pax = paxStrings(data);
+    else if (m.kind === 'g') for (const [k, v] of paxStrings(data)) this.#global.set(k, v);
   }
 
   #header(h: Buffer): void {
