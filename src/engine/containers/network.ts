@@ -188,6 +188,14 @@ export class ContainerNetworking {
     const net = networks.find(networkRef);
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
+    if (this.userNetwork(mode)?.Id === net.Id && rec.berth.primaryDetached) {
+      // Back on the create-time network, with the endpoint settings given now.
+      delete rec.berth.primaryDetached;
+      rec.berth.endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };
+      await this.#o.save(rec);
+      this.#o.onEvent?.('connect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+      return;
+    }
     if (this.userNetwork(mode)?.Id === net.Id || rec.berth.connected?.some((c) => c.networkId === net.Id)) {
       throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
     }
@@ -204,7 +212,12 @@ export class ContainerNetworking {
     if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const net = networks.find(networkRef);
     if (this.userNetwork(rec.HostConfig.NetworkMode)?.Id === net.Id) {
-      throw new BerthError('NotImplemented', 'disconnecting a container from the network it was created on is not supported yet');
+      if (isActive(rec.State.Status)) throw new BerthError('NotImplemented', 'disconnecting a running container from the network it was created on is not supported yet');
+      if (rec.berth.primaryDetached) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
+      rec.berth.primaryDetached = true;
+      await this.#o.save(rec);
+      this.#o.onEvent?.('disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+      return;
     }
     if (!rec.berth.connected?.some((c) => c.networkId === net.Id)) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
     rec.berth.connected = rec.berth.connected.filter((c) => c.networkId !== net.Id);

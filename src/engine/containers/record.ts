@@ -43,6 +43,8 @@ export interface ContainerRecord {
     mounts?: MountPoint[];
     /** Requested at create: a static address, MAC address and network-scoped aliases. */
     endpoint?: { ip?: string; mac?: string; aliases: string[] };
+    /** Disconnected from its create-time network while stopped (docker-compose v1 reconnects it with aliases). */
+    primaryDetached?: boolean;
     /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
     connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
     /** The live endpoints of those networks. */
