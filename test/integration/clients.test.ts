@@ -106,3 +106,59 @@ test('a stopped container can leave its create-time network and rejoin it with a
   await api(d, 'DELETE', `/containers/${other}?force=1`);
   await api(d, 'DELETE', '/networks/rejoin');
 });
+
+test('dockerode: create/attach/start/wait/remove, followProgress on pull and build, exec with hijack', { skip }, async () => {
+  const { default: Docker } = await import('dockerode');
+  const { PassThrough } = await import('node:stream');
+  const { packEntries } = await import('../../src/adapters/tar/index.ts');
+  const { makeFakeImage, startFakeRegistry } = await import('../helpers/registries.ts');
+  const docker = new Docker({ socketPath: d.socket });
+  const collect = (s: NodeJS.ReadableStream): Promise<string> =>
+    new Promise((resolve) => {
+      let t = '';
+      s.on('data', (c: Buffer) => (t += c.toString()));
+      s.on('end', () => resolve(t));
+    });
+
+  const c = await docker.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 5'], AttachStdout: true, AttachStderr: true });
+  const stream = await c.attach({ stream: true, stdout: true, stderr: true });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  docker.modem.demuxStream(stream, out, err);
+  stream.on('end', () => {
+    out.end();
+    err.end();
+  });
+  const texts = Promise.all([collect(out), collect(err)]);
+  await c.start();
+  assert.equal((await c.wait()).StatusCode, 5);
+  assert.deepEqual(await texts, ['out\n', 'err\n']);
+  await c.remove();
+
+  const follow = (s: NodeJS.ReadableStream): Promise<Array<Record<string, unknown>>> =>
+    new Promise((resolve, reject) => docker.modem.followProgress(s, (e: Error | null, res: Array<Record<string, unknown>>) => (e ? reject(e) : resolve(res))));
+  const ctx = packEntries([{ name: 'Dockerfile', type: 'file', mode: 0o644, content: Buffer.from('FROM busybox\nRUN echo dockerode > /d\n') }]);
+  const built = await follow(await docker.buildImage(ctx as unknown as NodeJS.ReadableStream, { t: 'dockerode:1' }));
+  assert.ok(built.some((m) => typeof m.stream === 'string' && (m.stream as string).includes('Successfully tagged dockerode:1')));
+
+  const reg = await startFakeRegistry(await makeFakeImage());
+  try {
+    const pulled = await follow(await docker.pull(`${reg.host}/fake/app:v1`));
+    assert.ok(pulled.some((m) => typeof m.status === 'string' && (m.status as string).startsWith('Status: Downloaded newer image')));
+  } finally {
+    await reg.stop();
+  }
+
+  const sleeper = await docker.createContainer({ Image: 'dockerode:1', Cmd: ['sleep', '30'] });
+  await sleeper.start();
+  const exec = await sleeper.exec({ Cmd: ['sh', '-c', 'read line; echo "got $line"; cat /d'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const duplex = await exec.start({ hijack: true, stdin: true });
+  const eo = new PassThrough();
+  docker.modem.demuxStream(duplex, eo, new PassThrough());
+  duplex.on('end', () => eo.end());
+  const got = collect(eo);
+  duplex.write('ping\n');
+  assert.equal(await got, 'got ping\ndockerode\n');
+  assert.equal((await exec.inspect()).ExitCode, 0);
+  await sleeper.remove({ force: true });
+});
