@@ -263,3 +263,40 @@ test('kill -9 of berthd mid-pull: after restart no half image, and the pull resu
     await fake.stop();
   }
 });
+
+test('berth push and pull through berth\'s own registry (berth registry serve), every tag with -a', { skip }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { BERTH } = await import('../helpers/daemon.ts');
+  const root = join(d.dir, 'own-registry');
+  const child = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const host = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const onData = (c: Buffer): void => {
+        text += c.toString();
+        const m = /listening on (?:https?:\/\/)?(127\.0\.0\.1:\d+)/.exec(text);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`registry exited ${code}: ${text}`)));
+    });
+    for (const tag of ['a', 'b']) {
+      assert.equal((await berth(d, ['tag', 'busybox', `${host}/own/bb:${tag}`])).code, 0);
+    }
+    const push = await berth(d, ['push', '-a', `${host}/own/bb`]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout, /a: digest: sha256:[0-9a-f]{64}/);
+    assert.match(push.stdout, /b: digest: sha256:[0-9a-f]{64}/);
+    const id = await imageId('busybox');
+    for (const tag of ['a', 'b']) assert.equal((await api(d, 'DELETE', `/images/${host}/own/bb:${tag}`)).status, 200);
+    const pull = await berth(d, ['pull', '-a', `${host}/own/bb`]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.equal(await imageId(`${host}/own/bb:a`), id);
+    assert.equal(await imageId(`${host}/own/bb:b`), id);
+    for (const tag of ['a', 'b']) await api(d, 'DELETE', `/images/${host}/own/bb:${tag}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+  }
+});
