@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
-import { invalidParameter, internal, messageOf, notFound, BerthError } from '../../core/errors.ts';
+import { invalidParameter, internal, messageOf, notFound, notImplemented, BerthError } from '../../core/errors.ts';
 import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
 import { run } from '../../adapters/exec/index.ts';
@@ -555,7 +555,7 @@ export class Builder {
       } else if (m.type === 'tmpfs') {
         mounts.push({ Type: 'tmpfs', Target: m.target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
       } else {
-        throw invalidParameter(`RUN --mount=type=${m.type} is not supported by this builder yet`);
+        throw notImplemented(`RUN --mount=type=${m.type} is not supported by this builder yet`);
       }
     }
     const network = ins.network === 'none' ? 'none' : ins.network === 'host' ? 'host' : (ctx.opts.networkMode && ctx.opts.networkMode !== 'default' ? ctx.opts.networkMode : 'default');
@@ -608,7 +608,7 @@ export class Builder {
       ignored = ctx.ignore;
     }
 
-    if (ins.parents) throw invalidParameter(`${ins.kind} --parents is not supported by this builder yet`);
+    if (ins.parents) throw notImplemented(`${ins.kind} --parents is not supported by this builder yet`);
     if (ins.exclude.length > 0) {
       // --exclude patterns match paths relative to each source, as .dockerignore patterns do.
       const ex = compileIgnore(ins.exclude.join('\n'));
