@@ -125,3 +125,34 @@ test('--volumes-from shares another container\'s volumes and binds, with :ro, an
   await api(d, 'DELETE', '/volumes/vf-named');
   await api(d, 'DELETE', '/volumes/vf-other');
 });
+
+test('volume driver options: a tmpfs volume, a bind of a host directory; removing them unmounts and keeps host files', { skip }, async () => {
+  const mounted = (p: string): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === p);
+  assert.equal((await api(d, 'POST', '/volumes/create', { Name: 'tmpvol', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=8m' } })).status, 201);
+  const w = await runToExit(d, { Cmd: ['sh', '-c', "echo kept > /v/f; df -k /v | tail -1 | awk '{print $2}'; grep ' /v ' /proc/mounts | cut -d' ' -f3"], HostConfig: { Binds: ['tmpvol:/v'] } });
+  assert.equal(w.stdout, '8192\ntmpfs\n');
+  assert.equal((await runToExit(d, { Cmd: ['cat', '/v/f'], HostConfig: { Binds: ['tmpvol:/v'] } })).stdout, 'kept\n');
+  const tmpPath = (await api(d, 'GET', '/volumes/tmpvol')).json().Mountpoint as string;
+  assert.deepEqual((await api(d, 'GET', '/volumes/tmpvol')).json().Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=8m' });
+  assert.ok(mounted(tmpPath));
+
+  const host = mkdtempSync('/tmp/berth-vol-bind-');
+  writeFileSync(join(host, 'from-host'), 'host file\n');
+  assert.equal((await api(d, 'POST', '/volumes/create', { Name: 'bindvol', DriverOpts: { type: 'none', o: 'bind', device: host } })).status, 201);
+  const b = await runToExit(d, { Cmd: ['sh', '-c', 'cat /b/from-host; echo from-ctr > /b/from-ctr'], HostConfig: { Binds: ['bindvol:/b'] } });
+  assert.equal(b.stdout, 'host file\n');
+  assert.equal(readFileSync(join(host, 'from-ctr'), 'utf8'), 'from-ctr\n');
+
+  const users = ((await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Id: string }>).map((c) => c.Id);
+  for (const id of users) await api(d, 'DELETE', `/containers/${id}?force=1`);
+  assert.equal((await api(d, 'DELETE', '/volumes/tmpvol')).status, 204);
+  assert.equal((await api(d, 'DELETE', '/volumes/bindvol')).status, 204);
+  assert.ok(!mounted(tmpPath));
+  assert.equal(readFileSync(join(host, 'from-host'), 'utf8'), 'host file\n', 'removing a bind volume keeps the host files');
+  rmSync(host, { recursive: true, force: true });
+
+  for (const bad of [{ type: 'tmpfs' }, { device: 'x' }, { type: 'none', o: 'bind', device: 'relative' }, { nope: 'x', type: 'tmpfs', device: 'tmpfs' }]) {
+    const r = await api(d, 'POST', '/volumes/create', { Name: 'badopts', DriverOpts: bad });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+  }
+});

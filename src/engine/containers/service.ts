@@ -557,7 +557,10 @@ export class ContainerService {
         continue;
       }
       if (m.Type === 'bind' && m.createSource && !existsSync(m.Source)) await ensureDir(m.Source, 0o755);
-      if (m.Type === 'volume' && m.Name) await this.#populateVolume(rec, m);
+      if (m.Type === 'volume' && m.Name) {
+        await this.#o.volumes!.ensureMounted(m.Name);
+        await this.#populateVolume(rec, m);
+      }
       out.push({ destination: m.Destination, source: m.Source, type: 'bind', options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
     }
     return out;

@@ -2,7 +2,9 @@
 // metadata file beside it; names are validated before they become a path component.
 import { readdir, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidParameter, notFound, notImplemented } from '../../core/errors.ts';
+import { conflict, internal, invalidParameter, messageOf, notFound } from '../../core/errors.ts';
+import { run } from '../../adapters/exec/index.ts';
+import { isMounted, unmount } from '../../adapters/mount/index.ts';
 import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
@@ -28,6 +30,22 @@ export function validateVolumeName(name: string): string {
     throw invalidParameter(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
   return name;
+}
+
+const DRIVER_OPTS = new Set(['type', 'device', 'o']);
+
+/** The local driver's options: `type` and `device` together (as Docker requires), `o` optional. */
+function checkDriverOpts(opts: Record<string, string>): Record<string, string> | null {
+  const keys = Object.keys(opts);
+  if (keys.length === 0) return null;
+  for (const k of keys) if (!DRIVER_OPTS.has(k)) throw invalidParameter(`invalid option key: ${JSON.stringify(k)}`);
+  if (!opts.type) throw invalidParameter('missing required option: "type"');
+  if (!opts.device) throw invalidParameter('missing required option: "device"');
+  if (!/^[a-z0-9._-]{1,32}$/.test(opts.type)) throw invalidParameter(`invalid volume type: ${opts.type}`);
+  if (/[\0\n]/.test(opts.device) || /[\0\n]/.test(opts.o ?? '')) throw invalidParameter('invalid volume option value');
+  // A bind of a host directory names it absolutely.
+  if (/(^|,)r?bind(,|$)/.test(opts.o ?? '') && !opts.device.startsWith('/')) throw invalidParameter(`invalid device for a bind volume: ${opts.device} is not an absolute path`);
+  return { ...opts };
 }
 
 export class VolumeService {
@@ -70,7 +88,7 @@ export class VolumeService {
 
   async create(opts: { name?: string; labels?: Record<string, string>; driver?: string; driverOpts?: Record<string, string>; anonymous?: boolean }): Promise<VolumeRecord> {
     if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
-    if (opts.driverOpts && Object.keys(opts.driverOpts).length > 0) throw notImplemented('volume driver options (type, device, o) are not supported by this berthd yet');
+    const options = checkDriverOpts(opts.driverOpts ?? {});
     const name = opts.name ? validateVolumeName(opts.name) : newId();
     const existing = this.#vols.get(name);
     if (existing) return existing;
@@ -83,7 +101,7 @@ export class VolumeService {
       CreatedAt: new Date().toISOString(),
       Labels: opts.labels ?? {},
       Scope: 'local',
-      Options: null,
+      Options: options,
       anonymous: opts.anonymous ?? !opts.name,
       populated: false,
     };
@@ -91,6 +109,23 @@ export class VolumeService {
     this.#vols.set(name, rec);
     this.#events.emit('volume', 'create', name, { driver: 'local' });
     return rec;
+  }
+
+  /**
+   * Mounts a volume created with driver options (`type`, `device`, `o`, as the local driver takes
+   * them) on its data directory, once; it stays mounted until the volume is removed.
+   */
+  async ensureMounted(name: string): Promise<void> {
+    const v = this.get(name);
+    const o = v.Options;
+    if (!o || !o.type) return;
+    if (await isMounted(v.Mountpoint)) return;
+    const argv = ['mount', '-t', o.type, ...(o.o ? ['-o', o.o] : []), o.device ?? o.type, v.Mountpoint];
+    try {
+      await run(argv);
+    } catch (err) {
+      throw internal(`error while mounting volume '${v.Mountpoint}': ${messageOf(err)}`, err);
+    }
   }
 
   async markPopulated(name: string): Promise<void> {
@@ -111,6 +146,10 @@ export class VolumeService {
     }
     const users = opts.usedBy(name);
     if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+    // A volume mounted from elsewhere (a bind of a host directory) is unmounted first, and never
+    // removed while still mounted: that would delete the host's files.
+    await unmount(v.Mountpoint);
+    if (await isMounted(v.Mountpoint)) throw internal(`remove ${name}: the volume is still mounted at ${v.Mountpoint}`);
     this.#vols.delete(name);
     await rm(join(this.#root, name), { recursive: true, force: true });
     this.#events.emit('volume', 'destroy', name, { driver: 'local' });
