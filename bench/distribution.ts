@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LayerStore } from '../src/stores/layers.ts';
-import { median, sh, timed } from './lib.ts';
+import { median, sh, timed, removeCgroupParent } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -178,6 +178,7 @@ async function main(): Promise<void> {
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
+    removeCgroupParent('berth-bench');
   }
 }
 

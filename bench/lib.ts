@@ -1,5 +1,6 @@
 // What the benchmarks share: medians and timed commands.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -18,4 +19,18 @@ export function timed(file: string, argv: string[], env: Record<string, string> 
   const t0 = process.hrtime.bigint();
   sh(file, argv, env);
   return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** Removes the (empty) parent cgroup a benchmark's berthd created, in every hierarchy. */
+export function removeCgroupParent(name: string): void {
+  const base = '/sys/fs/cgroup';
+  const dirs = [`${base}/${name}`, ...readdirSync(base).map((c) => `${base}/${c}/${name}`)];
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    try {
+      rmdirSync(d);
+    } catch {
+      // Not empty or not a cgroup: left as it is.
+    }
+  }
 }

@@ -42,6 +42,7 @@ const C: Record<string, Entry> = {
   save: { load: async () => ({ command: (await import('./commands/save.ts')).save }), summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)' },
   load: { load: async () => ({ command: (await import('./commands/save.ts')).load }), summary: 'Load an image from a tar archive or STDIN' },
   build: { load: () => import('./commands/build.ts'), summary: 'Build an image from a Dockerfile' },
+  compose: { load: () => import('./commands/compose.ts'), summary: 'Define and run multi-container applications' },
   pull: { load: () => import('./commands/pull.ts'), summary: 'Download an image from a registry' },
   push: { load: () => import('./commands/push.ts'), summary: 'Upload an image to a registry' },
   login: { load: async () => ({ command: (await import('./commands/login.ts')).login }), summary: 'Authenticate to a registry' },

@@ -40,6 +40,30 @@ function* walk(root: string, rel: string, ignored: (p: string) => boolean, keep:
   }
 }
 
+/** The context directory as a tar, without what .dockerignore excludes (the Dockerfile always in). */
+export function packContext(root: string, dockerfile: string, extra?: PackEntry): NodeJS.ReadableStream {
+  const ignoreFile = [dockerignoreNameFor(dockerfile), '.dockerignore'].map((n) => join(root, n)).find((p) => existsSync(p));
+  const matcher = compileIgnore(ignoreFile ? readFileSync(ignoreFile, 'utf8') : '');
+  const keep = new Set([dockerfile, '.dockerignore', dockerignoreNameFor(dockerfile)]);
+  const entries = (function* () {
+    yield* walk(root, '', (p) => matcher.ignores(p), keep);
+    if (extra) yield extra;
+  })();
+  return packEntries(entries);
+}
+
+/** A build context for compose: `dockerfile` relative to the context directory. */
+export function contextTar(root: string, dockerfile: string, _ctx: Context): { body: NodeJS.ReadableStream; dockerfile: string } {
+  const abs = isAbsolute(dockerfile) ? dockerfile : join(root, dockerfile);
+  const rel = relative(root, abs);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
+    return { body: packContext(root, name, { name, type: 'file', mode: 0o600, content: readFileSync(abs) }), dockerfile: name };
+  }
+  if (!existsSync(abs)) throw new CliError(`failed to solve: failed to read dockerfile: open ${abs}: no such file or directory`, 1);
+  return { body: packContext(root, rel), dockerfile: rel };
+}
+
 export const command: CommandSpec = {
   name: 'build',
   usage: '[OPTIONS] PATH | -',
@@ -93,14 +117,7 @@ export const command: CommandSpec = {
           dockerfile = rel;
         }
       }
-      const ignoreFile = [dockerignoreNameFor(dockerfile), '.dockerignore'].map((n) => join(root, n)).find((p) => existsSync(p));
-      const matcher = compileIgnore(ignoreFile ? readFileSync(ignoreFile, 'utf8') : '');
-      const keep = new Set([dockerfile, '.dockerignore', dockerignoreNameFor(dockerfile)]);
-      const entries = (function* () {
-        yield* walk(root, '', (p) => matcher.ignores(p), keep);
-        if (extra) yield extra;
-      })();
-      body = packEntries(entries);
+      body = packContext(root, dockerfile, extra);
     }
     const query: Record<string, string | string[] | undefined> = {
       t: flags.list('tag'),

@@ -1,0 +1,88 @@
+// berth compose against a throwaway berthd: a healthy-gated two-service app reaching each other by
+// name, a built service, a named volume, .env interpolation, recreate on change, down -v.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, berth, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { useDaemon, waitFor } from '../helpers/containers.ts';
+
+const skip = !isRoot ? 'integration tests need root' : false;
+let d: TestDaemon;
+
+useDaemon(skip, (x) => (d = x));
+
+function project(): string {
+  const dir = join(d.dir, 'app');
+  mkdirSync(join(dir, 'tool'), { recursive: true });
+  writeFileSync(join(dir, '.env'), 'GREETING=hello-from-env\n');
+  writeFileSync(join(dir, 'tool', 'Dockerfile'), 'FROM busybox\nRUN echo built-tool > /tool.txt\nCMD ["sh", "-c", "cat /tool.txt; sleep 300"]\n');
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    [
+      'services:',
+      '  web:',
+      '    image: busybox',
+      '    command: ["sh", "-c", "mkdir -p /www && echo $$GREETING > /www/index.html && exec httpd -f -p 80 -h /www"]',
+      '    environment:',
+      '      GREETING: ${GREETING:-unset}',
+      '    healthcheck:',
+      '      test: ["CMD-SHELL", "test -f /www/index.html"]',
+      '      interval: 200ms',
+      '      retries: 20',
+      '    volumes:',
+      '      - data:/data',
+      '  client:',
+      '    image: busybox',
+      `    command: ["sh", "-c", "printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | nc web 80 | tail -1; exec sleep 300"]`,
+      '    depends_on:',
+      '      web:',
+      '        condition: service_healthy',
+      '  tool:',
+      '    build: ./tool',
+      'volumes:',
+      '  data:',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+test('berth compose: up -d (healthy gate, build, volume), ps, logs, exec, config, recreate on change, down -v', { skip }, async () => {
+  const dir = project();
+  const compose = (...args: string[]) => berth(d, ['compose', '--project-directory', dir, '-p', 'demo', ...args], { timeoutMs: 120_000 });
+  const up = await compose('up', '-d');
+  assert.equal(up.code, 0, up.stderr + up.stdout);
+  assert.match(up.stderr, /Container demo-web-1 {2}Started/);
+  const ps = await compose('ps');
+  assert.equal(ps.code, 0, ps.stderr);
+  for (const s of ['demo-web-1', 'demo-client-1', 'demo-tool-1']) assert.match(ps.stdout, new RegExp(s));
+  let logs = '';
+  await waitFor(async () => (logs = (await compose('logs', 'client')).stdout).includes('hello-from-env'), 20_000, 'the client reaching web by name');
+  assert.match(logs, /client-1 +\| hello-from-env/);
+  assert.match((await compose('logs', 'tool')).stdout, /built-tool/);
+  const ex = await compose('exec', '-T', 'web', 'cat', '/www/index.html');
+  assert.equal(ex.stdout, 'hello-from-env\n', ex.stderr);
+  const cfg = await compose('config');
+  assert.match(cfg.stdout, /GREETING: hello-from-env/);
+  const inspectWeb = (await api(d, 'GET', '/containers/demo-web-1/json')).json();
+  assert.equal(inspectWeb.Config.Labels['com.docker.compose.project'], 'demo');
+  assert.equal(inspectWeb.Config.Labels['com.docker.compose.service'], 'web');
+  assert.ok(inspectWeb.Mounts.some((m: { Name?: string }) => m.Name === 'demo_data'));
+
+  // Unchanged: nothing is recreated. A changed service is, alone.
+  const again = await compose('up', '-d');
+  assert.doesNotMatch(again.stderr, /Recreate/);
+  writeFileSync(join(dir, '.env'), 'GREETING=changed\n');
+  const changed = await compose('up', '-d');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stderr, /Container demo-web-1 {2}Recreate/);
+  assert.doesNotMatch(changed.stderr, /demo-tool-1 {2}Recreate/);
+
+  const down = await compose('down', '-v', '-t', '1');
+  assert.equal(down.code, 0, down.stderr);
+  const left = (await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Labels: Record<string, string> }>;
+  assert.equal(left.filter((c) => c.Labels['com.docker.compose.project'] === 'demo').length, 0);
+  assert.equal((await api(d, 'GET', '/networks/demo_default')).status, 404);
+  assert.equal((await api(d, 'GET', '/volumes/demo_data')).status, 404);
+});
