@@ -1,7 +1,6 @@
-// Compose's rules for combining files (and `extends`): mappings merge key by key, some lists are
-// appended without duplicates, volumes merge by target, and other values are replaced.
+// Compose's rules for combining files (and `extends`): mappings merge key by key, lists are
+// appended without duplicates, volumes merge by target, commands and scalars are replaced.
 
-import { APPENDED } from './service.ts';
 import type { ServiceVolume } from './types.ts';
 import { type Raw, isMap } from './values.ts';
 
@@ -45,7 +44,8 @@ export function mergeService(base: Raw, over: Raw): Raw {
     const b = out[k];
     if (b === undefined || b === null || v === null) out[k] = v;
     else if (k === 'volumes') out[k] = byTarget(b as ServiceVolume[], v as ServiceVolume[]);
-    else if (APPENDED.has(k) && Array.isArray(b) && Array.isArray(v)) out[k] = union(b, v);
+    else if (k === 'command' || k === 'entrypoint') out[k] = v;
+    else if (Array.isArray(b) && Array.isArray(v)) out[k] = union(b, v);
     else if (k === 'healthcheck' && isMap(b) && isMap(v)) out[k] = { ...b, ...v };
     else if (k === 'build' && isMap(b) && isMap(v)) {
       // The build context of an override replaces, args and labels merge by key.

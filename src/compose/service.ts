@@ -58,11 +58,6 @@ const NETWORK_KEYS = new Set([
   'gw_priority', 'interface_name',
 ]);
 const PULL_POLICIES = new Set(['always', 'never', 'missing', 'build', 'if_not_present']);
-/** Lists that several files add to rather than replace. */
-export const APPENDED = new Set([
-  'ports', 'expose', 'dns', 'dns_search', 'dns_opt', 'cap_add', 'cap_drop', 'tmpfs', 'extra_hosts', 'security_opt',
-  'devices', 'external_links', 'links', 'volumes_from', 'group_add', 'env_file', 'profiles',
-]);
 
 export interface ServiceContext {
   file: string;
