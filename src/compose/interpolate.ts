@@ -2,6 +2,7 @@
 // ${VAR:+a}, ${VAR+a}, and $$ for a literal dollar. Keys are never substituted, as in compose.
 
 import { invalidParameter } from '../core/errors.ts';
+import { Override, Reset } from './tags.ts';
 
 export type Lookup = (name: string) => string | undefined;
 
@@ -86,6 +87,8 @@ function braced(inner: string, text: string, lookup: Lookup, where: string): str
 /** Substitutes every string value of a parsed YAML tree (not the keys); returns a new tree. */
 export function interpolateTree(node: unknown, lookup: Lookup, path = ''): unknown {
   if (typeof node === 'string') return interpolate(node, lookup, path === '' ? '(root)' : path);
+  if (node instanceof Reset) return node;
+  if (node instanceof Override) return new Override(interpolateTree(node.value, lookup, path));
   if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, `${path}[${i}]`));
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};

@@ -391,3 +391,40 @@ describe('profiles', () => {
     assert.deepEqual(optional.services['web']?.dependsOn, {});
   });
 });
+
+describe('!reset and !override', () => {
+  it('removes or replaces what an earlier file set', () => {
+    const dir = project({
+      'compose.yaml': [
+        'services:',
+        '  web:',
+        '    image: nginx',
+        '    ports: ["80:80"]',
+        '    environment: {A: "1", B: "1"}',
+        '    command: [a]',
+        '    user: root',
+      ].join('\n'),
+      'over.yaml': [
+        'services:',
+        '  web:',
+        '    ports: !override ["81:81"]',
+        '    environment: !override {C: "3"}',
+        '    command: !reset []',
+        '    user: !reset null',
+      ].join('\n'),
+    });
+    const web = load(dir, { files: ['compose.yaml', 'over.yaml'] }).services['web'];
+    assert.deepEqual(web?.ports, [{ target: 81, published: 81, protocol: 'tcp' }]);
+    assert.deepEqual(web?.environment, { C: '3' });
+    assert.equal(web?.command, undefined);
+    assert.equal(web?.user, undefined);
+  });
+
+  it('works with extends and in a single file', () => {
+    const p = loadText(
+      'services:\n  base:\n    image: x\n    dns: [1.1.1.1]\n  web:\n    extends: base\n    dns: !reset []\n  solo:\n    image: y\n    ports: !override ["${P:-90}:90"]\n',
+    );
+    assert.deepEqual(p.services['web']?.dns, []);
+    assert.equal(p.services['solo']?.ports[0]?.published, 90);
+  });
+});

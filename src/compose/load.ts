@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { invalidParameter } from '../core/errors.ts';
 import { parseDotEnv } from './dotenv.ts';
+import { COMPOSE_TAGS } from './tags.ts';
 import { type Lookup, interpolateTree } from './interpolate.ts';
 import { mergeMaps, mergeService } from './merge.ts';
 import { checkCycles } from './order.ts';
@@ -65,7 +66,7 @@ function readYaml(file: string): unknown {
     throw invalidParameter(`open ${file}: ${code === 'ENOENT' ? 'no such file or directory' : String(err)}`, err);
   }
   try {
-    return parse(text, { merge: true, maxAliasCount: 1000 });
+    return parse(text, { merge: true, maxAliasCount: 1000, customTags: COMPOSE_TAGS });
   } catch (err: unknown) {
     throw invalidParameter(`yaml: ${file}: ${err instanceof Error ? err.message : String(err)}`, err);
   }

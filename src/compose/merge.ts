@@ -1,6 +1,7 @@
 // Compose's rules for combining files (and `extends`): mappings merge key by key, lists are
 // appended without duplicates, volumes merge by target, commands and scalars are replaced.
 
+import { Override, Reset } from './tags.ts';
 import type { ServiceVolume } from './types.ts';
 import { type Raw, isMap } from './values.ts';
 
@@ -41,8 +42,11 @@ export function mergeMaps(base: Raw, over: Raw): Raw {
 export function mergeService(base: Raw, over: Raw): Raw {
   const out: Raw = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    if (b === undefined || b === null || v === null) out[k] = v;
+    const prev = out[k];
+    const b = prev instanceof Override ? prev.value : prev instanceof Reset ? undefined : prev;
+    if (v instanceof Reset) delete out[k];
+    else if (v instanceof Override) out[k] = v.value;
+    else if (b === undefined || b === null || v === null) out[k] = v;
     else if (k === 'volumes') out[k] = byTarget(b as ServiceVolume[], v as ServiceVolume[]);
     else if (k === 'command' || k === 'entrypoint') out[k] = v;
     else if (Array.isArray(b) && Array.isArray(v)) out[k] = union(b, v);

@@ -8,6 +8,7 @@ import { parseDotEnv } from './dotenv.ts';
 import type { Lookup } from './interpolate.ts';
 import { parsePort } from './ports.ts';
 import { shellSplit } from './shlex.ts';
+import { Override, Reset } from './tags.ts';
 import type { DependsOn, Healthcheck, PortMapping, Service, ServiceNetwork, ServiceVolume } from './types.ts';
 import { hostPath, parseServiceVolume } from './volumes.ts';
 import {
@@ -169,8 +170,13 @@ export function prepareService(name: string, value: unknown, ctx: ServiceContext
   if (!isMap(value)) throw fail(where, 'must be a mapping');
   checkKeys(value, SERVICE_KEYS, where);
   const out: Raw = {};
-  for (const [key, v] of Object.entries(value)) {
+  for (const [key, tagged] of Object.entries(value)) {
     if (key.startsWith('x-')) continue;
+    if (tagged instanceof Reset) {
+      out[key] = tagged;
+      continue;
+    }
+    const v = tagged instanceof Override ? tagged.value : tagged;
     const w = at(where, key);
     switch (key) {
       case 'build':
@@ -243,6 +249,17 @@ export function prepareService(name: string, value: unknown, ctx: ServiceContext
       default:
         out[key] = v;
     }
+    if (tagged instanceof Override) out[key] = new Override(out[key]);
+  }
+  return out;
+}
+
+/** Drops what `!reset` left and unwraps `!override` once no file is left to merge. */
+function untag(raw: Raw): Raw {
+  const out: Raw = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v instanceof Reset) continue;
+    out[k] = v instanceof Override ? v.value : v;
   }
   return out;
 }
@@ -297,7 +314,8 @@ function ulimitsOf(v: unknown, where: At): Service['ulimits'] {
 }
 
 /** The `Service` model of a merged, prepared service. */
-export function toService(name: string, raw: Raw, file: string, lookup: Lookup): Service {
+export function toService(name: string, tagged: Raw, file: string, lookup: Lookup): Service {
+  const raw = untag(tagged);
   const where: At = { file, key: `services.${name}` };
   const w = (k: string): At => at(where, k);
   const deploy = asMap(raw['deploy'], w('deploy'));
