@@ -130,6 +130,10 @@ describe('validation', () => {
     fails(() => load(dir), `validating ${join(dir, 'compose.yaml')}: (root) Additional property servics is not allowed`);
   });
 
+  it('rejects invalid service names', () => {
+    fails(() => loadText('services:\n  "my app":\n    image: x\n'), /services Additional property my app is not allowed$/u);
+  });
+
   it('rejects unknown keys in networks and volumes', () => {
     fails(() => loadText(`${WEB}networks:\n  n:\n    drivr: x\n`), /networks\.n Additional property drivr is not allowed$/u);
     fails(() => loadText(`${WEB}volumes:\n  v:\n    nme: x\n`), /volumes\.v Additional property nme is not allowed$/u);
@@ -324,6 +328,11 @@ describe('extends', () => {
     assert.equal(web?.image, 'mine');
     assert.equal(web?.build?.context, join(dir, 'common', 'ctx'));
     assert.deepEqual(web?.environment, { FROM: 'base' });
+  });
+
+  it('treats a file: naming the same file as a local extends', () => {
+    const dir = project({ 'compose.yaml': 'services:\n  base:\n    image: b\n  web:\n    extends: {file: compose.yaml, service: base}\n' });
+    assert.equal(load(dir).services['web']?.image, 'b');
   });
 
   it('fails on a missing base and on a loop', () => {

@@ -36,6 +36,7 @@ const NETWORK_KEYS = new Set([
 const VOLUME_KEYS = new Set(['name', 'driver', 'driver_opts', 'external', 'labels']);
 const INCLUDE_KEYS = new Set(['path', 'project_directory', 'env_file']);
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/u;
+const SERVICE_NAME = /^[a-zA-Z0-9._-]+$/u;
 
 interface Entry {
   raw: Raw;
@@ -100,6 +101,7 @@ function loadFile(file: string, dir: string, loader: Loader): Model {
   };
   if (doc['name'] !== undefined && doc['name'] !== null) model.name = asString(doc['name'], { file, key: 'name' });
   for (const [name, value] of Object.entries(asMap(doc['services'], { file, key: 'services' }))) {
+    if (!SERVICE_NAME.test(name)) throw fail({ file, key: 'services' }, `Additional property ${name} is not allowed`);
     model.services.set(name, { raw: prepareService(name, value, ctx), file });
   }
   const inner: Loader = { ...loader, stack: [...loader.stack, file] };
@@ -153,7 +155,8 @@ function resolveExtends(model: Model, file: string, loader: Loader): void {
     visiting.push(name);
     const baseName = ext['service'] as string;
     let base: Raw | undefined;
-    const extFile = ext['file'] as string | undefined;
+    const named = ext['file'] as string | undefined;
+    const extFile = named === file ? undefined : named;
     if (extFile !== undefined) {
       base = loadFile(extFile, dirname(extFile), loader).services.get(baseName)?.raw;
     } else {
