@@ -61,7 +61,7 @@ export function parseDotEnv(text: string, opts: DotEnvOptions = {}): Record<stri
         k++;
       }
       if (k >= src.length) throw invalidParameter(`${where}: line ${line}: unterminated quoted value`);
-      out[key] = q === '"' ? interpolate(value, lookup, key) : value;
+      out[key] = q === '"' ? interpolate(value, { lookup, key }) : value;
       const nl = src.indexOf('\n', k);
       i = nl === -1 ? src.length : nl + 1;
       line++;
@@ -70,7 +70,7 @@ export function parseDotEnv(text: string, opts: DotEnvOptions = {}): Record<stri
     let value = src.slice(j, end);
     const hash = value.search(/\s#/u);
     if (hash !== -1) value = value.slice(0, hash);
-    out[key] = interpolate(value.trim(), lookup, key);
+    out[key] = interpolate(value.trim(), { lookup, key });
     i = end + 1;
     line++;
   }

@@ -15,8 +15,18 @@ function invalid(text: string, where: string): Error {
   );
 }
 
-/** Substitutes variables in one string; `where` names the key for error messages. */
-export function interpolate(text: string, lookup: Lookup, where: string): string {
+export interface InterpolateOptions {
+  lookup: Lookup;
+  /** The key the text is the value of, for error messages. */
+  key?: string;
+}
+
+/** Substitutes variables in one string. */
+export function interpolate(text: string, opts: InterpolateOptions): string {
+  return substitute(text, opts.lookup, opts.key ?? '(root)');
+}
+
+function substitute(text: string, lookup: Lookup, where: string): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -72,27 +82,31 @@ function braced(inner: string, text: string, lookup: Lookup, where: string): str
   switch (op) {
     case ':-':
     case '-':
-      return unset ? interpolate(arg, lookup, where) : (value ?? '');
+      return unset ? substitute(arg, lookup, where) : (value ?? '');
     case ':+':
     case '+':
-      return unset ? '' : interpolate(arg, lookup, where);
+      return unset ? '' : substitute(arg, lookup, where);
     default: {
       if (!unset) return value ?? '';
-      const message = interpolate(arg, lookup, where);
+      const message = substitute(arg, lookup, where);
       throw invalidParameter(`required variable ${name} is missing a value${message === '' ? '' : `: ${message}`}`);
     }
   }
 }
 
 /** Substitutes every string value of a parsed YAML tree (not the keys); returns a new tree. */
-export function interpolateTree(node: unknown, lookup: Lookup, path = ''): unknown {
-  if (typeof node === 'string') return interpolate(node, lookup, path === '' ? '(root)' : path);
+export function interpolateTree(node: unknown, lookup: Lookup): unknown {
+  return walk(node, lookup, '');
+}
+
+function walk(node: unknown, lookup: Lookup, path: string): unknown {
+  if (typeof node === 'string') return substitute(node, lookup, path === '' ? '(root)' : path);
   if (node instanceof Reset) return node;
-  if (node instanceof Override) return new Override(interpolateTree(node.value, lookup, path));
-  if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, lookup, `${path}[${i}]`));
+  if (node instanceof Override) return new Override(walk(node.value, lookup, path));
+  if (Array.isArray(node)) return node.map((v, i) => walk(v, lookup, `${path}[${i}]`));
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = interpolateTree(v, lookup, path === '' ? k : `${path}.${k}`);
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v, lookup, path === '' ? k : `${path}.${k}`);
     return out;
   }
   return node;

@@ -12,7 +12,7 @@ import { mergeMaps, mergeService } from './merge.ts';
 import { checkCycles } from './order.ts';
 import { type ServiceContext, prepareService, toService } from './service.ts';
 import type { LoadOptions, NetworkSpec, Project, Service, VolumeSpec } from './types.ts';
-import { hostPath } from './volumes.ts';
+import { type PathBase, hostPath } from './volumes.ts';
 import {
   type At,
   type Raw,
@@ -105,6 +105,7 @@ function loadFile(file: string, dir: string, loader: Loader): Model {
     model.services.set(name, { raw: prepareService(name, value, ctx), file });
   }
   const inner: Loader = { ...loader, stack: [...loader.stack, file] };
+  const here: PathBase = loader.home === undefined ? { dir: dirname(file) } : { dir: dirname(file), home: loader.home };
   asList(doc['include'], { file, key: 'include' }).forEach((item, i) => {
     const where = { file, key: `include.${i}` };
     let paths: string[];
@@ -115,12 +116,12 @@ function loadFile(file: string, dir: string, loader: Loader): Model {
       checkKeys(m, INCLUDE_KEYS, where);
       paths = typeof m['path'] === 'string' ? [m['path']] : asList(m['path'], at(where, 'path')).map((p, j) => asString(p, at(where, `path.${j}`)));
       if (m['project_directory'] !== undefined) {
-        projectDir = hostPath(asString(m['project_directory'], at(where, 'project_directory')), dirname(file), loader.home);
+        projectDir = hostPath(asString(m['project_directory'], at(where, 'project_directory')), here);
       }
     }
     let included: Model | undefined;
     for (const p of paths) {
-      const abs = hostPath(p, dirname(file), loader.home);
+      const abs = hostPath(p, here);
       const m = loadFile(abs, projectDir ?? dirname(abs), inner);
       included = included === undefined ? m : mergeModels(included, m);
     }
@@ -235,7 +236,9 @@ function environment(opts: LoadOptions, cwd: string, workingDir: string): Record
   return { ...fromFiles, ...given };
 }
 
-function networkSpec(project: string, key: string, v: Raw, where: At): NetworkSpec {
+function networkSpec(key: string, v: Raw, ctx: { project: string; file: string }): NetworkSpec {
+  const project = ctx.project;
+  const where: At = { file: ctx.file, key: `networks.${key}` };
   const ext = v['external'];
   const external = isMap(ext) ? true : ext === undefined ? false : asBool(ext, at(where, 'external'));
   const extName = isMap(ext) && ext['name'] !== undefined ? asString(ext['name'], at(where, 'external.name')) : undefined;
@@ -256,7 +259,9 @@ function networkSpec(project: string, key: string, v: Raw, where: At): NetworkSp
   return spec;
 }
 
-function volumeSpec(project: string, key: string, v: Raw, where: At): VolumeSpec {
+function volumeSpec(key: string, v: Raw, ctx: { project: string; file: string }): VolumeSpec {
+  const project = ctx.project;
+  const where: At = { file: ctx.file, key: `volumes.${key}` };
   const ext = v['external'];
   const external = isMap(ext) ? true : ext === undefined ? false : asBool(ext, at(where, 'external'));
   const extName = isMap(ext) && ext['name'] !== undefined ? asString(ext['name'], at(where, 'external.name')) : undefined;
@@ -296,7 +301,7 @@ export function loadProject(opts: LoadOptions): Project {
   const all = new Map<string, Service>();
   for (const svcName of [...model.services.keys()].sort()) {
     const entry = model.services.get(svcName) as Entry;
-    all.set(svcName, toService(svcName, entry.raw, entry.file, loader.lookup));
+    all.set(svcName, toService(svcName, entry.raw, { file: entry.file, lookup: loader.lookup }));
   }
   const profiles = activeProfiles(opts, vars);
   const enabled = (s: Service): boolean =>
@@ -329,15 +334,16 @@ export function loadProject(opts: LoadOptions): Project {
       }
     }
   }
+  const specCtx = { project: name, file: files[0] as string };
   for (const key of netKeys.sort()) {
-    project.networks[key] = networkSpec(name, key, model.networks[key] as Raw, { file: files[0] as string, key: `networks.${key}` });
+    project.networks[key] = networkSpec(key, model.networks[key] as Raw, specCtx);
   }
   const usesDefault = Object.values(project.services).some((s) => s.networks['default'] !== undefined);
   if (usesDefault && project.networks['default'] === undefined) {
-    project.networks['default'] = networkSpec(name, 'default', {}, { file: files[0] as string, key: 'networks.default' });
+    project.networks['default'] = networkSpec('default', {}, specCtx);
   }
   for (const key of volKeys.sort()) {
-    project.volumes[key] = volumeSpec(name, key, model.volumes[key] as Raw, { file: files[0] as string, key: `volumes.${key}` });
+    project.volumes[key] = volumeSpec(key, model.volumes[key] as Raw, specCtx);
   }
   return project;
 }

@@ -2,7 +2,7 @@
 // long syntax mapping.
 
 import type { PortMapping } from './types.ts';
-import { type At, asInteger, asString, checkKeys, fail, isMap } from './values.ts';
+import { type At, asInteger, asString, checkKeys, fail, isMap, listOf } from './values.ts';
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 const LONG_KEYS = new Set(['name', 'mode', 'host_ip', 'target', 'published', 'protocol', 'app_protocol']);
@@ -76,7 +76,7 @@ function parseShort(text: string, where: At): PortMapping {
 export function parsePort(value: unknown, where: At): PortMapping {
   if (typeof value === 'number') return parseShort(String(value), where);
   if (typeof value === 'string') return parseShort(value, where);
-  if (!isMap(value)) throw fail(where, 'contains an invalid type, it should be a number, or an object');
+  if (!isMap(value)) throw fail(listOf(where), 'contains an invalid type, it should be a number, or an object');
   checkKeys(value, LONG_KEYS, where);
   if (value['target'] === undefined) throw fail(where, 'target is required');
   const target = asInteger(value['target'], { file: where.file, key: `${where.key}.target` });

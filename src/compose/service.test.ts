@@ -117,7 +117,7 @@ describe('service normalization', () => {
   });
 
   it('rejects bad ports', () => {
-    fails(() => svc('image: x\nports: [[1]]'), /services\.web\.ports\.0 contains an invalid type, it should be a number, or an object$/u);
+    fails(() => svc('image: x\nports: [[1]]'), /services\.web\.ports contains an invalid type, it should be a number, or an object$/u);
     fails(() => svc('image: x\nports: ["80/xtp"]'), /services\.web\.ports\.0 invalid protocol "xtp"$/u);
     fails(() => svc('image: x\nports: ["abc"]'), /services\.web\.ports\.0 invalid port "abc"$/u);
     fails(() => svc('image: x\nports: ["70000"]'), /services\.web\.ports\.0 invalid port range "70000"$/u);
@@ -187,6 +187,7 @@ describe('service normalization', () => {
   });
 
   it('rejects bad volumes', () => {
+    fails(() => svc('image: x\nvolumes: [1]'), /services\.web\.volumes contains an invalid type, it should be a string, or an object$/u);
     fails(() => svc('image: x\nvolumes: ["rel"]'), /services\.web\.volumes\.0 invalid volume specification "rel"$/u);
     fails(() => svc('image: x\nvolumes: ["/a:/b:bogus"]'), /unknown mode "bogus"$/u);
     fails(() => svc('image: x\nvolumes: [{type: nfs, target: /x}]'), /services\.web\.volumes\.0\.type must be one of/u);

@@ -10,7 +10,7 @@ import { parsePort } from './ports.ts';
 import { shellSplit } from './shlex.ts';
 import { Override, Reset } from './tags.ts';
 import type { DependsOn, Healthcheck, PortMapping, Service, ServiceNetwork, ServiceVolume } from './types.ts';
-import { hostPath, parseServiceVolume } from './volumes.ts';
+import { type PathBase, hostPath, parseServiceVolume } from './volumes.ts';
 import {
   type At,
   type Raw,
@@ -60,11 +60,9 @@ const NETWORK_KEYS = new Set([
 ]);
 const PULL_POLICIES = new Set(['always', 'never', 'missing', 'build', 'if_not_present']);
 
-export interface ServiceContext {
+/** The file a service comes from; relative paths in it start at `dir`. */
+export interface ServiceContext extends PathBase {
   file: string;
-  /** Relative paths in this service start here. */
-  dir: string;
-  home?: string;
 }
 
 function command(v: unknown, where: At): string[] | null {
@@ -76,12 +74,12 @@ function command(v: unknown, where: At): string[] | null {
 const isRemoteContext = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//iu.test(s) || s.startsWith('git@');
 
 function prepareBuild(v: unknown, where: At, ctx: ServiceContext): Raw {
-  if (typeof v === 'string') return { context: isRemoteContext(v) ? v : hostPath(v, ctx.dir, ctx.home) };
+  if (typeof v === 'string') return { context: isRemoteContext(v) ? v : hostPath(v, ctx) };
   const b = asMap(v, where);
   checkKeys(b, BUILD_KEYS, where);
   const out: Raw = { ...b };
   const context = b['context'] === undefined ? '.' : asString(b['context'], at(where, 'context'));
-  out['context'] = isRemoteContext(context) ? context : hostPath(context, ctx.dir, ctx.home);
+  out['context'] = isRemoteContext(context) ? context : hostPath(context, ctx);
   if (b['dockerfile'] !== undefined) out['dockerfile'] = asString(b['dockerfile'], at(where, 'dockerfile'));
   if (b['target'] !== undefined) out['target'] = asString(b['target'], at(where, 'target'));
   if (b['args'] !== undefined) out['args'] = asKeyValues(b['args'], at(where, 'args'));
@@ -93,12 +91,12 @@ function prepareEnvFiles(v: unknown, where: At, ctx: ServiceContext): Raw[] {
   const list = typeof v === 'string' ? [v] : asList(v, where);
   return list.map((item, i) => {
     const w = at(where, i);
-    if (typeof item === 'string') return { path: hostPath(item, ctx.dir, ctx.home), required: true };
+    if (typeof item === 'string') return { path: hostPath(item, ctx), required: true };
     const m = asMap(item, w);
     checkKeys(m, new Set(['path', 'required', 'format']), w);
     if (m['path'] === undefined) throw fail(w, 'path is required');
     return {
-      path: hostPath(asString(m['path'], at(w, 'path')), ctx.dir, ctx.home),
+      path: hostPath(asString(m['path'], at(w, 'path')), ctx),
       required: m['required'] === undefined ? true : asBool(m['required'], at(w, 'required')),
     };
   });
@@ -202,7 +200,7 @@ export function prepareService(name: string, value: unknown, ctx: ServiceContext
         out[key] = asList(v, w).map((p, i) => asString(p, at(w, i)));
         break;
       case 'volumes':
-        out[key] = asList(v, w).map((p, i) => parseServiceVolume(p, at(w, i), ctx.dir, ctx.home));
+        out[key] = asList(v, w).map((p, i) => parseServiceVolume(p, at(w, i), ctx));
         break;
       case 'networks':
         out[key] = prepareNetworks(v, w);
@@ -231,7 +229,7 @@ export function prepareService(name: string, value: unknown, ctx: ServiceContext
           checkKeys(m, new Set(['service', 'file']), w);
           if (m['service'] === undefined) throw fail(w, 'service is required');
           const e: Raw = { service: asString(m['service'], at(w, 'service')) };
-          if (m['file'] !== undefined) e['file'] = hostPath(asString(m['file'], at(w, 'file')), ctx.dir, ctx.home);
+          if (m['file'] !== undefined) e['file'] = hostPath(asString(m['file'], at(w, 'file')), ctx);
           out[key] = e;
         }
         break;
@@ -314,7 +312,8 @@ function ulimitsOf(v: unknown, where: At): Service['ulimits'] {
 }
 
 /** The `Service` model of a merged, prepared service. */
-export function toService(name: string, tagged: Raw, file: string, lookup: Lookup): Service {
+export function toService(name: string, tagged: Raw, ctx: { file: string; lookup: Lookup }): Service {
+  const { file, lookup } = ctx;
   const raw = untag(tagged);
   const where: At = { file, key: `services.${name}` };
   const w = (k: string): At => at(where, k);

@@ -5,7 +5,7 @@ import { interpolate, parseDotEnv, shellSplit } from './index.ts';
 
 const vars: Record<string, string> = { A: 'a', EMPTY: '', B: 'b' };
 const lookup = (n: string): string | undefined => vars[n];
-const sub = (s: string): string => interpolate(s, lookup, 'services.web.image');
+const sub = (s: string): string => interpolate(s, { lookup, key: 'services.web.image' });
 
 function fails(fn: () => unknown, message: string): void {
   assert.throws(fn, (err: unknown) => {

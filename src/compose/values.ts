@@ -13,6 +13,9 @@ export interface At {
 
 export const at = (where: At, key: string | number): At => ({ file: where.file, key: `${where.key}.${key}` });
 
+/** The list an item sits in (`services.web.ports.0` → `services.web.ports`). */
+export const listOf = (where: At): At => ({ file: where.file, key: where.key.replace(/\.\d+$/u, '') });
+
 export function fail(where: At, message: string): Error {
   return invalidParameter(`validating ${where.file}: ${where.key} ${message}`);
 }
@@ -84,7 +87,7 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2,
 export function asBytes(v: unknown, where: At): number {
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.floor(v);
   const s = asString(v, where).trim().toLowerCase();
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/u.exec(s) ?? /^(\d+(?:\.\d+)?)\s*(b?)$/u.exec(s);
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/u.exec(s);
   if (m === null) throw fail(where, `invalid size: ${JSON.stringify(s)}`);
   return Math.floor(Number(m[1]) * (SIZE_UNITS[m[2] ?? ''] ?? 1));
 }

@@ -3,13 +3,21 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServiceVolume } from './types.ts';
-import { type At, asBool, asBytes, asString, at, checkKeys, fail, isMap } from './values.ts';
+import { type At, asBool, asBytes, asString, at, checkKeys, fail, isMap, listOf } from './values.ts';
 
 const LONG_KEYS = new Set(['type', 'source', 'target', 'read_only', 'consistency', 'bind', 'volume', 'tmpfs', 'image']);
 const TYPES = new Set(['volume', 'bind', 'tmpfs']);
 
-/** A host path made absolute: `~` is the home directory, relative paths start at `dir`. */
-export function hostPath(path: string, dir: string, home = homedir()): string {
+/** Where relative host paths start, and what `~` stands for (default: the user's home). */
+export interface PathBase {
+  dir: string;
+  home?: string;
+}
+
+/** A host path made absolute: `~` is the home directory, relative paths start at `base.dir`. */
+export function hostPath(path: string, base: PathBase): string {
+  const home = base.home ?? homedir();
+  const dir = base.dir;
   if (path === '~') return home;
   if (path.startsWith('~/')) return resolve(home, path.slice(2));
   return isAbsolute(path) ? resolve(path) : resolve(dir, path);
@@ -17,7 +25,7 @@ export function hostPath(path: string, dir: string, home = homedir()): string {
 
 const isPathLike = (s: string): boolean => s.startsWith('/') || s.startsWith('.') || s.startsWith('~');
 
-function parseShort(text: string, where: At, dir: string, home: string | undefined): ServiceVolume {
+function parseShort(text: string, where: At, base: PathBase): ServiceVolume {
   const parts = text.split(':');
   if (parts.length === 1) {
     if (!parts[0]?.startsWith('/')) throw fail(where, `invalid volume specification ${JSON.stringify(text)}`);
@@ -28,7 +36,7 @@ function parseShort(text: string, where: At, dir: string, home: string | undefin
   if (source === '' || !target.startsWith('/')) throw fail(where, `invalid volume specification ${JSON.stringify(text)}`);
   const options = mode === '' ? [] : mode.split(',');
   const out: ServiceVolume = isPathLike(source)
-    ? { type: 'bind', source: hostPath(source, dir, home), target, readOnly: false, createHostPath: true }
+    ? { type: 'bind', source: hostPath(source, base), target, readOnly: false, createHostPath: true }
     : { type: 'volume', source, target, readOnly: false };
   for (const o of options) {
     if (o === 'ro') out.readOnly = true;
@@ -41,10 +49,10 @@ function parseShort(text: string, where: At, dir: string, home: string | undefin
   return out;
 }
 
-/** One service `volumes:` entry; bind sources are made absolute against `dir`. */
-export function parseServiceVolume(value: unknown, where: At, dir: string, home?: string): ServiceVolume {
-  if (typeof value === 'string') return parseShort(value, where, dir, home);
-  if (!isMap(value)) throw fail(where, 'contains an invalid type, it should be a string, or an object');
+/** One service `volumes:` entry; bind sources are made absolute against `base`. */
+export function parseServiceVolume(value: unknown, where: At, base: PathBase): ServiceVolume {
+  if (typeof value === 'string') return parseShort(value, where, base);
+  if (!isMap(value)) throw fail(listOf(where), 'contains an invalid type, it should be a string, or an object');
   checkKeys(value, LONG_KEYS, where);
   const type = asString(value['type'], at(where, 'type'));
   if (!TYPES.has(type)) throw fail(at(where, 'type'), `must be one of the following: "volume", "bind", "tmpfs"`);
@@ -55,7 +63,7 @@ export function parseServiceVolume(value: unknown, where: At, dir: string, home?
   const source = value['source'] === undefined || value['source'] === null ? undefined : asString(value['source'], at(where, 'source'));
   if (type === 'bind') {
     if (source === undefined || source === '') throw fail(where, 'bind mount requires a source');
-    out.source = hostPath(source, dir, home);
+    out.source = hostPath(source, base);
     const bind = value['bind'];
     out.createHostPath = false;
     if (isMap(bind) && bind['create_host_path'] !== undefined) {
