@@ -2,7 +2,7 @@
 
 export { parseDotEnv, type DotEnvOptions } from './dotenv.ts';
 export { configHash } from './hash.ts';
-export { interpolate } from './interpolate.ts';
+export { interpolate, type InterpolateOptions, type Lookup } from './interpolate.ts';
 export { DEFAULT_FILES, loadProject, normalizeProjectName } from './load.ts';
 export { serviceOrder } from './order.ts';
 export { shellSplit } from './shlex.ts';

@@ -93,13 +93,13 @@ export function asBytes(v: unknown, where: At): number {
 }
 
 /** A mapping or a `KEY=VALUE` list; `KEY` alone gives null. Values become strings. */
-export function asKeyValues(v: unknown, where: At, sep = '='): Record<string, string | null> {
+export function asKeyValues(v: unknown, where: At): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   if (v === null || v === undefined) return out;
   if (Array.isArray(v)) {
     v.forEach((item, i) => {
       const s = asString(item, at(where, i));
-      const eq = s.indexOf(sep);
+      const eq = s.indexOf('=');
       if (eq === -1) out[s] = null;
       else out[s.slice(0, eq)] = s.slice(eq + 1);
     });
