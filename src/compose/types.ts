@@ -38,6 +38,7 @@ export interface Healthcheck {
   interval?: number;
   timeout?: number;
   startPeriod?: number;
+  startInterval?: number;
   retries?: number;
   disable?: boolean;
 }
@@ -103,6 +104,8 @@ export interface Service {
   profiles: string[];
   containerName?: string;
   pullPolicy?: 'always' | 'never' | 'missing' | 'build';
+  /** `platform:` (os/arch[/variant]). */
+  platform?: string;
 }
 
 export interface NetworkSpec {
