@@ -32,6 +32,7 @@ function project(): string {
       '      retries: 20',
       '    volumes:',
       '      - data:/data',
+      '    stop_grace_period: 1s',
       '  client:',
       '    image: busybox',
       `    command: ["sh", "-c", "printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | nc web 80 | tail -1; exec sleep 300"]`,
@@ -85,4 +86,26 @@ test('berth compose: up -d (healthy gate, build, volume), ps, logs, exec, config
   assert.equal(left.filter((c) => c.Labels['com.docker.compose.project'] === 'demo').length, 0);
   assert.equal((await api(d, 'GET', '/networks/demo_default')).status, 404);
   assert.equal((await api(d, 'GET', '/volumes/demo_data')).status, 404);
+});
+
+test('berth compose up (attached) prints prefixed logs; --abort-on-container-exit returns the exit code; run --rm', { skip }, async () => {
+  const dir = join(d.dir, 'oneshot');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    ['services:', '  job:', '    image: busybox', '    command: ["sh", "-c", "echo working; exit 3"]', '  idle:', '    image: busybox', '    command: ["sleep", "300"]', '    stop_grace_period: 1s', ''].join('\n'),
+  );
+  const compose = (...args: string[]) => berth(d, ['compose', '-f', join(dir, 'docker-compose.yml'), ...args], { timeoutMs: 120_000 });
+  const up = await compose('up', '--abort-on-container-exit');
+  assert.equal(up.code, 3, up.stderr + up.stdout);
+  assert.match(up.stdout, /job-1 +\| working/);
+  assert.match(up.stdout, /job-1 exited with code 3/);
+  const run = await compose('run', '--rm', 'job', 'echo', 'one-off');
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'one-off\n');
+  const ls = await compose('ls', '-a');
+  assert.match(ls.stdout, /oneshot/);
+  assert.equal((await compose('down', '-t', '1')).code, 0);
+  const left = (await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Labels: Record<string, string> }>;
+  assert.equal(left.filter((c) => c.Labels['com.docker.compose.project'] === 'oneshot').length, 0);
 });

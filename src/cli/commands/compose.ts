@@ -116,10 +116,11 @@ async function createAndStart(ctx: Context, project: Project, svc: Service, n: n
   return created.Id;
 }
 
-async function removeContainer(client: Client, c: ContainerSummary, timeout: number, say: (s: string) => void): Promise<void> {
+/** Stops (with the container's own stop timeout, i.e. stop_grace_period, unless one is given) and removes. */
+async function removeContainer(client: Client, c: ContainerSummary, timeout: number | undefined, say: (s: string) => void): Promise<void> {
   if (c.State === 'running' || c.State === 'paused' || c.State === 'restarting') {
     say(` Container ${nameOf(c)}  Stopping`);
-    await client.call('POST', `/containers/${c.Id}/stop`, { query: { t: String(timeout) } }).catch(() => {});
+    await client.call('POST', `/containers/${c.Id}/stop`, { query: timeout !== undefined ? { t: String(timeout) } : {} }).catch(() => {});
     say(` Container ${nameOf(c)}  Stopped`);
   }
   say(` Container ${nameOf(c)}  Removing`);
@@ -147,7 +148,7 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
   const existing = await projectContainers(ctx.client, project.name, { oneoff: false });
   const orphans = existing.filter((c) => !project.services[serviceOf(c)] && !project.disabled[serviceOf(c)]);
   if (orphans.length > 0) {
-    if (flags.bool('remove-orphans')) for (const c of orphans) await removeContainer(ctx.client, c, 10, say);
+    if (flags.bool('remove-orphans')) for (const c of orphans) await removeContainer(ctx.client, c, undefined, say);
     else say(`WARN[0000] Found orphan containers ([${orphans.map(nameOf).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
   }
   const idsBySvc = new Map<string, string[]>();
@@ -175,7 +176,7 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
       const cur = mine.find((c) => c.Labels[L.number] === String(n));
       if (cur && (flags.bool('force-recreate') || cur.Labels[L.hash] !== hash) && !flags.bool('no-recreate')) {
         say(` Container ${nameOf(cur)}  Recreate`);
-        await removeContainer(ctx.client, cur, 10, () => {});
+        await removeContainer(ctx.client, cur, undefined, () => {});
         ids.push(await createAndStart(ctx, project, svc, n, true));
         continue;
       }
@@ -189,7 +190,7 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
       }
       ids.push(await createAndStart(ctx, project, svc, n, true));
     }
-    for (const c of mine.filter((x) => Number(x.Labels[L.number]) > replicas)) await removeContainer(ctx.client, c, 10, say);
+    for (const c of mine.filter((x) => Number(x.Labels[L.number]) > replicas)) await removeContainer(ctx.client, c, undefined, say);
     idsBySvc.set(s, ids);
   }
   if (flags.bool('wait')) {
@@ -247,7 +248,7 @@ async function attachLogs(ctx: Context, project: Project, bySvc: Array<[string, 
 async function down(ctx: Context, g: Global, flags: Flags): Promise<number> {
   const { name, project } = projectOf(ctx, g);
   const say = (s: string): void => ctx.err(`${s}\n`);
-  const timeout = flags.changed('timeout') ? flags.int('timeout') : 10;
+  const timeout = flags.changed('timeout') ? flags.int('timeout') : undefined;
   const containers = await projectContainers(ctx.client, name);
   const keep = (c: ContainerSummary): boolean => !flags.bool('remove-orphans') && project !== undefined && !project.services[serviceOf(c)] && !project.disabled[serviceOf(c)];
   // Dependents first: the reverse of the start order.
@@ -257,7 +258,7 @@ async function down(ctx: Context, g: Global, flags: Flags): Promise<number> {
     return i < 0 ? -1 : i;
   };
   const doomed = containers.filter((c) => !keep(c)).sort((a, b) => rank(a) - rank(b));
-  await Promise.all(doomed.filter((c) => c.State === 'running').map((c) => ctx.client.call('POST', `/containers/${c.Id}/stop`, { query: { t: String(timeout) } }).catch(() => {})));
+  await Promise.all(doomed.filter((c) => c.State === 'running').map((c) => ctx.client.call('POST', `/containers/${c.Id}/stop`, { query: timeout !== undefined ? { t: String(timeout) } : {} }).catch(() => {})));
   for (const c of doomed) await removeContainer(ctx.client, { ...c, State: 'exited' }, timeout, say);
   const nets = await ctx.client.json<Array<{ Id: string; Name: string; Labels: Record<string, string> | null }>>('GET', '/networks', { query: { filters: JSON.stringify({ label: [`${L.project}=${name}`] }) } });
   for (const n of nets) {
