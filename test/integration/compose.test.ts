@@ -33,6 +33,8 @@ function project(): string {
       '    volumes:',
       '      - data:/data',
       '    stop_grace_period: 1s',
+      '    ports:',
+      '      - "127.0.0.1::80"',
       '  client:',
       '    image: busybox',
       `    command: ["sh", "-c", "printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | nc web 80 | tail -1; exec sleep 300"]`,
@@ -64,6 +66,10 @@ test('berth compose: up -d (healthy gate, build, volume), ps, logs, exec, config
   assert.match((await compose('logs', 'tool')).stdout, /built-tool/);
   const ex = await compose('exec', '-T', 'web', 'cat', '/www/index.html');
   assert.equal(ex.stdout, 'hello-from-env\n', ex.stderr);
+  const port = await compose('port', 'web', '80');
+  assert.match(port.stdout, /^127\.0\.0\.1:\d+\n$/, port.stderr);
+  assert.match((await compose('images')).stdout, /demo-web-1 +busybox +latest/);
+  assert.match((await compose('top', 'web')).stdout, /httpd/);
   const cfg = await compose('config');
   assert.match(cfg.stdout, /GREETING: hello-from-env/);
   const inspectWeb = (await api(d, 'GET', '/containers/demo-web-1/json')).json();

@@ -7,7 +7,8 @@ import type { Project, Service } from '../../compose/types.ts';
 import { CliError, runCommand, seg, type CommandSpec, type Context } from '../cli.ts';
 import type { Flags } from '../flags.ts';
 import { pullImage } from '../create-container.ts';
-import { timeAgo } from '../format.ts';
+import { humanSize, timeAgo } from '../format.ts';
+import { BERTH_VERSION } from './version.ts';
 import { contextTar } from './build.ts';
 import { command as execCommand } from './exec.ts';
 import { L, createBody, ensureNetworks, ensureVolumes, projectContainers, serviceOrder, streamLogs, waitForCondition, imageName, type ContainerSummary } from '../compose/engine.ts';
@@ -569,6 +570,94 @@ const SUBS: Record<string, Sub> = {
       { long: 'volumes', short: 'v', type: 'bool', help: 'Remove any anonymous volumes attached to containers' },
     ],
     run: (ctx, g, f, a) => rm(ctx, g, f, a),
+  },
+  port: {
+    usage: '[OPTIONS] SERVICE PRIVATE_PORT',
+    summary: 'Print the public port for a port binding',
+    flags: [
+      { long: 'protocol', type: 'string', help: 'tcp or udp (default "tcp")' },
+      { long: 'index', type: 'int', help: 'Index of the container if service has multiple replicas' },
+    ],
+    run: async (ctx, g, f, a) => {
+      const [service, priv] = a;
+      if (!service || !priv) throw new CliError('"compose port" requires exactly 2 arguments: SERVICE PRIVATE_PORT', 1);
+      const { name } = projectOf(ctx, g);
+      const index = f.changed('index') ? f.int('index') : 1;
+      const c = (await projectContainers(ctx.client, name, { oneoff: false })).find((x) => serviceOf(x) === service && x.Labels[L.number] === String(index));
+      if (!c) throw new CliError(`no container found for ${service}_${index}`, 1);
+      const proto = f.changed('protocol') ? f.string('protocol') : 'tcp';
+      const p = c.Ports.find((x) => String(x.PrivatePort) === priv && x.Type === proto && x.PublicPort);
+      if (!p) throw new CliError(`no port ${priv}/${proto} for container ${nameOf(c)}`, 1);
+      ctx.out(`${p.IP && p.IP !== '' ? p.IP : '0.0.0.0'}:${p.PublicPort}\n`);
+      return 0;
+    },
+  },
+  images: {
+    usage: '[OPTIONS] [SERVICE...]',
+    summary: 'List images used by the created containers',
+    flags: [{ long: 'quiet', short: 'q', type: 'bool', help: 'Only display IDs' }],
+    run: async (ctx, g, f, a) => {
+      const { name } = projectOf(ctx, g);
+      const list = selected(await projectContainers(ctx.client, name, { oneoff: false }), a);
+      const rows: string[][] = [['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE']];
+      const ids = new Set<string>();
+      for (const c of list) {
+        const img = await ctx.client.json<{ Id: string; RepoTags: string[]; Size: number }>('GET', `/images/${seg(c.Image)}/json`).catch(() => undefined);
+        if (!img) continue;
+        ids.add(img.Id);
+        const tag = img.RepoTags[0] ?? '<none>:<none>';
+        const colon = tag.lastIndexOf(':');
+        rows.push([nameOf(c), tag.slice(0, colon), tag.slice(colon + 1), img.Id.slice(7, 19), humanSize(img.Size)]);
+      }
+      if (f.bool('quiet')) {
+        for (const id of ids) ctx.out(`${id}\n`);
+        return 0;
+      }
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      for (const r of rows) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+      return 0;
+    },
+  },
+  top: {
+    usage: '[SERVICES...]',
+    summary: 'Display the running processes',
+    flags: [],
+    run: async (ctx, g, _f, a) => {
+      const { name } = projectOf(ctx, g);
+      for (const c of selected(await projectContainers(ctx.client, name, { oneoff: false }), a).filter((x) => x.State === 'running')) {
+        const t = await ctx.client.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${c.Id}/top`);
+        const rows = [t.Titles, ...t.Processes];
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+        ctx.out(`${nameOf(c)}\n`);
+        for (const r of rows) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+        ctx.out('\n');
+      }
+      return 0;
+    },
+  },
+  wait: {
+    usage: 'SERVICE [SERVICE...]',
+    summary: 'Block until containers of all (or specified) services stop.',
+    flags: [],
+    run: async (ctx, g, _f, a) => {
+      const { name } = projectOf(ctx, g);
+      let code = 0;
+      for (const c of selected(await projectContainers(ctx.client, name, { oneoff: false }), a)) {
+        const r = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${c.Id}/wait`, { query: { condition: 'not-running' } });
+        code = r.StatusCode;
+      }
+      ctx.out(`${code}\n`);
+      return code;
+    },
+  },
+  version: {
+    usage: '[OPTIONS]',
+    summary: 'Show the Docker Compose version information',
+    flags: [{ long: 'short', type: 'bool', help: 'Shows only Compose\'s version number' }],
+    run: async (ctx, _g, f) => {
+      ctx.out(f.bool('short') ? `${BERTH_VERSION}\n` : `berth compose version ${BERTH_VERSION}\n`);
+      return 0;
+    },
   },
   ls: {
     usage: '[OPTIONS]',

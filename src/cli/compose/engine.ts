@@ -1,7 +1,7 @@
 // berth compose's engine side: turns a loaded project into networks, volumes, images and containers
 // through the Engine API, labelled as docker compose labels them, so `docker compose` and
 // `berth compose` see the same project.
-import { BERTH_VERSION } from '../../api/routes/system.ts';
+import { BERTH_VERSION } from '../commands/version.ts';
 import { ApiError, FrameDecoder, type Client } from '../../client/index.ts';
 import { configHash, serviceOrder } from '../../compose/index.ts';
 import type { Project, Service } from '../../compose/types.ts';
