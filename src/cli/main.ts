@@ -271,6 +271,17 @@ async function execute(argv: readonly string[]): Promise<number> {
     process.stdout.write(topUsage());
     return 0;
   }
+  if (first === 'completion') {
+    const shell = rest[0];
+    if (shell !== 'bash' && shell !== 'zsh') {
+      process.stderr.write('Usage:  berth completion bash|zsh\n\nPrints a shell completion script: eval "$(berth completion bash)"\n');
+      return 1;
+    }
+    const { completionScript } = await import('./completion.ts');
+    const groups = Object.fromEntries(Object.entries(GROUPS).map(([g, v]) => [g, Object.keys(v.table())]));
+    process.stdout.write(completionScript(shell, { commands: [...Object.keys(C), ...Object.keys(GROUPS), 'completion'].sort(), groups }));
+    return 0;
+  }
   let entry: Entry | undefined = Object.hasOwn(C, first) ? C[first] : undefined;
   let args = rest;
   let invokedAs: string | undefined;
