@@ -162,3 +162,33 @@ test('dockerode: create/attach/start/wait/remove, followProgress on pull and bui
   assert.equal((await exec.inspect()).ExitCode, 0);
   await sleeper.remove({ force: true });
 });
+
+test('testcontainers: a GenericContainer from busybox with an exposed port and a log wait strategy, started and stopped', { skip }, async () => {
+  // Ryuk (the reaper) is an image from Docker Hub; without the internet it is turned off and the
+  // test stops its container itself.
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  process.env.DOCKER_HOST = d.host;
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const started = await new GenericContainer('busybox')
+    .withCommand(['sh', '-c', 'mkdir -p /www && echo via-testcontainers > /www/index.html && echo ready && exec httpd -f -p 8080 -h /www'])
+    .withExposedPorts(8080)
+    .withWaitStrategy(Wait.forLogMessage('ready'))
+    .withPullPolicy({ shouldPull: () => false })
+    .start();
+  try {
+    const port = started.getMappedPort(8080);
+    const { createConnection } = await import('node:net');
+    const body = await new Promise<string>((resolve, reject) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => s.write('GET / HTTP/1.0\r\n\r\n'));
+      let t = '';
+      s.on('data', (c: Buffer) => (t += c.toString()));
+      s.on('end', () => resolve(t));
+      s.on('error', reject);
+    });
+    assert.match(body, /via-testcontainers/);
+  } finally {
+    await started.stop({ timeout: 1 });
+  }
+  assert.equal(((await api(d, 'GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
+});
