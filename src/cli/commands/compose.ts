@@ -159,8 +159,12 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
     if (!k || v === undefined || !/^\d+$/.test(v)) throw new CliError(`invalid --scale value: ${s}`, 1);
     scale.set(k, Number(v));
   }
-  for (const s of order.filter((x) => wanted.has(x))) {
+  // Each service starts once the services it depends on are up (or healthy, or done); services
+  // with nothing between them start side by side.
+  const started = new Map<string, Promise<void>>();
+  const bring = async (s: string): Promise<void> => {
     const svc = project.services[s]!;
+    await Promise.all(Object.keys(svc.dependsOn).filter((dep) => started.has(dep)).map((dep) => started.get(dep)));
     for (const [dep, cond] of Object.entries(svc.dependsOn)) {
       for (const id of idsBySvc.get(dep) ?? []) {
         if (cond.condition !== 'service_started') say(` Container ${project.name}-${dep}  Waiting`);
@@ -193,7 +197,13 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
     }
     for (const c of mine.filter((x) => Number(x.Labels[L.number]) > replicas)) await removeContainer(ctx.client, c, undefined, say);
     idsBySvc.set(s, ids);
+  };
+  for (const s of order.filter((x) => wanted.has(x))) {
+    const p = bring(s);
+    p.catch(() => {});
+    started.set(s, p);
   }
+  await Promise.all(started.values());
   if (flags.bool('wait')) {
     for (const [s, ids] of idsBySvc) {
       const cond = project.services[s]?.healthcheck && !project.services[s]!.healthcheck!.disable ? 'service_healthy' : 'service_started';
