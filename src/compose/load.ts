@@ -34,6 +34,18 @@ const NETWORK_KEYS = new Set([
   'name', 'driver', 'driver_opts', 'ipam', 'external', 'internal', 'enable_ipv4', 'enable_ipv6', 'attachable', 'labels',
 ]);
 const VOLUME_KEYS = new Set(['name', 'driver', 'driver_opts', 'external', 'labels']);
+const FILE_KEYS = new Set(['name', 'file', 'environment', 'content', 'external', 'labels', 'template_driver']);
+
+/** Top-level secrets or configs, their `file` made absolute against the declaring file. */
+function fileSpecs(v: unknown, where: At, dir: string): Raw {
+  const out = topLevel(v, FILE_KEYS, where);
+  for (const [name, m] of Object.entries(out)) {
+    const spec = m as Raw;
+    if (typeof spec['file'] === 'string') spec['file'] = resolve(dir, spec['file'] as string);
+    out[name] = spec;
+  }
+  return out;
+}
 const INCLUDE_KEYS = new Set(['path', 'project_directory', 'env_file']);
 const PROJECT_NAME = /^[a-z0-9][a-z0-9_-]*$/u;
 const SERVICE_NAME = /^[a-zA-Z0-9._-]+$/u;
@@ -49,6 +61,8 @@ interface Model {
   services: Map<string, Entry>;
   networks: Raw;
   volumes: Raw;
+  secrets: Raw;
+  configs: Raw;
 }
 
 interface Loader {
@@ -98,6 +112,8 @@ function loadFile(file: string, dir: string, loader: Loader): Model {
     services: new Map(),
     networks: topLevel(doc['networks'], NETWORK_KEYS, { file, key: 'networks' }),
     volumes: topLevel(doc['volumes'], VOLUME_KEYS, { file, key: 'volumes' }),
+    secrets: fileSpecs(doc['secrets'], { file, key: 'secrets' }, dirname(file)),
+    configs: fileSpecs(doc['configs'], { file, key: 'configs' }, dirname(file)),
   };
   if (doc['name'] !== undefined && doc['name'] !== null) model.name = asString(doc['name'], { file, key: 'name' });
   for (const [name, value] of Object.entries(asMap(doc['services'], { file, key: 'services' }))) {
@@ -183,7 +199,7 @@ function mergeModels(a: Model, b: Model): Model {
     const prev = services.get(name);
     services.set(name, prev === undefined ? entry : { raw: mergeService(prev.raw, entry.raw), file: prev.file });
   }
-  const out: Model = { services, networks: mergeMaps(a.networks, b.networks), volumes: mergeMaps(a.volumes, b.volumes) };
+  const out: Model = { services, networks: mergeMaps(a.networks, b.networks), volumes: mergeMaps(a.volumes, b.volumes), secrets: mergeMaps(a.secrets, b.secrets), configs: mergeMaps(a.configs, b.configs) };
   const name = b.name ?? a.name;
   if (name !== undefined) out.name = name;
   return out;
@@ -344,6 +360,25 @@ export function loadProject(opts: LoadOptions): Project {
   }
   for (const key of volKeys.sort()) {
     project.volumes[key] = volumeSpec(key, model.volumes[key] as Raw, specCtx);
+  }
+  for (const kind of ['secrets', 'configs'] as const) {
+    const specs = model[kind];
+    if (Object.keys(specs).length > 0) {
+      project[kind] = {};
+      for (const [k, raw] of Object.entries(specs)) {
+        const r = raw as Raw;
+        const spec: { file?: string; environment?: string; content?: string } = {};
+        if (typeof r['file'] === 'string') spec.file = r['file'] as string;
+        if (typeof r['environment'] === 'string') spec.environment = r['environment'] as string;
+        if (typeof r['content'] === 'string') spec.content = r['content'] as string;
+        project[kind]![k] = spec;
+      }
+    }
+    for (const [svcName, svc] of all) {
+      for (const m of svc[kind] ?? []) {
+        if (specs[m.source] === undefined) throw invalidProject(`service ${JSON.stringify(svcName)} refers to undefined ${kind === 'secrets' ? 'secret' : 'config'} ${m.source}`);
+      }
+    }
   }
   return project;
 }

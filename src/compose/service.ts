@@ -2,6 +2,7 @@
 // to one shape (lists vs mappings, short vs long syntax, paths made absolute) so files can be
 // merged; `toService` turns the merged result into the `Service` model.
 
+import { posix as posixPath } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { invalidParameter } from '../core/errors.ts';
 import { parseDotEnv } from './dotenv.ts';
@@ -59,6 +60,8 @@ const NETWORK_KEYS = new Set([
   'gw_priority', 'interface_name',
 ]);
 const PULL_POLICIES = new Set(['always', 'never', 'missing', 'build', 'if_not_present']);
+
+const posixJoin = (a: string, b: string): string => posixPath.join(a, b);
 
 /** The file a service comes from; relative paths in it start at `dir`. */
 export interface ServiceContext extends PathBase {
@@ -409,6 +412,31 @@ export function toService(name: string, tagged: Raw, ctx: { file: string; lookup
     svc.replicas = scale;
   }
   if (raw['stop_grace_period'] !== undefined) svc.stopGracePeriod = asDuration(raw['stop_grace_period'], w('stop_grace_period'));
+  if (raw['security_opt'] !== undefined) svc.securityOpt = raw['security_opt'] as string[];
+  if (raw['sysctls'] !== undefined && raw['sysctls'] !== null) {
+    const sysctls: Record<string, string> = {};
+    for (const [k, v] of Object.entries(asKeyValues(raw['sysctls'], w('sysctls')))) {
+      if (v === null) throw fail(w('sysctls'), `${k} has no value`);
+      sysctls[k] = v;
+    }
+    svc.sysctls = sysctls;
+  }
+  if (raw['shm_size'] !== undefined && raw['shm_size'] !== null) svc.shmSize = asBytes(raw['shm_size'], w('shm_size'));
+  if (raw['volumes_from'] !== undefined && raw['volumes_from'] !== null) svc.volumesFrom = asStrings(raw['volumes_from'], w('volumes_from'));
+  for (const [kind, base] of [
+    ['secrets', '/run/secrets'],
+    ['configs', '/'],
+  ] as const) {
+    if (raw[kind] === undefined || raw[kind] === null) continue;
+    svc[kind] = asList(raw[kind], w(kind)).map((item, i) => {
+      if (typeof item === 'string') return { source: item, target: posixJoin(base, item) };
+      const m = asMap(item, w(`${kind}[${i}]`));
+      checkKeys(m, new Set(['source', 'target', 'uid', 'gid', 'mode']), w(`${kind}[${i}]`));
+      const source = asString(m['source'], w(`${kind}[${i}].source`));
+      const target = m['target'] === undefined ? source : asString(m['target'], w(`${kind}[${i}].target`));
+      return { source, target: target.startsWith('/') ? target : posixJoin(base, target) };
+    });
+  }
   if (raw['logging'] !== undefined) {
     const l = asMap(raw['logging'], w('logging'));
     checkKeys(l, new Set(['driver', 'options']), w('logging'));

@@ -103,9 +103,35 @@ export interface Service {
   logging?: { driver?: string; options: Record<string, string> };
   profiles: string[];
   containerName?: string;
+  securityOpt?: string[];
+  sysctls?: Record<string, string>;
+  /** Bytes of /dev/shm. */
+  shmSize?: number;
+  /** `service[:ro|:rw]` or `container:name[:ro|:rw]`. */
+  volumesFrom?: string[];
+  /** Secrets and configs: files bind-mounted read-only (secrets under /run/secrets). */
+  secrets?: FileMount[];
+  configs?: FileMount[];
   pullPolicy?: 'always' | 'never' | 'missing' | 'build';
   /** `platform:` (os/arch[/variant]). */
   platform?: string;
+}
+
+export interface FileMount {
+  /** The top-level secret or config name. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+}
+
+/** A top-level secret or config: a file on the host, or an environment variable's value. */
+export interface FileSpec {
+  /** Absolute host path. */
+  file?: string;
+  /** Name of an environment variable holding the content. */
+  environment?: string;
+  /** Inline content (configs). */
+  content?: string;
 }
 
 export interface NetworkSpec {
@@ -139,6 +165,8 @@ export interface Project {
   disabled: Record<string, Service>;
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
+  secrets?: Record<string, FileSpec>;
+  configs?: Record<string, FileSpec>;
 }
 
 export interface LoadOptions {

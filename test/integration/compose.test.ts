@@ -115,3 +115,49 @@ test('berth compose up (attached) prints prefixed logs; --abort-on-container-exi
   const left = (await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Labels: Record<string, string> }>;
   assert.equal(left.filter((c) => c.Labels['com.docker.compose.project'] === 'oneshot').length, 0);
 });
+
+test('berth compose: secrets and configs (file, environment, content), sysctls, shm_size, volumes_from', { skip }, async () => {
+  const dir = join(d.dir, 'extras');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'db-password.txt'), 's3cret-from-file\n');
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    [
+      'services:',
+      '  store:',
+      '    image: busybox',
+      '    command: ["sh", "-c", "echo shared > /data/x; exec sleep 300"]',
+      '    volumes: ["/data"]',
+      '    stop_grace_period: 1s',
+      '  app:',
+      '    image: busybox',
+      '    command: ["sh", "-c", "cat /run/secrets/db_password /run/secrets/token /app.conf; cat /data/x; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; df -k /dev/shm | tail -1 | awk \'{print $$2}\'"]',
+      '    depends_on: [store]',
+      '    secrets: [db_password, token]',
+      '    configs:',
+      '      - source: app_conf',
+      '        target: /app.conf',
+      '    sysctls:',
+      '      net.ipv4.ip_unprivileged_port_start: "80"',
+      '    shm_size: 16m',
+      '    volumes_from: [store]',
+      'secrets:',
+      '  db_password:',
+      '    file: ./db-password.txt',
+      '  token:',
+      '    environment: BERTH_TEST_TOKEN',
+      'configs:',
+      '  app_conf:',
+      '    content: "setting=on"',
+      '',
+    ].join('\n'),
+  );
+  const compose = (...args: string[]) => berth(d, ['compose', '--project-directory', dir, ...args], { timeoutMs: 120_000, env: { BERTH_TEST_TOKEN: 'token-from-env' } });
+  const up = await compose('up', '-d');
+  assert.equal(up.code, 0, up.stderr);
+  const wait = await compose('wait', 'app');
+  assert.equal(wait.code, 0, wait.stderr);
+  const logs = await compose('logs', '--no-log-prefix', 'app');
+  assert.equal(logs.stdout, 's3cret-from-file\ntoken-from-envsetting=onshared\n80\n16384\n');
+  assert.equal((await compose('down', '-v', '-t', '1')).code, 0);
+});

@@ -10,6 +10,7 @@ import { pullImage } from '../create-container.ts';
 import { humanSize, timeAgo } from '../format.ts';
 import { BERTH_VERSION } from './version.ts';
 import { contextTar } from './build.ts';
+import { packEntries } from '../../adapters/tar/index.ts';
 import { command as execCommand } from './exec.ts';
 import { L, createBody, ensureNetworks, ensureVolumes, projectContainers, serviceOrder, streamLogs, waitForCondition, imageName, type ContainerSummary } from '../compose/engine.ts';
 
@@ -104,8 +105,13 @@ async function buildService(ctx: Context, project: Project, svc: Service, tag: s
 }
 
 async function createAndStart(ctx: Context, project: Project, svc: Service, n: number, start: boolean): Promise<string> {
-  const { name, body, extraNetworks } = createBody(project, svc, n, ctx.env);
+  const { name, body, extraNetworks, injected } = createBody(project, svc, n, ctx.env);
   const created = await ctx.client.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+  if (injected.length > 0) {
+    // Secrets and configs given as content go in through the archive API, before the start.
+    const tarStream = packEntries(injected.map((f) => ({ name: f.target.replace(/^\/+/, ''), type: 'file' as const, mode: 0o444, content: Buffer.from(f.content) })));
+    await ctx.client.call('PUT', `/containers/${created.Id}/archive`, { query: { path: '/' }, body: tarStream as never, headers: { 'Content-Type': 'application/x-tar' } });
+  }
   for (const x of extraNetworks) {
     await ctx.client.call('POST', `/networks/${seg(x.network)}/connect`, { body: { Container: created.Id, EndpointConfig: { Aliases: x.aliases, ...(x.ip ? { IPAMConfig: { IPv4Address: x.ip } } : {}) } } });
   }

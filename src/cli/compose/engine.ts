@@ -66,7 +66,7 @@ function envList(svc: Service, env: Record<string, string | undefined>): string[
 }
 
 /** The create body for a service's container number n (networks beyond the first are connected later). */
-export function createBody(project: Project, svc: Service, n: number, env: Record<string, string | undefined>, oneoff = false): { name: string; body: Record<string, unknown>; extraNetworks: Array<{ network: string; aliases: string[]; ip?: string }> } {
+export function createBody(project: Project, svc: Service, n: number, env: Record<string, string | undefined>, oneoff = false): { name: string; body: Record<string, unknown>; extraNetworks: Array<{ network: string; aliases: string[]; ip?: string }>; injected: Array<{ target: string; content: string }> } {
   const name = containerName(project, svc, n);
   const labels: Record<string, string> = {
     ...svc.labels,
@@ -112,6 +112,24 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
       volumes[v.target] = {};
     }
   }
+  // Secrets and configs: a file is bind-mounted read-only; content from the environment or the
+  // file itself is copied in after create (injected).
+  const injected: Array<{ target: string; content: string }> = [];
+  for (const kind of ['secrets', 'configs'] as const) {
+    for (const m of svc[kind] ?? []) {
+      const spec = project[kind]?.[m.source];
+      if (spec?.file) binds.push(`${spec.file}:${m.target}:ro`);
+      else if (spec?.environment !== undefined) injected.push({ target: m.target, content: env[spec.environment] ?? '' });
+      else if (spec?.content !== undefined) injected.push({ target: m.target, content: spec.content });
+    }
+  }
+  const volumesFrom = (svc.volumesFrom ?? []).map((v) => {
+    if (v.startsWith('container:')) return v.slice('container:'.length);
+    const [from, mode] = v.split(':');
+    const other = project.services[from!];
+    const name = other ? containerName(project, other, 1) : from!;
+    return mode ? `${name}:${mode}` : name;
+  });
   const netNames = Object.keys(svc.networks);
   const primary = netNames[0];
   const endpoint = (key: string): Record<string, unknown> => {
@@ -149,6 +167,10 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
       Dns: svc.dns,
       Tmpfs: Object.fromEntries(svc.tmpfs.map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')])),
       ...(svc.logging?.driver ? { LogConfig: { Type: svc.logging.driver, Config: svc.logging.options } } : {}),
+      ...(svc.securityOpt ? { SecurityOpt: svc.securityOpt } : {}),
+      ...(svc.sysctls ? { Sysctls: svc.sysctls } : {}),
+      ...(svc.shmSize ? { ShmSize: svc.shmSize } : {}),
+      ...(volumesFrom.length > 0 ? { VolumesFrom: volumesFrom } : {}),
     },
     NetworkingConfig: primary !== undefined && !svc.networkMode ? { EndpointsConfig: { [project.networks[primary]?.name ?? primary]: endpoint(primary) } } : {},
   };
@@ -161,7 +183,7 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
     body.Healthcheck = h.disable ? { Test: ['NONE'] } : { Test: h.test, ...(h.interval ? { Interval: h.interval } : {}), ...(h.timeout ? { Timeout: h.timeout } : {}), ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.retries ? { Retries: h.retries } : {}) };
   }
   const extraNetworks = svc.networkMode ? [] : netNames.slice(1).map((k) => ({ network: project.networks[k]?.name ?? k, aliases: [svc.name, ...svc.networks[k]!.aliases], ...(svc.networks[k]!.ipv4Address ? { ip: svc.networks[k]!.ipv4Address! } : {}) }));
-  return { name, body, extraNetworks };
+  return { name, body, extraNetworks, injected };
 }
 
 export async function ensureNetworks(client: Client, project: Project, say: Say): Promise<void> {
