@@ -43,6 +43,8 @@ export interface DaemonConfig {
   bridgeName: string;
   insecureRegistries: string[];
   registryMirrors: string[];
+  /** Bytes a pulled layer may unpack to; 0 = max(8 GiB, 100 × its compressed size). */
+  maxLayerSize: number;
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -50,7 +52,7 @@ const USAGE = `Usage: berthd [OPTIONS]
 A Docker-compatible container engine daemon.
 
 Options:
-      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent, bip, bridge-name, insecure-registries, registry-mirrors)
+      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent, bip, bridge-name, insecure-registries, registry-mirrors, max-layer-size)
       --data-root string     Root directory of persistent state (default "/var/lib/berth")
       --exec-root string     Root directory for execution state (default "/run/berth")
   -H, --host list            Daemon socket(s) to listen on (default unix:///run/berth/berth.sock; tcp://127.0.0.1:PORT allowed)
@@ -63,6 +65,7 @@ Options:
       --insecure-registry list  Registries (host[:port] or CIDR) that may be reached over plain HTTP
                              (loopback registries always may)
       --registry-mirror list Preferred registry mirrors for Docker Hub pulls
+      --max-layer-size bytes Refuse pulled layers that unpack to more (default: 8 GiB or 100x compressed)
   -v, --version              Print version information and quit
   -h, --help                 Print usage
 `;
@@ -82,7 +85,16 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+
+/** A size as bytes, or with a k/m/g suffix (binary units). */
+function sizeFlag(v: string | undefined): number {
+  if (v === undefined || v === '') return 0;
+  const m = /^(\d+)([kmg]i?b?)?$/i.exec(v.trim());
+  if (!m) throw new Error(`invalid size: ${v}`);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1);
+}
 
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
@@ -150,6 +162,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     bridgeName: pick('bridge-name') ?? 'berth0',
     insecureRegistries: list('insecure-registry', 'insecure-registries'),
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
+    maxLayerSize: sizeFlag(pick('max-layer-size')),
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
 }
@@ -275,6 +288,7 @@ export async function main(argv: string[]): Promise<void> {
     userAgent: `berth/${BERTH_VERSION}`,
     onPulled: (ref, id) => events.emit('image', 'pull', id, { name: ref }),
     onPushed: (ref, id) => events.emit('image', 'push', id, { name: ref }),
+    maxLayerSize: cfg.maxLayerSize,
   });
   await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'));
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });

@@ -19,6 +19,8 @@ export interface DistributionOptions {
   userAgent: string;
   onPulled?: (ref: string, id: string) => void;
   onPushed?: (ref: string, id: string) => void;
+  /** Uncompressed bytes one pulled layer may unpack to (0: the default ratio-based budget). */
+  maxLayerSize?: number;
 }
 
 const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -30,7 +32,14 @@ export class Distribution {
 
   private constructor(opts: DistributionOptions, metadata: BlobMetadata) {
     this.#registry = { insecure: insecureMatcher(opts.insecureRegistries ?? []), mirrors: opts.mirrors ?? [], userAgent: opts.userAgent };
-    this.#puller = new Puller({ images: opts.images, metadata, dataRoot: opts.dataRoot, registry: this.#registry, ...(opts.onPulled ? { onPulled: opts.onPulled } : {}) });
+    this.#puller = new Puller({
+      images: opts.images,
+      metadata,
+      dataRoot: opts.dataRoot,
+      registry: this.#registry,
+      ...(opts.onPulled ? { onPulled: opts.onPulled } : {}),
+      ...(opts.maxLayerSize ? { layerBudget: { floor: 8 * 1024 ** 3, ratio: 100, cap: opts.maxLayerSize } } : {}),
+    });
     this.#pusher = new Pusher({ images: opts.images, metadata, registry: this.#registry, ...(opts.onPushed ? { onPushed: opts.onPushed } : {}) });
   }
 

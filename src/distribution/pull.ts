@@ -25,8 +25,8 @@ export interface PullerDeps {
   metadata: BlobMetadata;
   dataRoot: string;
   registry: Omit<RegistryOptions, 'signal'>;
-  /** Uncompressed bytes allowed per layer: max(floor, ratio × compressed size). */
-  layerBudget?: { floor: number; ratio: number };
+  /** Uncompressed bytes allowed per layer: max(floor, ratio × compressed size), or a fixed cap. */
+  layerBudget?: { floor: number; ratio: number; cap?: number };
   onPulled?: (ref: string, id: string) => void;
 }
 
@@ -41,7 +41,12 @@ export interface PullOptions {
 
 const DOWNLOAD_CONCURRENCY = 3;
 const BLOB_RETRIES = 5;
-const DEFAULT_BUDGET = { floor: 8 * 1024 ** 3, ratio: 100 };
+const DEFAULT_BUDGET: { floor: number; ratio: number; cap?: number } = { floor: 8 * 1024 ** 3, ratio: 100 };
+
+function maxBytesText(budget: { floor: number; ratio: number; cap?: number }, size: number): string {
+  const n = budget.cap !== undefined && budget.cap > 0 ? budget.cap : Math.max(budget.floor, budget.ratio * size);
+  return `${n} bytes`;
+}
 
 /** Runs fn over items with at most n in flight, keeping their order in the results. */
 function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -258,9 +263,14 @@ export class Puller {
       const body = Readable.from(this.#blobBytes(client, ref, desc, progress, signal), { objectMode: false });
       let staged: StagedLayer;
       try {
-        staged = await this.#d.images.layers.stage(body, { maxBytes: Math.max(budget.floor, budget.ratio * desc.size), ...(signal ? { signal } : {}) });
+        const maxBytes = budget.cap !== undefined && budget.cap > 0 ? budget.cap : Math.max(budget.floor, budget.ratio * desc.size);
+        staged = await this.#d.images.layers.stage(body, { maxBytes, ...(signal ? { signal } : {}) });
       } catch (err) {
-        if (isKind(err, 'InvalidParameter') && /verification failed|longer than|digest/.test(messageOf(err))) await unlink(this.#partialPath(desc.digest)).catch(() => {});
+        // A blob that is bad (wrong digest, too long, a decompression bomb) is not kept for resuming.
+        if (isKind(err, 'InvalidParameter') && /verification failed|longer than|digest|size limit/.test(messageOf(err))) await unlink(this.#partialPath(desc.digest)).catch(() => {});
+        if (isKind(err, 'InvalidParameter') && /size limit/.test(messageOf(err))) {
+          throw invalidParameter(`layer ${desc.digest} unpacks to more than ${maxBytesText(budget, desc.size)}: refused as a decompression bomb (raise max-layer-size if it is genuine)`);
+        }
         throw err;
       }
       progress({ status: 'Extracting', progressDetail: { current: desc.size, total: desc.size }, id });

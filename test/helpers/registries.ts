@@ -73,7 +73,7 @@ export interface FakeImage {
 }
 
 /** A two-layer image: small files, then `bigSize` bytes of random data (so it takes a while to send). */
-export async function makeFakeImage(bigSize = 256 * 1024): Promise<FakeImage> {
+export async function makeFakeImage(bigSize = 256 * 1024, opts: { zeros?: boolean } = {}): Promise<FakeImage> {
   const tarOf = async (entries: Parameters<typeof packEntries>[0]): Promise<Buffer> => {
     const chunks: Buffer[] = [];
     for await (const c of packEntries(entries)) chunks.push(c as Buffer);
@@ -83,7 +83,7 @@ export async function makeFakeImage(bigSize = 256 * 1024): Promise<FakeImage> {
     { name: 'etc', type: 'directory', mode: 0o755 },
     { name: 'etc/fake-release', type: 'file', mode: 0o644, content: Buffer.from('fake 1\n') },
   ]);
-  const t2 = await tarOf([{ name: 'big.bin', type: 'file', mode: 0o644, content: randomBytes(bigSize) }]);
+  const t2 = await tarOf([{ name: 'big.bin', type: 'file', mode: 0o644, content: opts.zeros ? Buffer.alloc(bigSize) : randomBytes(bigSize) }]);
   const layers = [t1, t2].map((t) => {
     const blob = gzipSync(t);
     return { blob, digest: sha(blob), diffId: sha(t) };

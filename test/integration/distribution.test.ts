@@ -300,3 +300,23 @@ test('berth push and pull through berth\'s own registry (berth registry serve), 
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
   }
 });
+
+test('a decompression bomb is refused at the layer size limit; nothing is kept (case 9)', { skip }, async () => {
+  const { startDaemon } = await import('../helpers/daemon.ts');
+  // 96 MiB of zeros gzip to about 100 KB; the daemon allows 32 MiB per layer.
+  const bomb = await makeFakeImage(96 * 1024 * 1024, { zeros: true });
+  assert.ok(bomb.layers[1]!.blob.length < 1024 * 1024);
+  const fake = await startFakeRegistry(bomb);
+  const small = await startDaemon({ extraArgs: ['--max-layer-size', '32m'] });
+  try {
+    const r = await api(small, 'POST', `/images/create?fromImage=${encodeURIComponent(`${fake.host}/fake/app`)}&tag=v1`);
+    assert.match(r.text(), /decompression bomb/);
+    assert.equal((await api(small, 'GET', `/images/${fake.host}/fake/app:v1/json`)).status, 404);
+    assert.deepEqual(readdirSync(join(small.dataRoot, 'layers')).filter((n) => n !== 'l'), []);
+    const partialDir = join(small.dataRoot, 'distribution', 'partial');
+    assert.deepEqual(existsSync(partialDir) ? readdirSync(partialDir) : [], []);
+  } finally {
+    await small.cleanup();
+    await fake.stop();
+  }
+});
