@@ -45,7 +45,7 @@ const DEFAULT_BUDGET: { floor: number; ratio: number; cap?: number } = { floor: 
 
 function maxBytesText(budget: { floor: number; ratio: number; cap?: number }, size: number): string {
   const n = budget.cap !== undefined && budget.cap > 0 ? budget.cap : Math.max(budget.floor, budget.ratio * size);
-  return `${n} bytes`;
+  return String(n);
 }
 
 /** Runs fn over items with at most n in flight, keeping their order in the results. */
@@ -269,7 +269,7 @@ export class Puller {
         // A blob that is bad (wrong digest, too long, a decompression bomb) is not kept for resuming.
         if (isKind(err, 'InvalidParameter') && /verification failed|longer than|digest|size limit/.test(messageOf(err))) await unlink(this.#partialPath(desc.digest)).catch(() => {});
         if (isKind(err, 'InvalidParameter') && /size limit/.test(messageOf(err))) {
-          throw invalidParameter(`layer ${desc.digest} unpacks to more than ${maxBytesText(budget, desc.size)}: refused as a decompression bomb (raise max-layer-size if it is genuine)`);
+          throw invalidParameter(`layer ${desc.digest} unpacks to more than ${maxBytesText(budget, desc.size)} bytes: refused as a decompression bomb (raise max-layer-size if it is genuine)`);
         }
         throw err;
       }
