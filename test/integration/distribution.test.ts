@@ -320,3 +320,25 @@ test('a decompression bomb is refused at the layer size limit; nothing is kept (
     await fake.stop();
   }
 });
+
+test('an archive written by Docker 20.10\'s docker save loads with the same image ID and content', { skip }, async () => {
+  const fixture = join(import.meta.dirname, '../fixtures/docker-20.10-save.tar');
+  const r = await berth(d, ['load', '-i', fixture]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Loaded image: fixture\/docker-made:1/);
+  const img = (await api(d, 'GET', '/images/fixture/docker-made:1/json')).json();
+  assert.equal(img.Id, 'sha256:5d3bf68ff0af65ad12e25f43468d491d8bc48e9087e4b0b1e18ac26c2db3923e');
+  assert.equal(img.Config.Labels['made.by'], 'docker');
+  assert.deepEqual(img.Config.Cmd, ['/hello']);
+  const c = (await api(d, 'POST', '/containers/create', { Image: 'fixture/docker-made:1' })).json().Id as string;
+  const file = await api(d, 'GET', `/containers/${c}/archive?path=/etc/origin`);
+  assert.equal(file.status, 200);
+  assert.match(file.body.toString('latin1'), /made by docker/);
+  await api(d, 'DELETE', `/containers/${c}`);
+  // And berth's save of it loads back to the same ID.
+  const out = join(d.dir, 'resaved.tar');
+  assert.equal((await berth(d, ['save', '-o', out, 'fixture/docker-made:1'])).code, 0);
+  assert.equal((await api(d, 'DELETE', '/images/fixture/docker-made:1')).status, 200);
+  assert.equal((await berth(d, ['load', '-i', out])).code, 0);
+  assert.equal(await imageId('fixture/docker-made:1'), img.Id);
+});
