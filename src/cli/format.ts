@@ -207,3 +207,10 @@ export function renderTable(rows: readonly (readonly string[])[], opts: TableOpt
     .map((line) => `${line}\n`)
     .join('');
 }
+
+/** Rows as columns three spaces apart, the last column unpadded (docker's plain tables). */
+export function columns(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}

@@ -7,7 +7,7 @@ import type { Project, Service } from '../../compose/types.ts';
 import { CliError, runCommand, seg, type CommandSpec, type Context } from '../cli.ts';
 import type { Flags } from '../flags.ts';
 import { pullImage } from '../create-container.ts';
-import { humanSize, timeAgo } from '../format.ts';
+import { columns, humanSize, timeAgo } from '../format.ts';
 import { BERTH_VERSION } from './version.ts';
 import { contextTar } from './build.ts';
 import { packEntries } from '../../adapters/tar/index.ts';
@@ -317,8 +317,7 @@ async function ps(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
     return 0;
   }
   const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...list.map((c) => [nameOf(c), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), serviceOf(c), timeAgo(c.Created * 1000), c.Status, portsText(c)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+  ctx.out(columns(rows));
   return 0;
 }
 
@@ -469,8 +468,7 @@ async function ls(ctx: Context, flags: Flags): Promise<number> {
     return 0;
   }
   const table = [['NAME', 'STATUS', 'CONFIG FILES'], ...rows.map(([p, e]) => [p, [e.running ? `running(${e.running})` : '', e.exited ? `exited(${e.exited})` : ''].filter(Boolean).join(', '), e.files])];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  for (const r of table) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+  ctx.out(columns(table));
   return 0;
 }
 
@@ -629,8 +627,7 @@ const SUBS: Record<string, Sub> = {
         for (const id of ids) ctx.out(`${id}\n`);
         return 0;
       }
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+      ctx.out(columns(rows));
       return 0;
     },
   },
@@ -643,9 +640,7 @@ const SUBS: Record<string, Sub> = {
       for (const c of selected(await projectContainers(ctx.client, name, { oneoff: false }), a).filter((x) => x.State === 'running')) {
         const t = await ctx.client.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${c.Id}/top`);
         const rows = [t.Titles, ...t.Processes];
-        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-        ctx.out(`${nameOf(c)}\n`);
-        for (const r of rows) ctx.out(`${r.map((x, i) => (i === r.length - 1 ? x : x.padEnd(widths[i]! + 3))).join('').trimEnd()}\n`);
+        ctx.out(`${nameOf(c)}\n${columns(rows)}`);
         ctx.out('\n');
       }
       return 0;

@@ -1,7 +1,7 @@
 // berth system df | prune, and berth image prune.
 import type { CommandSpec } from '../cli.ts';
 import { filtersQuery } from '../filters.ts';
-import { humanSize } from '../format.ts';
+import { columns, humanSize } from '../format.ts';
 import { confirm } from './prune.ts';
 
 interface DfImage {
@@ -35,10 +35,6 @@ function pct(part: number, whole: number): string {
   return `${Math.round((part / whole) * 100)}%`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
-}
 
 export const df: CommandSpec = {
   name: 'system df',
@@ -70,14 +66,14 @@ export const df: CommandSpec = {
       ['Container logs', String(logs.length), String(logs.length - logs.filter((l) => !containers.some((c) => c.Id === l.Id && (c.State === 'running' || c.State === 'paused'))).length), humanSize(logSize), `${humanSize(stoppedLogs)} (${pct(stoppedLogs, logSize)})`],
       ['Build Cache', String(cache.length), '0', humanSize(cacheSize), humanSize(cacheSize)],
     ];
-    ctx.out(table(rows));
+    ctx.out(columns(rows));
     if (flags.bool('verbose')) {
       ctx.out('\nImages space usage:\n\n');
-      ctx.out(table([['REPOSITORY:TAG', 'IMAGE ID', 'SIZE', 'SHARED SIZE', 'CONTAINERS'], ...images.map((i) => [(i.RepoTags ?? [])[0] ?? '<none>', i.Id.slice(7, 19), humanSize(i.Size), humanSize(i.SharedSize), String(i.Containers)])]));
+      ctx.out(columns([['REPOSITORY:TAG', 'IMAGE ID', 'SIZE', 'SHARED SIZE', 'CONTAINERS'], ...images.map((i) => [(i.RepoTags ?? [])[0] ?? '<none>', i.Id.slice(7, 19), humanSize(i.Size), humanSize(i.SharedSize), String(i.Containers)])]));
       ctx.out('\nContainers space usage:\n\n');
-      ctx.out(table([['CONTAINER ID', 'NAMES', 'SIZE', 'LOGS', 'STATUS'], ...containers.map((c) => [c.Id.slice(0, 12), (c.Names[0] ?? '').replace(/^\//, ''), humanSize(c.SizeRw ?? 0), humanSize(logs.find((l) => l.Id === c.Id)?.Size ?? 0), c.State])]));
+      ctx.out(columns([['CONTAINER ID', 'NAMES', 'SIZE', 'LOGS', 'STATUS'], ...containers.map((c) => [c.Id.slice(0, 12), (c.Names[0] ?? '').replace(/^\//, ''), humanSize(c.SizeRw ?? 0), humanSize(logs.find((l) => l.Id === c.Id)?.Size ?? 0), c.State])]));
       ctx.out('\nLocal Volumes space usage:\n\n');
-      ctx.out(table([['VOLUME NAME', 'LINKS', 'SIZE'], ...volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0))])]));
+      ctx.out(columns([['VOLUME NAME', 'LINKS', 'SIZE'], ...volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0))])]));
     }
     return 0;
   },
