@@ -219,8 +219,9 @@ test('docker build (classic builder) against berthd', { skip: skip || (!DOCKER ?
 });
 
 test('ONBUILD triggers run in the child build; COPY --exclude leaves files out', { skip }, async () => {
-  const parent = contextDir({ Dockerfile: 'FROM busybox\nONBUILD RUN echo triggered > /trigger\n' });
+  const parent = contextDir({ Dockerfile: 'FROM busybox\nMAINTAINER berth tests\nONBUILD RUN echo triggered > /trigger\n' });
   assert.equal((await build(parent, '-t', 'onbuild-base:1')).code, 0);
+  assert.equal((await api(d, 'GET', '/images/onbuild-base:1/json')).json().Author, 'berth tests');
   const child = contextDir({ Dockerfile: 'FROM onbuild-base:1\nCOPY --exclude=*.log src/ /src/\n', 'src/a.txt': 'a', 'src/b.log': 'b', 'src/sub/c.log': 'c' });
   const r = await build(child, '-t', 'onbuild-child:1');
   assert.equal(r.code, 0, r.stderr + r.stdout);

@@ -390,8 +390,9 @@ export class Builder {
   }
 
   /** A new image with the same layers as parent and a new config (a config-only step). */
-  async #commitConfig(parent: ImageRecord, config: ImageRuntimeConfig, createdBy: string | undefined, history?: ImageHistoryEntry[]): Promise<ImageRecord> {
+  async #commitConfig(parent: ImageRecord, config: ImageRuntimeConfig, createdBy: string | undefined, history?: ImageHistoryEntry[], author?: string): Promise<ImageRecord> {
     const { rootfs: _r, ...rest } = parent.config;
+    if (author !== undefined) rest.author = author;
     const created = new Date().toISOString();
     const hist = history ?? [...(parent.config.history ?? [])];
     if (createdBy !== undefined) hist.push({ created, created_by: createdBy, empty_layer: true });
@@ -513,8 +514,7 @@ export class Builder {
       this.#adopt(st, hit);
       return;
     }
-    const img = await this.#commitConfig(st.image, st.config, createdBy, st.history);
-    if (extra.author !== undefined) void extra;
+    const img = await this.#commitConfig(st.image, st.config, createdBy, st.history, extra.author);
     await this.#cachePut(key, img.id);
     ctx.say(` ---> ${short(img.id)}\n`);
     this.#adopt(st, img);
