@@ -218,11 +218,11 @@ async function up(ctx: Context, g: Global, flags: Flags, services: string[]): Pr
     return 0;
   }
   if (flags.bool('detach')) return 0;
-  return attachLogs(ctx, project, [...idsBySvc.entries()], flags.bool('abort-on-container-exit'));
+  return attachLogs(ctx, [...idsBySvc.entries()], flags.bool('abort-on-container-exit'));
 }
 
 /** Attached `up`: prefixed logs of every container until they all exit (Ctrl-C stops them). */
-async function attachLogs(ctx: Context, project: Project, bySvc: Array<[string, string[]]>, abortOnExit: boolean): Promise<number> {
+async function attachLogs(ctx: Context, bySvc: Array<[string, string[]]>, abortOnExit: boolean): Promise<number> {
   const all = bySvc.flatMap(([s, ids]) => ids.map((id, i) => ({ s, id, n: i + 1 })));
   const width = Math.max(...all.map((c) => `${c.s}-${c.n}`.length));
   const ac = new AbortController();
@@ -258,7 +258,6 @@ async function attachLogs(ctx: Context, project: Project, bySvc: Array<[string, 
   } finally {
     process.off('SIGINT', onSig);
   }
-  void project;
   return exitCode;
 }
 

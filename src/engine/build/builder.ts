@@ -3,11 +3,11 @@
 // layers; COPY/ADD make layers from the context or another stage; the other instructions change
 // the config only. A step is taken from the cache when its parent image, its instruction (with
 // variables expanded) and, for COPY/ADD, the content it copies are the same as before.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { invalidParameter, internal, messageOf, notFound, notImplemented, BerthError } from '../../core/errors.ts';
 import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
@@ -132,7 +132,6 @@ export class Builder {
 
   /** The build cache as GET /system/df lists it: cached steps and cache mounts. */
   async usage(): Promise<Array<Record<string, unknown>>> {
-    const { readdir, stat } = await import('node:fs/promises');
     const out: Array<Record<string, unknown>> = [];
     for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
@@ -154,7 +153,6 @@ export class Builder {
   async prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let space = 0;
-    const { readdir, stat } = await import('node:fs/promises');
     for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
       await rm(join(this.#cacheDir(), name), { force: true });
@@ -168,7 +166,6 @@ export class Builder {
         await rm(join(mounts, name), { recursive: true, force: true });
         deleted.push(name);
       }
-      void stat;
     }
     return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: space };
   }

@@ -83,7 +83,7 @@ class TarIndexer extends Transform {
           const take = Math.min(this.#meta.left, n);
           if (take > 0) this.#meta.chunks.push(Buffer.from(buf.subarray(0, take)));
           this.#meta.left -= take;
-          if (this.#meta.left === 0 && this.#meta.chunks.length >= 0) this.#finishMeta();
+          if (this.#meta.left === 0) this.#finishMeta();
         }
         this.#skip -= n;
         this.#pos += n;

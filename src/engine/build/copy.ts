@@ -41,11 +41,6 @@ export interface CopyPlan {
   missingDirs: string[];
 }
 
-interface Entry {
-  name: string;
-  header: Headers;
-}
-
 function addToHash(h: Hash, header: Headers): void {
   h.update(JSON.stringify([header.name, header.type, header.mode, header.uid, header.gid, header.linkname ?? '', header.size ?? 0, header.devmajor ?? 0, header.devminor ?? 0]));
 }
