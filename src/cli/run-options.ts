@@ -82,6 +82,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'group-add', type: 'list', help: 'Add additional groups to join' },
   { long: 'hostname', short: 'h', type: 'string', help: 'Container host name' },
   { long: 'init', type: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'runtime', type: 'string', help: 'Runtime to use for this container (runc, crun, …: see `berth info`)' },
   { long: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'ipc', type: 'string', help: 'IPC mode to use' },
   { long: 'label', short: 'l', type: 'list', help: 'Set meta data on a container' },
@@ -608,6 +609,7 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   }
   if (flags.changed('pids-limit')) hostConfig.PidsLimit = flags.int('pids-limit');
   if (flags.changed('init')) hostConfig.Init = flags.bool('init');
+  if (flags.string('runtime')) hostConfig.Runtime = flags.string('runtime');
   if (flags.changed('oom-kill-disable')) hostConfig.OomKillDisable = flags.bool('oom-kill-disable');
   if (flags.changed('tmpfs')) {
     hostConfig.Tmpfs = {};

@@ -130,6 +130,8 @@ export class Client {
     if (this.#address.kind === 'unix') {
       base.socketPath = this.#address.socketPath;
       base.headers = { Host: 'berth' };
+      // No TLS name to derive: skips node's IP check of the Host header (a ~4 ms regex compile).
+      (base as { servername?: string }).servername = '';
     } else {
       base.host = this.#address.host;
       base.port = this.#address.port;

@@ -101,6 +101,8 @@ export interface HostConfig {
   CgroupParent?: string;
   Sysctls?: Record<string, string>;
   ConsoleSize?: [number, number];
+  /** The OCI runtime's name (`runc`, `crun`, …); filled with the default at create. */
+  Runtime?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

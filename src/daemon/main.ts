@@ -16,7 +16,7 @@ import type { Deps } from '../api/routes/deps.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
-import { Runc } from '../adapters/runc/index.ts';
+import { Runtimes } from '../engine/containers/runtimes.ts';
 import { run } from '../adapters/exec/index.ts';
 import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
 import { detectCgroupVersion } from '../adapters/cgroups/index.ts';
@@ -36,6 +36,9 @@ export interface DaemonConfig {
   hosts: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   runtime: string;
+  /** OCI runtimes by name (`runc` is `runtime`; others from `runtimes` and `--add-runtime`). */
+  runtimes: Record<string, string>;
+  defaultRuntime: string;
   conmon: string;
   cgroupParent: string;
   initPath: string | undefined;
@@ -52,12 +55,14 @@ const USAGE = `Usage: berthd [OPTIONS]
 A Docker-compatible container engine daemon.
 
 Options:
-      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, conmon, cgroup-parent, bip, bridge-name, insecure-registries, registry-mirrors, max-layer-size)
+      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, runtimes, default-runtime, conmon, cgroup-parent, bip, bridge-name, insecure-registries, registry-mirrors, max-layer-size)
       --data-root string     Root directory of persistent state (default "/var/lib/berth")
       --exec-root string     Root directory for execution state (default "/run/berth")
   -H, --host list            Daemon socket(s) to listen on (default unix:///run/berth/berth.sock; tcp://127.0.0.1:PORT allowed)
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
-      --runtime string       Path to the OCI runtime (default: runc from PATH)
+      --runtime string       Path to runc (default: runc from PATH)
+      --add-runtime list     Another OCI runtime, NAME=PATH (e.g. crun=/usr/bin/crun)
+      --default-runtime string  Runtime for containers that name none (default "runc")
       --conmon string        Path to conmon (default: conmon from PATH)
       --cgroup-parent string Parent cgroup for containers (default "/berth")
       --bip string           Default bridge network's gateway/prefix (default: a free 10.88-10.99 /16)
@@ -85,7 +90,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 /** A size as bytes, or with a k/m/g suffix (binary units). */
 function sizeFlag(v: string | undefined): number {
@@ -150,12 +155,33 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     }
     return [...((fromFile as string[] | undefined) ?? []), ...(flags[flag] ?? [])];
   };
+  const runc = pick('runtime') ?? which('runc') ?? 'runc';
+  const runtimes: Record<string, string> = { runc };
+  if (file.runtimes !== undefined) {
+    if (file.runtimes === null || typeof file.runtimes !== 'object' || Array.isArray(file.runtimes)) throw new Error(`unable to configure the daemon with file ${cf}: runtimes must be an object`);
+    for (const [name, def] of Object.entries(file.runtimes as Record<string, unknown>)) {
+      const path = (def as { path?: unknown } | null)?.path;
+      const extra = def && typeof def === 'object' ? Object.keys(def).filter((k) => k !== 'path') : [];
+      if (typeof path !== 'string' || path === '') throw new Error(`unable to configure the daemon with file ${cf}: runtime ${name} needs a "path"`);
+      if (extra.length > 0) throw new Error(`unable to configure the daemon with file ${cf}: runtime ${name}: unsupported option ${extra.join(', ')} (only "path")`);
+      runtimes[runtimeName(name)] = path;
+    }
+  }
+  for (const def of flags['add-runtime'] ?? []) {
+    const eq = def.indexOf('=');
+    if (eq <= 0 || eq === def.length - 1) throw new Error(`invalid --add-runtime ${def}: expected NAME=PATH`);
+    runtimes[runtimeName(def.slice(0, eq))] = def.slice(eq + 1);
+  }
+  const defaultRuntime = pick('default-runtime') ?? 'runc';
+  if (!(defaultRuntime in runtimes)) throw new Error(`default runtime ${defaultRuntime} is not a configured runtime (${Object.keys(runtimes).join(', ')})`);
   return {
     dataRoot: resolve(pick('data-root') ?? '/var/lib/berth'),
     execRoot,
     hosts: hosts.length > 0 ? hosts : [`unix://${join(execRoot, 'berth.sock')}`],
     logLevel: level as DaemonConfig['logLevel'],
-    runtime: pick('runtime') ?? which('runc') ?? 'runc',
+    runtime: runc,
+    runtimes,
+    defaultRuntime,
     conmon: pick('conmon') ?? which('conmon') ?? 'conmon',
     cgroupParent: pick('cgroup-parent') ?? '/berth',
     bip: pick('bip'),
@@ -165,6 +191,12 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     maxLayerSize: sizeFlag(pick('max-layer-size')),
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
+}
+
+/** Runtime names become directory names: letters, digits and `._-` only. */
+function runtimeName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`invalid runtime name: ${JSON.stringify(name)}`);
+  return name;
 }
 
 function makeLogger(level: DaemonConfig['logLevel']): Logger {
@@ -262,8 +294,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const warnings: string[] = [];
-  const [runtimeVersion, conmonVersion] = await Promise.all([programVersion([cfg.runtime, '--version']), programVersion([cfg.conmon, '--version'])]);
-  if (!runtimeVersion) warnings.push(`WARNING: the OCI runtime ${cfg.runtime} is missing or does not run: containers cannot start (install Debian's runc)`);
+  const defaultPath = cfg.runtimes[cfg.defaultRuntime]!;
+  const [runtimeVersion, defaultVersion, conmonVersion] = await Promise.all([
+    programVersion([cfg.runtime, '--version']),
+    programVersion([defaultPath, '--version']),
+    programVersion([cfg.conmon, '--version']),
+  ]);
+  if (!defaultVersion) warnings.push(`WARNING: the OCI runtime ${defaultPath} is missing or does not run: containers cannot start (install Debian's ${cfg.defaultRuntime})`);
   if (!conmonVersion) warnings.push(`WARNING: conmon (${cfg.conmon}) is missing or does not run: containers cannot start (install Debian's conmon)`);
   for (const w of warnings) log.warn(w);
 
@@ -302,14 +339,12 @@ export async function main(argv: string[]): Promise<void> {
   const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events });
   await volumes.load();
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
-  const runtimeRoot = join(cfg.execRoot, 'runc');
-  await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
-  const runc = new Runc({ binary: cfg.runtime, root: runtimeRoot });
+  const runtimes = new Runtimes(cfg.runtimes, cfg.defaultRuntime, cfg.execRoot);
+  for (const rt of runtimes.list()) await mkdir(rt.root, { recursive: true, mode: 0o700 });
   const containers = new ContainerService({
     paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },
-    runc,
+    runtimes,
     conmonPath: cfg.conmon,
-    runtimePath: cfg.runtime,
     images,
     events,
     log,
@@ -322,7 +357,7 @@ export async function main(argv: string[]): Promise<void> {
     volumes,
   });
   await containers.load();
-  const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, runtimePath: cfg.runtime, events });
+  const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, events });
 
   const builder = new Builder({
     images,
@@ -346,7 +381,8 @@ export async function main(argv: string[]): Promise<void> {
     events,
     daemonId,
     dataRoot: cfg.dataRoot,
-    runtimePath: cfg.runtime,
+    runtimes: runtimes.list().map(({ name, path }) => ({ name, path })),
+    defaultRuntime: runtimes.defaultName,
     runtimeVersion: runtimeVersion ?? '',
     conmonVersion: conmonVersion ?? '',
     initPath: cfg.initPath,

@@ -1,11 +1,12 @@
 // berthd configuration: --config-file, a TCP listener on 127.0.0.1, host and none networking.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { startDaemon, isRoot, type TestDaemon } from '../helpers/daemon.ts';
-import { bootstrap, runToExit } from '../helpers/containers.ts';
+import { startDaemon, isRoot, api, type TestDaemon } from '../helpers/daemon.ts';
+import { bootstrap, runToExit, create, inspect } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
 let d: TestDaemon;
@@ -16,7 +17,9 @@ before(async () => {
   if (skip) return;
   cfgDir = mkdtempSync('/tmp/berth-cfg-');
   const cfg = join(cfgDir, 'daemon.json');
-  writeFileSync(cfg, JSON.stringify({ 'log-level': 'warn' }));
+  // A second name for runc: containers on it keep their state under their own runtime root.
+  const runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+  writeFileSync(cfg, JSON.stringify({ 'log-level': 'warn', runtimes: { alt: { path: runc } } }));
   d = await startDaemon({ extraArgs: ['--config-file', cfg, '-H', `tcp://127.0.0.1:${port}`] });
   await bootstrap(d);
 });
@@ -55,4 +58,40 @@ test('an unknown config key is refused at start', { skip }, async () => {
   const r = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--config-file', cfg, '--data-root', join(cfgDir, 'x')], { encoding: 'utf8', timeout: 15000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /unknown key no-such-key/);
+});
+
+test('runtimes from the config file are listed and chosen per container', { skip }, async () => {
+  const info = JSON.parse((await api(d, 'GET', '/info')).body.toString());
+  assert.deepEqual(Object.keys(info.Runtimes).sort(), ['alt', 'runc']);
+  assert.equal(info.DefaultRuntime, 'runc');
+  const plain = await runToExit(d, { Cmd: ['echo', 'default'] });
+  assert.equal((await inspect(d, plain.id)).HostConfig.Runtime, 'runc');
+  const id = await create(d, { Cmd: ['sleep', '30'], HostConfig: { Runtime: 'alt', NetworkMode: 'none' } });
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  try {
+    assert.ok(existsSync(join(d.execRoot, 'runtimes', 'alt', id, 'state.json')), 'state kept under the runtime\'s own root');
+    assert.ok(!existsSync(join(d.execRoot, 'runc', id)));
+    const c = await inspect(d, id);
+    assert.equal(c.HostConfig.Runtime, 'alt');
+    assert.equal(c.State.Running, true);
+    const ex = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['echo', 'in-alt'], AttachStdout: true });
+    const exId = JSON.parse(ex.body.toString()).Id;
+    const out = await api(d, 'POST', `/exec/${exId}/start`, { Detach: false, Tty: true });
+    assert.equal(out.body.toString().trim(), 'in-alt');
+    assert.equal((await api(d, 'POST', `/containers/${id}/stop?t=1`)).status, 204);
+    assert.equal((await inspect(d, id)).State.ExitCode, 137); // sleep as PID 1 ignores SIGTERM
+    assert.ok(!existsSync(join(d.execRoot, 'runtimes', 'alt', id)), 'runtime state removed after exit');
+  } finally {
+    await api(d, 'DELETE', `/containers/${id}?force=1`);
+  }
+  const bad = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Runtime: 'nope' } });
+  assert.equal(bad.status, 400);
+  assert.match(JSON.parse(bad.body.toString()).message, /unknown or invalid runtime name: nope/);
+});
+
+test('a default runtime that is not configured is refused at start', { skip }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--default-runtime', 'nope', '--data-root', join(cfgDir, 'y')], { encoding: 'utf8', timeout: 15000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /default runtime nope is not a configured runtime/);
 });

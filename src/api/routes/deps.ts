@@ -19,7 +19,8 @@ export interface Deps {
   events: EventBus;
   daemonId: string;
   dataRoot: string;
-  runtimePath: string;
+  runtimes: Array<{ name: string; path: string }>;
+  defaultRuntime: string;
   runtimeVersion: string;
   conmonVersion: string;
   initPath: string | undefined;

@@ -181,6 +181,8 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     CgroupParent: str(hcRaw, 'CgroupParent', hp),
   };
   if (hcRaw.PublishAllPorts !== undefined && hcRaw.PublishAllPorts !== null) hostConfig.PublishAllPorts = bool(hcRaw, 'PublishAllPorts', hp);
+  const runtime = str(hcRaw, 'Runtime', hp);
+  if (runtime !== '') hostConfig.Runtime = runtime;
   const uts = str(hcRaw, 'UTSMode', hp);
   if (uts !== '') hostConfig.UTSMode = uts;
   if (hcRaw.OomKillDisable !== undefined && hcRaw.OomKillDisable !== null) hostConfig.OomKillDisable = bool(hcRaw, 'OomKillDisable', hp);

@@ -42,7 +42,6 @@ export interface ExecOptions {
   containers: ContainerService;
   execRoot: string;
   conmonPath: string;
-  runtimePath: string;
   events: EventBus;
 }
 
@@ -154,8 +153,8 @@ export class ExecService {
       const session = await execProcess(
         {
           conmon: this.#o.conmonPath,
-          runtime: this.#o.runtimePath,
-          runtimeRoot: this.#o.containers.runtime.root,
+          runtime: this.#o.containers.runtimeOf(c).binary,
+          runtimeRoot: this.#o.containers.runtimeOf(c).root,
           containerId: c.Id,
           name: c.Name.slice(1),
           execId: id,

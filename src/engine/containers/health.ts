@@ -22,7 +22,7 @@ export function healthArgv(hc: HealthConfig | undefined): string[] | undefined {
 }
 
 export interface HealthOptions {
-  runc: Runc;
+  runtimeOf(rec: ContainerRecord): Runc;
   save(rec: ContainerRecord): Promise<void>;
   emit(rec: ContainerRecord, status: 'healthy' | 'unhealthy'): void;
 }
@@ -79,7 +79,7 @@ export class HealthMonitor {
     let output: string;
     const t = AbortSignal.timeout(timeout);
     try {
-      const r = await this.#o.runc.exec(rec.Id, argv, { signal: AbortSignal.any([t, signal]) });
+      const r = await this.#o.runtimeOf(rec).exec(rec.Id, argv, { signal: AbortSignal.any([t, signal]) });
       exitCode = r.exitCode;
       output = r.output;
     } catch (err) {

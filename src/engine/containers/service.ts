@@ -8,6 +8,7 @@ import { BerthError, conflict, internal, invalidParameter, notFound, notModified
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
 import type { Runc } from '../../adapters/runc/index.ts';
+import type { Runtimes } from './runtimes.ts';
 import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
 import { mountOverlay, unmount } from '../../adapters/mount/index.ts';
 import { run } from '../../adapters/exec/index.ts';
@@ -38,9 +39,8 @@ export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } fr
 
 export interface EngineOptions {
   paths: ContainerPaths;
-  runc: Runc;
+  runtimes: Runtimes;
   conmonPath: string;
-  runtimePath: string;
   images: ImageStore;
   events: EventBus;
   log: Logger;
@@ -103,7 +103,7 @@ export class ContainerService {
       pause: (id) => this.pause(id),
       unpause: (id) => this.unpause(id),
     });
-    this.#health = new HealthMonitor({ runc: opts.runc, save: (rec) => this.#save(rec), emit: (rec, status) => this.#emit(rec, `health_status: ${status}`) });
+    this.#health = new HealthMonitor({ runtimeOf: (rec) => this.runtimeOf(rec), save: (rec) => this.#save(rec), emit: (rec, status) => this.#emit(rec, `health_status: ${status}`) });
   }
 
   get containersDir(): string {
@@ -147,6 +147,8 @@ export class ContainerService {
         await removeAll(this.dir(id));
         continue;
       }
+      // Records from before runtimes were selectable all ran on runc.
+      rec.HostConfig.Runtime ||= 'runc';
       this.#records.set(id, rec);
       this.#names.set(rec.Name.slice(1), id);
       this.#live.set(id, this.#newLive());
@@ -296,6 +298,8 @@ export class ContainerService {
     if (args.length === 0) throw invalidParameter('no command specified');
     checkWorkingDir(config.WorkingDir);
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
+    req.hostConfig.Runtime ||= this.#o.runtimes.defaultName;
+    this.#o.runtimes.get(req.hostConfig.Runtime);
     applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
     parseSecurityOpts(req.hostConfig.SecurityOpt);
     parseLogOptions(req.hostConfig.LogConfig.Config);
@@ -444,6 +448,13 @@ export class ContainerService {
     const bundle = this.bundle(id);
     const rootfs = this.rootfs(id);
     const o = this.#o;
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const phase = (name: string): void => {
+      const now = performance.now();
+      phases[name] = Math.round((now - mark) * 10) / 10;
+      mark = now;
+    };
     try {
       await removeAll(bundle);
       await unlink(join(this.exitDir, id)).catch(() => {});
@@ -458,6 +469,7 @@ export class ContainerService {
       live.runtimeClean = false;
       if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
+      phase('prepare');
       // netavark wires the namespace while runc creates the container; both finish before start.
       const network = await this.#net.setup(rec);
       const netnsPath = network?.netns ?? (await this.#netnsPath(rec));
@@ -487,11 +499,12 @@ export class ContainerService {
         (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);
       }
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      phase('spec');
       const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
       const created = await createContainer({
         conmon: o.conmonPath,
-        runtime: o.runtimePath,
-        runtimeRoot: o.runc.root,
+        runtime: this.runtimeOf(rec).binary,
+        runtimeRoot: this.runtimeOf(rec).root,
         containerId: id,
         name: rec.Name.slice(1),
         bundle,
@@ -505,6 +518,7 @@ export class ContainerService {
         tty: rec.Config.Tty,
         ...(o.logLevel ? { logLevel: o.logLevel } : {}),
       });
+      phase('create');
       if (rec.Config.Tty && rec.HostConfig.ConsoleSize && rec.HostConfig.ConsoleSize[0] > 0) {
         await this.#writeCtl(id, `1 ${rec.HostConfig.ConsoleSize[0]} ${rec.HostConfig.ConsoleSize[1]}\n`).catch(() => {});
       }
@@ -521,7 +535,9 @@ export class ContainerService {
           }),
         ),
       );
-      await o.runc.start(id);
+      phase('wire');
+      await this.runtimeOf(rec).start(id, created.pid);
+      phase('runc-start');
       setStatus(rec.State, 'running');
       rec.State.Pid = created.pid;
       rec.State.StartedAt = new Date().toISOString();
@@ -530,6 +546,8 @@ export class ContainerService {
       rec.berth.hasBeenStarted = true;
       rec.berth.lastStartMs = Date.now();
       await this.#save(rec);
+      phase('save');
+      o.log.debug('container started', { id: shortId(id), ...phases });
       this.#startRotator(rec);
       this.#health.start(rec, { fresh: true });
       this.#emit(rec, 'start');
@@ -878,7 +896,9 @@ export class ContainerService {
     rec.State.OOMKilled = oom;
     rec.State.Error = error;
     rec.State.FinishedAt = new Date().toISOString();
-    await this.#save(rec);
+    // An auto-removed container is saved as removing next; a crash before that finds its
+    // monitor gone and removes it then.
+    if (!rec.HostConfig.AutoRemove) await this.#save(rec);
     if (oom) this.#emit(rec, 'oom');
     this.#emit(rec, 'die', { exitCode: String(code) });
     const done = live.waiters.filter((w) => w.condition !== 'removed');
@@ -891,11 +911,18 @@ export class ContainerService {
     const id = rec.Id;
     const live = this.#liveOf(id);
     if (live.runtimeClean) return;
-    await this.#o.runc.delete(id, { force: true }).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
-    await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
-    await this.#net.teardown(rec);
-    await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
-    await removeAll(this.bundle(id));
+    // Three independent parts: runc's record and the cgroups, the network, the rootfs and bundle.
+    await Promise.all([
+      (async () => {
+        await this.runtimeOf(rec).forget(id).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
+        await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
+      })(),
+      this.#net.teardown(rec),
+      (async () => {
+        await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
+        await removeAll(this.bundle(id));
+      })(),
+    ]);
     await unlink(join(this.exitDir, id)).catch(() => {});
     live.runtimeClean = true;
   }
@@ -966,15 +993,15 @@ export class ContainerService {
     const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
     const exited = this.#waitExit(rec.Id);
     if (rec.State.Status === 'paused') {
-      await this.#o.runc.kill(rec.Id, signal).catch(() => {});
-      await this.#o.runc.resume(rec.Id).catch(() => {});
+      await this.runtimeOf(rec).kill(rec.Id, signal).catch(() => {});
+      await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
     } else {
-      await this.#o.runc.kill(rec.Id, signal).catch(() => {});
+      await this.runtimeOf(rec).kill(rec.Id, signal).catch(() => {});
     }
     if (timeout < 0) {
       await exited;
     } else if (!(await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]))) {
-      await this.#o.runc.kill(rec.Id, 'KILL').catch(() => {});
+      await this.runtimeOf(rec).kill(rec.Id, 'KILL').catch(() => {});
       await Promise.race([exited, sleep(10_000)]);
     }
     await this.#checkExit(rec.Id);
@@ -997,11 +1024,11 @@ export class ContainerService {
       await this.#save(rec);
     }
     try {
-      await this.#o.runc.kill(rec.Id, sig);
+      await this.runtimeOf(rec).kill(rec.Id, sig);
     } catch (err) {
       throw invalidParameter(`Cannot kill container: ${ref}: ${messageOf(err)}`, err);
     }
-    if (rec.State.Status === 'paused' && (sig === 'KILL' || sig === 'SIGKILL' || sig === '9')) await this.#o.runc.resume(rec.Id).catch(() => {});
+    if (rec.State.Status === 'paused' && (sig === 'KILL' || sig === 'SIGKILL' || sig === '9')) await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
     this.#emit(rec, 'kill', { signal: sig.replace(/^SIG/, '') });
   }
 
@@ -1020,7 +1047,7 @@ export class ContainerService {
     const rec = this.find(ref);
     await this.#liveOf(rec.Id).mutex.run(async () => {
       checkCanPause(rec.Id, rec.State.Status);
-      await this.#o.runc.pause(rec.Id);
+      await this.runtimeOf(rec).pause(rec.Id);
       setStatus(rec.State, 'paused');
       await this.#save(rec);
       this.#emit(rec, 'pause');
@@ -1031,7 +1058,7 @@ export class ContainerService {
     const rec = this.find(ref);
     await this.#liveOf(rec.Id).mutex.run(async () => {
       checkCanUnpause(rec.Id, rec.State.Status);
-      await this.#o.runc.resume(rec.Id);
+      await this.runtimeOf(rec).resume(rec.Id);
       setStatus(rec.State, 'running');
       await this.#save(rec);
       this.#emit(rec, 'unpause');
@@ -1089,8 +1116,8 @@ export class ContainerService {
       if (rec.State.Status === 'restarting') setStatus(rec.State, 'exited');
       else {
         const exited = this.#waitExit(rec.Id);
-        await this.#o.runc.kill(rec.Id, 'KILL').catch(() => {});
-        if (rec.State.Status === 'paused') await this.#o.runc.resume(rec.Id).catch(() => {});
+        await this.runtimeOf(rec).kill(rec.Id, 'KILL').catch(() => {});
+        if (rec.State.Status === 'paused') await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
         await Promise.race([exited, sleep(10_000)]);
         await this.#checkExit(rec.Id, true);
       }
@@ -1224,9 +1251,9 @@ export class ContainerService {
     };
   }
 
-  /** Sends a signal through the runtime; used by exec and health code. */
-  get runtime(): Runc {
-    return this.#o.runc;
+  /** The OCI runtime a container was created with. */
+  runtimeOf(rec: ContainerRecord): Runc {
+    return this.#o.runtimes.get(rec.HostConfig.Runtime);
   }
 }
 
