@@ -363,6 +363,7 @@ export async function main(argv: string[]): Promise<void> {
     images,
     containers,
     dataRoot: cfg.dataRoot,
+    secretsDir: join(cfg.execRoot, 'build-secrets'),
     pull: (ref, onStatus) =>
       distribution.pull({ ref, auth: {} }, (m) => {
         if (m.status && !m.progress) onStatus(m.id ? `${m.id}: ${m.status}` : m.status);

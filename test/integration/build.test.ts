@@ -160,7 +160,8 @@ test('RUN --mount=type=cache persists between builds and stays out of the image'
   assert.equal((await build(dir, '--build-arg', 'N=1', '-t', 'cm:1')).code, 0);
   const r = await build(dir, '--build-arg', 'N=2', '-t', 'cm:2');
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.equal((await runToExit(d, { Image: 'cm:2', Cmd: ['sh', '-c', 'cat /count; ls /cache | wc -l'] })).stdout, '2\n0\n');
+  // The mount point the runtime made is not left in the layer either.
+  assert.equal((await runToExit(d, { Image: 'cm:2', Cmd: ['sh', '-c', 'cat /count; test -e /cache || echo no-cache-dir'] })).stdout, '2\nno-cache-dir\n');
 });
 
 test('a failing RUN: the step, command and exit code; nothing tagged; no container left', { skip }, async () => {
@@ -274,4 +275,66 @@ test('kill -9 of berthd mid-build: nothing tagged, and the build\'s container is
   await d.restart();
   assert.equal(await imageId('killed:1'), undefined);
   await waitFor(async () => (await intermediates()) === 0, 20_000, 'leftover build containers removed');
+});
+
+test('RUN --mount=type=secret: the value reaches RUN and never a layer, the history or the cache key', { skip }, async () => {
+  const value = 's3cr3t-v4lue-' + Math.random().toString(36).slice(2);
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox',
+      'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && stat -c "%a %u" /run/secrets/tok > /perm',
+      'RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0444,uid=1000 stat -c "%a %u" /etc/tok > /perm2',
+      'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /absent',
+      '',
+    ].join('\n'),
+  });
+  writeFileSync(join(d.dir, 'tok.txt'), value);
+  const r = await build(dir, '--secret', `id=tok,src=${join(d.dir, 'tok.txt')}`, '-t', 'sec:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = await runToExit(d, { Image: 'sec:1', Cmd: ['sh', '-c', 'cat /len /perm /perm2 /absent; ls -d /run/secrets /etc/tok 2>&1 | grep -c "No such file"'] });
+  assert.equal(out.stdout, `${value.length}\n400 0\n444 1000\nskipped\n2\n`);
+  const hist = (await api(d, 'GET', '/images/sec:1/history')).json() as Array<{ CreatedBy: string }>;
+  assert.ok(!JSON.stringify(hist).includes(value));
+  const saved = join(d.dir, 'sec.tar');
+  assert.equal((await berth(d, ['save', '-o', saved, 'sec:1'])).code, 0);
+  assert.ok(!readFileSync(saved).includes(value), 'the secret is in no layer of the saved image');
+  // Another value from the environment: the cache does not key on values.
+  const withEnv = await berth(d, ['build', '--secret', 'id=tok,env=TOKVAR', '-t', 'sec:2', dir], { env: { TOKVAR: 'other' }, timeoutMs: 120_000 });
+  assert.equal(withEnv.code, 0, withEnv.stderr);
+  assert.equal(await imageId('sec:2'), await imageId('sec:1'));
+  // A required secret that was not given fails the step with its name.
+  const req = contextDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=needed,required cat /run/secrets/needed\n' });
+  const failed = await build(req, '-t', 'sec:3');
+  assert.notEqual(failed.code, 0);
+  assert.match(failed.stderr, /secret needed: not found/);
+});
+
+test('RUN --mount=type=bind of the context and of a stage: read-only by default, rw writes discarded, content in the cache key', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox AS tools',
+      'RUN mkdir /out && echo tool-v1 > /out/tool',
+      'FROM busybox',
+      'RUN --mount=type=bind,source=src,target=/src cat /src/a.txt > /got && (touch /src/x 2>/dev/null && echo rw || echo ro) > /mode',
+      'RUN --mount=type=bind,from=tools,source=/out,target=/t,rw cat /t/tool > /tool && echo junk > /t/junk',
+      'RUN --mount=type=bind,target=/ctx ls /ctx > /ls',
+      'RUN --mount=type=bind,source=src/a.txt,target=/one.txt cat /one.txt > /one',
+      '',
+    ].join('\n'),
+    'src/a.txt': 'first\n',
+    'hidden.txt': 'ignored\n',
+    '.dockerignore': 'hidden.txt\n',
+  });
+  const r = await build(dir, '-t', 'bind:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const show = async (ref: string): Promise<string> =>
+    (await runToExit(d, { Image: ref, Cmd: ['sh', '-c', 'cat /got /mode /tool /one; tr "\\n" " " < /ls; echo; ls -d /src /t /ctx /one.txt 2>&1 | grep -c "No such file"'] })).stdout;
+  assert.equal(await show('bind:1'), 'first\nro\ntool-v1\nfirst\nDockerfile src \n4\n');
+  const cached = await build(dir, '-t', 'bind:2');
+  assert.equal(await imageId('bind:2'), await imageId('bind:1'));
+  assert.equal(cached.stdout.match(/Using cache/g)?.length, 5);
+  writeFileSync(join(dir, 'src/a.txt'), 'second\n');
+  const changed = await build(dir, '-t', 'bind:3');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(await show('bind:3'), 'second\nro\ntool-v1\nsecond\nDockerfile src \n4\n');
 });

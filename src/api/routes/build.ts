@@ -18,6 +18,31 @@ function jsonParam<T extends Record<string, unknown>>(ctx: Ctx, name: string): T
   return v as T;
 }
 
+/**
+ * `--secret` values travel from berth's CLI in one header, `X-Berth-Build-Secrets`: base64 of a
+ * JSON object mapping each id to its base64 value. (Docker's classic protocol has no place for
+ * them; BuildKit sends them over its session.) Never logged, never written to disk.
+ */
+export const SECRETS_HEADER = 'x-berth-build-secrets';
+
+function buildSecrets(ctx: Ctx): Map<string, Buffer> | undefined {
+  const raw = ctx.req.headers[SECRETS_HEADER];
+  if (raw === undefined || raw === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'));
+  } catch {
+    throw invalidParameter(`invalid ${SECRETS_HEADER} header: not base64 of a JSON object`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${SECRETS_HEADER} header: not base64 of a JSON object`);
+  const out = new Map<string, Buffer>();
+  for (const [id, value] of Object.entries(v)) {
+    if (typeof value !== 'string' || id === '') throw invalidParameter(`invalid ${SECRETS_HEADER} header: secret ${JSON.stringify(id)} is not a base64 string`);
+    out.set(id, Buffer.from(value, 'base64'));
+  }
+  return out;
+}
+
 export function registerBuild(r: Router, d: Deps): void {
   r.on('POST', '/build', async (ctx) => {
     if (ctx.query.get('remote')) throw notImplemented('building from a remote context (Git URL or tarball URL) is not supported: send the context as the request body');
@@ -25,6 +50,7 @@ export function registerBuild(r: Router, d: Deps): void {
     const buildArgs = jsonParam<Record<string, string | null>>(ctx, 'buildargs');
     for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw invalidParameter(`invalid buildargs: ${k} must be a string`);
     const labels = jsonParam<Record<string, string>>(ctx, 'labels');
+    const secrets = buildSecrets(ctx);
     const ac = new AbortController();
     ctx.res!.on('close', () => {
       if (!ctx.res!.writableFinished) ac.abort(new Error('client disconnected'));
@@ -46,6 +72,7 @@ export function registerBuild(r: Router, d: Deps): void {
     if (target) opts.target = target;
     const net = ctx.query.get('networkmode');
     if (net) opts.networkMode = net;
+    if (secrets) opts.secrets = secrets;
     let out: ReturnType<typeof startJsonStream> | undefined;
     const send = (m: BuildMessage): void => {
       out ??= startJsonStream(ctx);

@@ -1,7 +1,7 @@
 // berth build: sends the context as a tar (minus what .dockerignore excludes) to POST /build and
 // shows the daemon's step output.
 import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { join, relative, resolve, isAbsolute } from 'node:path';
+import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { packEntries, type PackEntry } from '../../adapters/tar/index.ts';
 import { compileIgnore, dockerignoreNameFor } from '../../dockerfile/index.ts';
@@ -80,6 +80,7 @@ export const command: CommandSpec = {
     { long: 'progress', type: 'string', help: 'Set type of progress output (auto, plain)' },
     { long: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
+    { long: 'secret', type: 'list', help: 'Secret to expose to RUN --mount=type=secret (format: "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")' },
     { long: 'rm', type: 'bool', help: 'Remove intermediate containers after a successful build (default true)' },
     { long: 'tag', short: 't', type: 'list', help: "Name and optionally a tag in the 'name:tag' format" },
     { long: 'target', type: 'string', help: 'Set the target build stage to build.' },
@@ -143,11 +144,61 @@ export const command: CommandSpec = {
       labels[eq > 0 ? l.slice(0, eq) : l] = eq > 0 ? l.slice(eq + 1) : '';
     }
     if (Object.keys(labels).length > 0) query['labels'] = JSON.stringify(labels);
-    const id = await show(ctx, ctx.client.streamJsonLines('/build', { method: 'POST', query, body: body as never, headers: { 'Content-Type': 'application/x-tar' } }));
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
+    const secrets = readSecrets(flags.list('secret'), ctx.env);
+    if (secrets) headers['X-Berth-Build-Secrets'] = secrets;
+    const id = await show(ctx, ctx.client.streamJsonLines('/build', { method: 'POST', query, body: body as never, headers }));
     if (flags.changed('iidfile') && id) writeFileSync(flags.string('iidfile'), id);
     return 0;
   },
 };
+
+const MAX_SECRETS = 160 << 10;
+
+/**
+ * `--secret id=x[,src=file]`, `id=x,env=VAR` (buildx's forms; `type=file|env` accepted): the
+ * values, encoded for the daemon's secrets header. With neither src nor env, the environment
+ * variable named like the id is used when set, else the file named like it.
+ */
+export function readSecrets(specs: string[], env: Record<string, string | undefined>): string | undefined {
+  if (specs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const f: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new CliError(`invalid secret ${JSON.stringify(spec)}: expected key=value fields`, 1);
+      const k = part.slice(0, eq).trim().toLowerCase();
+      if (!['id', 'src', 'source', 'env', 'type', 'required'].includes(k)) throw new CliError(`unexpected key '${k}' in '${part}'`, 1);
+      f[k === 'source' ? 'src' : k] = part.slice(eq + 1);
+    }
+    const type = f.type ?? '';
+    if (type !== '' && type !== 'file' && type !== 'env') throw new CliError(`unsupported secret type ${JSON.stringify(type)}`, 1);
+    const id = f.id ?? (type === 'env' ? f.env : f.src ? basename(f.src) : undefined);
+    if (!id) throw new CliError(`invalid secret ${JSON.stringify(spec)}: id= is required`, 1);
+    let value: Buffer;
+    const fromEnv = type === 'env' ? (f.env ?? f.src ?? id) : f.env;
+    if (fromEnv !== undefined) {
+      const v = env[fromEnv];
+      if (v === undefined) throw new CliError(`secret ${id}: environment variable ${fromEnv} is not set`, 1);
+      value = Buffer.from(v);
+    } else {
+      const file = f.src ?? (type !== 'file' && env[id] !== undefined ? undefined : id);
+      if (file === undefined) value = Buffer.from(env[id]!);
+      else {
+        try {
+          value = readFileSync(file);
+        } catch (err) {
+          throw new CliError(`secret ${id}: ${(err as Error).message}`, 1);
+        }
+      }
+    }
+    out[id] = value.toString('base64');
+  }
+  const header = Buffer.from(JSON.stringify(out)).toString('base64');
+  if (header.length > MAX_SECRETS) throw new CliError(`secrets too large: ${header.length} bytes encoded (at most ${MAX_SECRETS})`, 1);
+  return header;
+}
 
 async function show(ctx: Context, messages: AsyncIterable<unknown>): Promise<string | undefined> {
   let id: string | undefined;

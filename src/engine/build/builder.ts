@@ -3,7 +3,7 @@
 // layers; COPY/ADD make layers from the context or another stage; the other instructions change
 // the config only. A step is taken from the cache when its parent image, its instruction (with
 // variables expanded) and, for COPY/ADD, the content it copies are the same as before.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -56,6 +56,8 @@ export interface BuildOptions {
   rm: boolean;
   forceRm: boolean;
   networkMode?: string;
+  /** `--secret` values by id, for `RUN --mount=type=secret`; never written to a layer or to disk. */
+  secrets?: Map<string, Buffer>;
   signal?: AbortSignal;
 }
 
@@ -63,6 +65,8 @@ export interface BuilderDeps {
   images: ImageStore;
   containers: ContainerService;
   dataRoot: string;
+  /** Where secrets are put for the RUN steps that mount them: memory-backed (under the exec root). */
+  secretsDir: string;
   /** Pulls an image that is not present (FROM of a registry image). */
   pull(ref: string, onStatus: (line: string) => void): Promise<void>;
 }
@@ -242,10 +246,19 @@ export class Builder {
         const from = stageIndex(decodedFroms[i]!.image);
         if (from !== undefined && from < i) visit(from);
         for (const raw of stages[i]!.body) {
-          if (raw.keyword !== 'COPY') continue;
-          const f = raw.flags.find((x) => x.name === 'from')?.value;
-          const j = f !== undefined ? stageIndex(f) : undefined;
-          if (j !== undefined && j < i) visit(j);
+          // COPY --from=<stage> and RUN --mount=...,from=<stage>
+          const refs: string[] = [];
+          if (raw.keyword === 'COPY') refs.push(...raw.flags.filter((x) => x.name === 'from').map((x) => x.value ?? ''));
+          if (raw.keyword === 'RUN') {
+            for (const m of raw.flags.filter((x) => x.name === 'mount')) {
+              const from = /(?:^|,)\s*from=([^,]*)/.exec(m.value ?? '')?.[1];
+              if (from) refs.push(from.replace(/^"|"$/g, ''));
+            }
+          }
+          for (const f of refs) {
+            const j = stageIndex(f);
+            if (j !== undefined && j < i) visit(j);
+          }
         }
       };
       visit(targetIndex);
@@ -534,30 +547,181 @@ export class Builder {
     }
     const argsEnv = [...st.args].filter(([k]) => !st.env.has(k)).map(([k, v]) => `${k}=${v}`);
     const createdBy = argsEnv.length > 0 ? `|${argsEnv.length} ${argsEnv.join(' ')} ${argv.join(' ')}` : argv.join(' ');
-    const key = sha256Digest(JSON.stringify({ parent: st.image.id, op: createdBy, config: st.config, network: ins.network ?? ctx.opts.networkMode ?? '' }));
-    const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
-    if (hit !== undefined) {
-      ctx.say(` ---> Using cache\n ---> ${short(hit.id)}\n`);
-      this.#adopt(st, hit);
-      return;
-    }
-    const C = this.#d.containers;
-    const mounts: unknown[] = [];
-    for (const m of ins.mounts) {
-      if (m.type === 'cache') {
-        const id = sha256Digest(m.id ?? m.target).slice(7, 31);
-        const dir = join(this.#d.dataRoot, 'builder', 'cache-mounts', id);
-        await mkdir(dir, { recursive: true, mode: 0o755 });
-        mounts.push({ Type: 'bind', Source: dir, Target: m.target, ReadOnly: m.readonly });
-      } else if (m.type === 'tmpfs') {
-        mounts.push({ Type: 'tmpfs', Target: m.target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
-      } else {
-        throw notImplemented(`RUN --mount=type=${m.type} is not supported by this builder yet`);
+    const prepared = await this.#runMounts(ins.mounts, st, ctx);
+    try {
+      const key = sha256Digest(JSON.stringify({ parent: st.image.id, op: createdBy, config: st.config, network: ins.network ?? ctx.opts.networkMode ?? '', ...(prepared.key.length > 0 ? { mounts: prepared.key } : {}) }));
+      const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
+      if (hit !== undefined) {
+        ctx.say(` ---> Using cache\n ---> ${short(hit.id)}\n`);
+        this.#adopt(st, hit);
+        return;
       }
+      await this.#runContainer(st, st.image, argv, argsEnv, createdBy, key, ins.network, prepared, ctx);
+    } finally {
+      await prepared.release();
     }
-    const network = ins.network === 'none' ? 'none' : ins.network === 'host' ? 'host' : (ctx.opts.networkMode && ctx.opts.networkMode !== 'default' ? ctx.opts.networkMode : 'default');
+  }
+
+  /**
+   * The mounts of a RUN step: cache directories kept between builds, tmpfs, secrets (files in
+   * memory, mounted read-only, never in a layer) and bind mounts of the context or another
+   * stage (copied, so a `rw` mount's writes are discarded). `key` is what the step's cache key
+   * takes from them: for binds the content, for secrets only their names — never their values.
+   */
+  async #runMounts(list: Extract<Instruction, { kind: 'RUN' }>['mounts'], st: StageState, ctx: StepContext): Promise<{ mounts: unknown[]; key: unknown[]; targets: string[]; release: () => Promise<void> }> {
+    const mounts: unknown[] = [];
+    const key: unknown[] = [];
+    const targets: string[] = [];
+    const temps: string[] = [];
+    const workdir = st.config.WorkingDir || '/';
+    try {
+      for (const m of list) {
+        const target = posix.resolve(workdir, m.target);
+        if (m.type === 'cache') {
+          const id = sha256Digest(m.id ?? m.target).slice(7, 31);
+          const dir = join(this.#d.dataRoot, 'builder', 'cache-mounts', id);
+          await mkdir(dir, { recursive: true, mode: 0o755 });
+          mounts.push({ Type: 'bind', Source: dir, Target: target, ReadOnly: m.readonly });
+          key.push({ type: 'cache', id: m.id ?? m.target, target, ro: m.readonly });
+        } else if (m.type === 'tmpfs') {
+          mounts.push({ Type: 'tmpfs', Target: target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
+          key.push({ type: 'tmpfs', target, size: m.size ?? 0 });
+        } else if (m.type === 'secret') {
+          if (m.env !== undefined) throw notImplemented('RUN --mount=type=secret,env= is not supported by this builder: mount the secret as a file');
+          const id = m.id!;
+          const value = ctx.opts.secrets?.get(id);
+          if (value === undefined) {
+            if (m.required) throw invalidParameter(`secret ${id}: not found`);
+            continue;
+          }
+          const dir = join(this.#d.secretsDir, randomBytes(12).toString('hex'));
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          temps.push(dir);
+          const file = join(dir, 'secret');
+          await writeFile(file, value, { mode: m.mode ?? 0o400 });
+          await chown(file, m.uid ?? 0, m.gid ?? 0);
+          mounts.push({ Type: 'bind', Source: file, Target: target, ReadOnly: true });
+          key.push({ type: 'secret', id, target, mode: m.mode ?? 0o400, uid: m.uid ?? 0, gid: m.gid ?? 0 });
+        } else if (m.type === 'bind') {
+          const bound = await this.#bindSource(m.source ?? '', m.from, ctx);
+          temps.push(bound.dir);
+          mounts.push({ Type: 'bind', Source: bound.path, Target: target, ReadOnly: m.readonly });
+          key.push({ type: 'bind', from: m.from ?? '', source: m.source ?? '', target, ro: m.readonly, input: bound.digest });
+        } else {
+          throw notImplemented(`RUN --mount=type=${m.type} is not supported by this builder yet`);
+        }
+        targets.push(target);
+      }
+    } catch (err) {
+      for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => {});
+      throw err;
+    }
+    return {
+      mounts,
+      key,
+      targets,
+      release: async () => {
+        for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => {});
+      },
+    };
+  }
+
+  /** A bind mount's source as a private copy: a context path (minus ignored files) or a stage's. */
+  async #bindSource(source: string, from: string | undefined, ctx: StepContext): Promise<{ dir: string; path: string; digest: string }> {
+    const rel = posix.normalize(`/${source}`);
+    let src: CopySource;
+    let isDir: boolean;
+    if (from !== undefined && from !== '') {
+      const root = await ctx.stageRoot(from);
+      const kind = statInRoot(root, rel);
+      if (kind === undefined) throw notFound(`failed to compute cache key: "${rel}" not found in ${from}`);
+      isDir = kind === 'dir';
+      src = rootSource(root, rel);
+    } else {
+      const path = rel === '/' ? '.' : rel.slice(1);
+      const kind = ctx.ctxTree.kind(path);
+      if (kind === undefined || ctx.ignore(path)) throw notFound(`failed to compute cache key: "${rel}" not found in the build context`);
+      isDir = kind === 'dir';
+      src = ctx.ctxTree.source(path);
+      src.ignored = ctx.ignore;
+    }
+    const dir = join(ctx.work, `bind-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { mode: 0o755 });
+    try {
+      const tarFile = `${dir}.tar`;
+      const { inputDigest } = await writeCopyLayer({ sources: [src], dest: '/', destIsDir: true, uid: 0, gid: 0, missingDirs: [] }, tarFile);
+      try {
+        // The tar was written here, from in-root reads: its names are clean and relative.
+        await run(['tar', '-x', '-f', tarFile, '-C', dir]);
+      } finally {
+        await rm(tarFile, { force: true });
+      }
+      return { dir, path: isDir ? dir : join(dir, posix.basename(rel)), digest: inputDigest };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Removes what the runtime made in the container's upper layer to mount onto: a mount target
+   * (and its parents) the image did not have, while it is still an empty directory or file.
+   * Never follows a symlink the step may have left on the way.
+   */
+  async #removeMountStubs(containerId: string, image: ImageRecord, targets: string[], work: string): Promise<void> {
+    if (targets.length === 0) return;
+    const upper = join(this.#d.containers.dir(containerId), 'upper');
+    const mounted = await this.#mountImage(image, work);
+    try {
+      const candidates = new Set<string>();
+      for (const t of targets) {
+        const parts = t.split('/').filter(Boolean);
+        for (let i = parts.length; i >= 1; i--) {
+          const p = `/${parts.slice(0, i).join('/')}`;
+          if (statInRoot(mounted.root, p) !== undefined) break;
+          candidates.add(p);
+        }
+      }
+      // Deepest first, so a parent is empty by the time it is looked at.
+      for (const p of [...candidates].sort((a, b) => b.split('/').length - a.split('/').length)) {
+        const parts = p.split('/').filter(Boolean);
+        let here = upper;
+        let safe = true;
+        for (const c of parts.slice(0, -1)) {
+          here = join(here, c);
+          const st = await lstat(here).catch(() => undefined);
+          if (!st?.isDirectory()) {
+            safe = false;
+            break;
+          }
+        }
+        if (!safe) continue;
+        const leaf = join(here, parts.at(-1)!);
+        const st = await lstat(leaf).catch(() => undefined);
+        if (st?.isDirectory()) await rmdir(leaf).catch(() => {});
+        else if (st?.isFile() && st.size === 0) await unlink(leaf).catch(() => {});
+      }
+    } finally {
+      await mounted.release();
+    }
+  }
+
+  async #runContainer(
+    st: StageState,
+    image: ImageRecord,
+    argv: string[],
+    argsEnv: string[],
+    createdBy: string,
+    key: string,
+    insNetwork: string | undefined,
+    prepared: { mounts: unknown[]; targets: string[] },
+    ctx: StepContext,
+  ): Promise<void> {
+    const C = this.#d.containers;
+    const mounts = prepared.mounts;
+    const network = insNetwork === 'none' ? 'none' : insNetwork === 'host' ? 'host' : (ctx.opts.networkMode && ctx.opts.networkMode !== 'default' ? ctx.opts.networkMode : 'default');
     const body: Record<string, unknown> = {
-      Image: st.image.id,
+      Image: image.id,
       Cmd: argv,
       Entrypoint: [],
       Env: [...(st.config.Env ?? []), ...argsEnv],
@@ -582,6 +746,7 @@ export class Builder {
     if (StatusCode !== 0) {
       throw new StepFailed(`The command '${argv.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
     }
+    await this.#removeMountStubs(id, image, prepared.targets, ctx.work);
     const img = await C.commit(id, { pause: false, changes: [], config: st.config, exactConfig: true, createdBy });
     if (ctx.opts.rm || ctx.opts.forceRm) {
       await C.remove(id, { force: true });
