@@ -191,11 +191,17 @@ function stdinUsed(): boolean {
   return stdinTouched;
 }
 
+/** Clients the command made: their connections are closed when it is done. */
+const clients: Client[] = [];
+
 function makeContext(host: string | undefined): Context {
   let client: Client | undefined;
   return {
     get client(): Client {
-      client ??= new Client({ host: resolveHost({ flag: host }) });
+      if (!client) {
+        client = new Client({ host: resolveHost({ flag: host }) });
+        clients.push(client);
+      }
       return client;
     },
     stdout: process.stdout,
@@ -325,5 +331,7 @@ void (async () => {
   // the last resort.
   process.exitCode = code;
   if (stdinUsed()) process.stdin.destroy();
+  // Keep-alive connections the command left (e.g. one per parallel request) would hold the loop.
+  for (const c of clients) c.close();
   setTimeout(() => process.exit(code), 3000).unref();
 })();
