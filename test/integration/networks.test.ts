@@ -176,6 +176,44 @@ test('network connect and disconnect of a running container', { skip }, async ()
   await waitFor(async () => (await api(d, 'DELETE', `/networks/${other}`)).status === 204, 5000, 'network removal');
 });
 
+test('a running container leaves the network it was created on, rejoins it, and starts detached with loopback only', { skip }, async () => {
+  const execOut = async (id: string, cmd: string): Promise<string> => {
+    const e = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true, Tty: true });
+    return (await api(d, 'POST', `/exec/${e.json().Id}/start`, { Detach: false, Tty: true })).body.toString().replace(/\r/g, '').trim();
+  };
+  const resolves = async (name: string): Promise<boolean> => {
+    const r = await runToExit(d, { Cmd: ['nslookup', '-type=a', name], HostConfig: { NetworkMode: netName } });
+    await api(d, 'DELETE', `/containers/${r.id}`);
+    return r.code === 0 && r.stdout.includes(`${prefix}.`);
+  };
+  const leaver = `lv${tag}`;
+  const id = await create(d, { Cmd: ['sleep', '120'], HostConfig: { NetworkMode: netName } }, leaver);
+  containerIds.push(id);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.ok(await resolves(leaver));
+  assert.equal((await api(d, 'POST', `/networks/${netName}/disconnect`, { Container: id })).status, 200);
+  assert.equal(await execOut(id, 'ls /sys/class/net | tr "\\n" " "'), 'lo');
+  assert.equal(await resolves(leaver), false);
+  const c = await inspect(d, id);
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), []);
+  assert.equal(c.State.Running, true);
+  assert.equal((await api(d, 'GET', `/networks/${netName}`)).json().Containers[id], undefined);
+  assert.equal((await api(d, 'POST', `/networks/${netName}/disconnect`, { Container: id })).status, 404);
+  // Back, with an alias: eth0 again, reachable by both names.
+  const back = await api(d, 'POST', `/networks/${netName}/connect`, { Container: id, EndpointConfig: { Aliases: [`al${tag}`] } });
+  assert.equal(back.status, 200, back.text());
+  assert.equal(await execOut(id, 'ls /sys/class/net | tr "\\n" " "'), 'eth0 lo');
+  assert.ok(await resolves(`al${tag}`));
+  const ip = (await inspect(d, id)).NetworkSettings.Networks[netName].IPAddress;
+  assert.match(ip, new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.`));
+  assert.ok((await execOut(id, 'ip -o -4 addr show eth0')).includes(ip));
+  // Left again and restarted: the namespace has loopback only.
+  assert.equal((await api(d, 'POST', `/networks/${netName}/disconnect`, { Container: id })).status, 200);
+  assert.equal((await api(d, 'POST', `/containers/${id}/restart?t=0`)).status, 204);
+  assert.equal(await execOut(id, 'ls /sys/class/net | tr "\\n" " "'), 'lo');
+  assert.equal((await api(d, 'DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
   // Teardown finishes in the background after removal; it must not take long.

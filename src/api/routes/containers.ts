@@ -5,7 +5,7 @@ import { readJsonBody, sendJson, sendEmpty, hijack, qBool, qInt, qFilters, start
 import { invalidParameter, conflict, messageOf } from '../../core/errors.ts';
 import { encodeFrame } from '../streams/frames.ts';
 import { humanStatus } from '../../engine/containers/state.ts';
-import { matchLabels, parseTime, type ContainerRecord } from '../../engine/containers/service.ts';
+import { liveNet, matchLabels, parseTime, type ContainerRecord } from '../../engine/containers/service.ts';
 import type { PathStat } from '../../engine/containers/archive.ts';
 import { parseDetachKeys, type AttachSink } from '../../engine/containers/attach.ts';
 import { readLogs } from '../../engine/logs/index.ts';
@@ -35,6 +35,15 @@ function commandOf(rec: ContainerRecord): string {
   return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
 }
 
+/** The networks a container is wired to, as the container list shows them. */
+function networksSummary(rec: ContainerRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const n of [liveNet(rec), ...(rec.berth.extraNets ?? [])]) {
+    if (n) out[n.networkName] = { NetworkID: n.networkId, IPAddress: n.ip, Gateway: n.gateway, MacAddress: n.mac };
+  }
+  return out;
+}
+
 export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<string, unknown> {
   const img = d.images.resolve(rec.Image);
   const out: Record<string, unknown> = {
@@ -44,7 +53,7 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     ImageID: rec.Image,
     Command: commandOf(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: Object.entries(rec.berth.net?.ports ?? {}).flatMap(([k, binds]) => {
+    Ports: Object.entries(liveNet(rec)?.ports ?? {}).flatMap(([k, binds]) => {
       const [port, type] = k.split('/') as [string, string];
       return binds.map((b) => ({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type }));
     }),
@@ -52,7 +61,7 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     State: rec.State.Status,
     Status: humanStatus(rec.State),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: rec.berth.net ? { [rec.berth.net.networkName]: { NetworkID: rec.berth.net.networkId, IPAddress: rec.berth.net.ip, Gateway: rec.berth.net.gateway, MacAddress: rec.berth.net.mac } } : {} },
+    NetworkSettings: { Networks: networksSummary(rec) },
     Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
   };
   if (!img) out.ImageID = rec.Image;

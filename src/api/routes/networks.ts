@@ -3,13 +3,14 @@ import type { Router } from '../server/index.ts';
 import { readJsonBody, sendJson, sendEmpty, qFilters } from '../server/http.ts';
 import { invalidParameter } from '../../core/errors.ts';
 import type { NetworkRecord } from '../../engine/networks/index.ts';
+import { liveNet } from '../../engine/containers/service.ts';
 import type { Deps } from './deps.ts';
 
 function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
   const { bridge: _b, ...pub } = n;
   const containers: Record<string, unknown> = {};
   for (const c of d.containers.list()) {
-    const net = [c.berth.net, ...(c.berth.extraNets ?? [])].find((x) => x?.networkId === n.Id);
+    const net = [liveNet(c), ...(c.berth.extraNets ?? [])].find((x) => x?.networkId === n.Id);
     if (!net) continue;
     containers[c.Id] = { Name: c.Name.slice(1), EndpointID: c.Id, MacAddress: net.mac, IPv4Address: `${net.ip}/${net.prefix}`, IPv6Address: '' };
   }

@@ -12,7 +12,7 @@ import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/neta
 import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { NetworkService, NetworkRecord } from '../networks/index.ts';
-import type { ContainerRecord, NetState, Logger } from './record.ts';
+import { liveNet, type ContainerRecord, type NetState, type Logger } from './record.ts';
 import { isActive } from './state.ts';
 
 export interface NetworkingOptions {
@@ -49,26 +49,24 @@ export class ContainerNetworking {
     if (!net || !networks || !netavark) return undefined;
     const id = rec.Id;
     const name = `berth-${shortId(id)}`;
+    if (rec.berth.primaryDetached) {
+      // Left its create-time network: a namespace of its own (loopback, and the networks it joined).
+      rec.berth.net = { ...detachedState(net), netns: name };
+      await this.#o.save(rec);
+      const netns = await this.#netQueue.run(() => createNetns(name));
+      return { netns, wired: Promise.resolve() };
+    }
     const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
-    const info = networks.netavarkInfo(net);
     try {
-      const { mappings, ports } = await this.#portMappings(rec);
-      const request: NetavarkRequest = {
-        container_id: id,
-        container_name: rec.Name.slice(1),
-        networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
-        network_info: { [info.name]: info },
-        port_mappings: mappings.length > 0 ? mappings : null,
-      };
-      const cfg = net.IPAM.Config[0]!;
+      const { request, state } = await this.#primary(rec, net, ip, name);
       // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
-      rec.berth.net = { netns: name, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports };
+      rec.berth.net = state;
       await this.#o.save(rec);
       const netns = await this.#netQueue.run(() => createNetns(name));
       const wired = this.#netQueue.run(async () => {
         if (net.Name === 'bridge') await this.#ensureAnchor(net);
         const result = await netavark.setup(netns, request);
-        if (rec.berth.net) rec.berth.net.mac = result[info.name]?.interfaces.eth0?.mac_address ?? '';
+        if (rec.berth.net) rec.berth.net.mac = Object.values(result)[0]?.interfaces.eth0?.mac_address ?? '';
       });
       wired.catch(() => {});
       return { netns, wired };
@@ -78,6 +76,22 @@ export class ContainerNetworking {
       else networks.release(net.Id, ip);
       throw err;
     }
+  }
+
+  /** The create-time network's netavark request (eth0, aliases, published ports) and its state. */
+  async #primary(rec: ContainerRecord, net: NetworkRecord, ip: string, netns: string): Promise<{ request: NetavarkRequest; state: NetState }> {
+    const id = rec.Id;
+    const info = this.#o.networks!.netavarkInfo(net);
+    const { mappings, ports } = await this.#portMappings(rec);
+    const request: NetavarkRequest = {
+      container_id: id,
+      container_name: rec.Name.slice(1),
+      networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
+      network_info: { [info.name]: info },
+      port_mappings: mappings.length > 0 ? mappings : null,
+    };
+    const cfg = net.IPAM.Config[0]!;
+    return { request, state: { netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports } };
   }
 
   /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
@@ -135,6 +149,11 @@ export class ContainerNetworking {
   }
 
   async #runTeardown(id: string, net: NetState, journal: string): Promise<void> {
+    if (net.detached) {
+      await deleteNetns(net.netns);
+      await unlink(journal).catch(() => {});
+      return;
+    }
     if (this.#o.netavark) {
       await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
       if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
@@ -190,8 +209,11 @@ export class ContainerNetworking {
     if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
     if (this.userNetwork(mode)?.Id === net.Id && rec.berth.primaryDetached) {
       // Back on the create-time network, with the endpoint settings given now.
+      const endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };
+      const held = rec.berth.net;
+      if (isActive(rec.State.Status) && held?.detached) await this.#rewirePrimary(rec, net, held, endpoint);
       delete rec.berth.primaryDetached;
-      rec.berth.endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };
+      rec.berth.endpoint = endpoint;
       await this.#o.save(rec);
       this.#o.onEvent?.('connect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
       return;
@@ -212,8 +234,17 @@ export class ContainerNetworking {
     if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const net = networks.find(networkRef);
     if (this.userNetwork(rec.HostConfig.NetworkMode)?.Id === net.Id) {
-      if (isActive(rec.State.Status)) throw new BerthError('NotImplemented', 'disconnecting a running container from the network it was created on is not supported yet');
       if (rec.berth.primaryDetached) throw notFound(`container ${rec.Id} is not connected to network ${net.Name}`);
+      const wired = liveNet(rec);
+      if (isActive(rec.State.Status) && wired) {
+        // eth0 and its published ports go; the namespace stays for the container and its other networks.
+        await this.#netQueue.run(async () => {
+          await this.#o.netavark?.teardown(`/run/netns/${wired.netns}`, wired.request);
+          if (wired.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
+        });
+        networks.release(wired.networkId, wired.ip);
+        rec.berth.net = { ...detachedState(net), netns: wired.netns };
+      }
       rec.berth.primaryDetached = true;
       await this.#o.save(rec);
       this.#o.onEvent?.('disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
@@ -228,6 +259,29 @@ export class ContainerNetworking {
     }
     await this.#o.save(rec);
     this.#o.onEvent?.('disconnect', net.Id, { container: rec.Id, name: net.Name, type: 'bridge' });
+  }
+
+  /** `network connect` of a running container to the network it left: eth0 again, with its ports. */
+  async #rewirePrimary(rec: ContainerRecord, net: NetworkRecord, held: NetState, endpoint: NonNullable<ContainerRecord['berth']['endpoint']>): Promise<void> {
+    const networks = this.#o.networks!;
+    const netavark = this.#o.netavark!;
+    const ip = networks.allocate(net.Id, endpoint.ip);
+    const saved = rec.berth.endpoint;
+    rec.berth.endpoint = endpoint;
+    try {
+      const { request, state } = await this.#primary(rec, net, ip, held.netns);
+      rec.berth.net = state;
+      await this.#o.save(rec);
+      const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${held.netns}`, request));
+      state.mac = Object.values(result)[0]?.interfaces.eth0?.mac_address ?? '';
+    } catch (err) {
+      networks.release(net.Id, ip);
+      rec.berth.net = held;
+      if (saved) rec.berth.endpoint = saved;
+      else delete rec.berth.endpoint;
+      await this.#o.save(rec);
+      throw err;
+    }
   }
 
   /** Finishes teardowns a crashed daemon left in the journal. */
@@ -300,9 +354,14 @@ export class ContainerNetworking {
   /** Network IDs with running endpoints, for network removal. */
   endpointsOn(networkId: string): string[] {
     return [...this.#o.records()]
-      .filter((r) => r.berth.net?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
+      .filter((r) => liveNet(r)?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
       .map((r) => r.Id);
   }
+}
+
+/** A held namespace with no endpoint on the create-time network. */
+function detachedState(net: NetworkRecord): NetState {
+  return { netns: '', networkId: net.Id, networkName: net.Name, ip: '', prefix: 0, gateway: '', mac: '', request: { container_id: '', container_name: '', networks: {}, network_info: {}, port_mappings: null }, ports: {}, detached: true };
 }
 
 /** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */

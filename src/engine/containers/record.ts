@@ -78,4 +78,15 @@ export interface NetState {
   mac: string;
   request: NetavarkRequest;
   ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  /**
+   * The namespace is held but the network is not wired: the container left its create-time
+   * network (`network disconnect`) and may still be on others.
+   */
+  detached?: boolean;
+}
+
+/** The container's endpoint on its create-time network, when it is wired. */
+export function liveNet(rec: { berth: { net?: NetState } }): NetState | undefined {
+  const n = rec.berth.net;
+  return n && !n.detached ? n : undefined;
 }

@@ -23,7 +23,7 @@ import { ContainerFiles, type CommitOptions } from './files.ts';
 import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './archive.ts';
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../../stores/images.ts';
-import type { Logger, ContainerPaths, ContainerRecord, MountPoint } from './record.ts';
+import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
@@ -36,6 +36,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Netavark } from '../../adapters/netavark/index.ts';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
+export { liveNet } from './record.ts';
 
 export interface EngineOptions {
   paths: ContainerPaths;
@@ -152,7 +153,7 @@ export class ContainerService {
       this.#records.set(id, rec);
       this.#names.set(rec.Name.slice(1), id);
       this.#live.set(id, this.#newLive());
-      for (const n of [rec.berth.net, ...(rec.berth.extraNets ?? [])]) if (n) this.#o.networks?.reserve(n.networkId, n.ip);
+      for (const n of [liveNet(rec), ...(rec.berth.extraNets ?? [])]) if (n) this.#o.networks?.reserve(n.networkId, n.ip);
     }
     this.#watcher = watch(this.exitDir, (_ev, file) => {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
@@ -773,8 +774,8 @@ export class ContainerService {
     let hosts: string;
     if (hostNet) {
       hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
-    } else if (rec.berth.net) {
-      hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${rec.berth.net.ip}\t${hn}\n`;
+    } else if (liveNet(rec)) {
+      hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${liveNet(rec)!.ip}\t${hn}\n`;
     } else {
       hosts = [
         '127.0.0.1\tlocalhost',
@@ -796,13 +797,14 @@ export class ContainerService {
     }
     await writeFile(rec.HostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    if (rec.berth.net && rec.berth.net.networkName === 'bridge') {
+    const wired = liveNet(rec);
+    if (!wired || wired.networkName === 'bridge') {
       // As on Docker's default bridge: the host's resolvers, less loopback ones the container cannot reach.
-      resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
-    } else if (rec.berth.net) {
+      if (rec.berth.net) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
+    } else {
       // aardvark-dns on the gateway answers container names and forwards the rest.
       const opts = resolv.split('\n').filter((l) => /^\s*options/.test(l));
-      resolv = [`nameserver ${rec.berth.net.gateway}`, ...opts, ''].join('\n');
+      resolv = [`nameserver ${wired.gateway}`, ...opts, ''].join('\n');
     }
     const dns = rec.HostConfig.Dns ?? [];
     const search = rec.HostConfig.DnsSearch ?? [];
@@ -1200,8 +1202,9 @@ export class ContainerService {
     const networks: Record<string, unknown> = {};
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
-    const net = rec.berth.net;
-    const userNet = this.#net.userNetwork(mode);
+    const net = liveNet(rec);
+    const held = rec.berth.net;
+    const userNet = rec.berth.primaryDetached ? undefined : this.#net.userNetwork(mode);
     for (const c of rec.berth.connected ?? []) {
       const n = this.#o.networks?.tryFind(c.networkId);
       if (!n) continue;
@@ -1231,7 +1234,7 @@ export class ContainerService {
       NetworkSettings: {
         Bridge: '',
         SandboxID: '',
-        SandboxKey: net ? `/run/netns/${net.netns}` : '',
+        SandboxKey: held ? `/run/netns/${held.netns}` : '',
         Ports: net?.ports ?? {},
         HairpinMode: false,
         LinkLocalIPv6Address: '',
