@@ -214,6 +214,46 @@ test('a running container leaves the network it was created on, rejoins it, and 
   assert.equal((await api(d, 'DELETE', `/containers/${id}?force=1`)).status, 204);
 });
 
+test('a published UDP port reaches a listener in the container\'s namespace; a taken UDP port is refused', { skip: skip || (!existsSync('/usr/bin/python3') ? 'python3 not installed' : false) }, async () => {
+  // busybox has no UDP server: the listener is the host's python, run in the container's netns.
+  const { spawn } = await import('node:child_process');
+  const { createSocket } = await import('node:dgram');
+  const hostPort = await freePort();
+  const id = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, PortBindings: { '5353/udp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } } });
+  containerIds.push(id);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.deepEqual((await inspect(d, id)).NetworkSettings.Ports['5353/udp'], [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }]);
+  const server = spawn('ip', ['netns', 'exec', `berth-${id.slice(0, 12)}`, 'python3', '-c', [
+    'import socket, sys',
+    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    "s.bind(('0.0.0.0', 5353))",
+    "print('ready', flush=True)",
+    'd, a = s.recvfrom(100)',
+    "s.sendto(b'echo:' + d, a)",
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = createSocket('udp4');
+      const timer = setTimeout(() => { sock.close(); reject(new Error('no UDP reply')); }, 5000);
+      sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
+      sock.send('ping', hostPort, '127.0.0.1');
+    });
+    assert.equal(reply, 'echo:ping');
+    // The same host port again: refused, the second container stays created.
+    const second = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, PortBindings: { '5353/udp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } } });
+    containerIds.push(second);
+    const refused = await api(d, 'POST', `/containers/${second}/start`);
+    assert.equal(refused.status, 500);
+    assert.match(refused.json().message, /port is already allocated/);
+    assert.equal((await inspect(d, second)).State.Status, 'created');
+    await api(d, 'DELETE', `/containers/${second}?force=1`);
+  } finally {
+    server.kill();
+    await api(d, 'DELETE', `/containers/${id}?force=1`);
+  }
+});
+
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
   // Teardown finishes in the background after removal; it must not take long.

@@ -3,6 +3,7 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { BerthError, invalidParameter, notFound, messageOf } from '../../core/errors.ts';
 import { shortId } from '../../core/ids.ts';
@@ -30,6 +31,7 @@ export class ContainerNetworking {
   /** Network setups and teardowns, one at a time and in order. */
   readonly #netQueue = new Mutex();
   readonly #netJobs = new Set<Promise<void>>();
+  readonly #portLock = new Mutex();
   #anchor: { state: NetState; journal: string } | undefined;
 
   constructor(opts: NetworkingOptions) {
@@ -58,9 +60,13 @@ export class ContainerNetworking {
     }
     const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
     try {
-      const { request, state } = await this.#primary(rec, net, ip, name);
-      // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
-      rec.berth.net = state;
+      // Host ports are chosen and recorded under one lock, so two starts cannot take the same one.
+      const { request } = await this.#portLock.run(async () => {
+        const p = await this.#primary(rec, net, ip, name);
+        // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
+        rec.berth.net = p.state;
+        return p;
+      });
       await this.#o.save(rec);
       const netns = await this.#netQueue.run(() => createNetns(name));
       const wired = this.#netQueue.run(async () => {
@@ -94,6 +100,38 @@ export class ContainerNetworking {
     return { request, state: { netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports } };
   }
 
+  /**
+   * A host port for a mapping: free on the host (nothing bound to it) and not published by
+   * another container — netavark's forwarding rules hold no socket, so berth keeps that account.
+   */
+  async #claim(id: string, hostIp: string, port: number, protocol: string): Promise<number> {
+    const taken = new Set<string>();
+    const ipsOf = new Map<string, string[]>();
+    for (const r of this.#o.records()) {
+      if (r.Id === id) continue;
+      for (const [key, binds] of Object.entries(liveNet(r)?.ports ?? {})) {
+        if (!key.endsWith(`/${protocol}`)) continue;
+        for (const b of binds) {
+          taken.add(b.HostPort);
+          ipsOf.set(b.HostPort, [...(ipsOf.get(b.HostPort) ?? []), b.HostIp]);
+        }
+      }
+    }
+    const clash = (p: number): boolean => {
+      const any = (ip: string): boolean => ip === '' || ip === '0.0.0.0' || ip === '::';
+      return (ipsOf.get(String(p)) ?? []).some((ip) => any(ip) || any(hostIp) || ip === hostIp);
+    };
+    if (port !== 0) {
+      if (taken.has(String(port)) && clash(port)) throw new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
+      return claimPort(hostIp, port, protocol);
+    }
+    for (let i = 0; i < 20; i++) {
+      const p = await claimPort(hostIp, 0, protocol);
+      if (!clash(p)) return p;
+    }
+    throw new BerthError('Internal', 'no free host port found for a published port');
+  }
+
   /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
   async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
     const mappings: PortMapping[] = [];
@@ -116,7 +154,7 @@ export class ContainerNetworking {
         const hostIp = b.HostIp ?? '';
         let hostPort = Number(b.HostPort || 0);
         if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
-        hostPort = await claimPort(hostIp, hostPort, protocol);
+        hostPort = await this.#claim(rec.Id, hostIp, hostPort, protocol);
         mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: hostPort, range: 1, protocol });
         ports[`${containerPort}/${protocol}`]!.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(hostPort) });
       }
@@ -269,8 +307,11 @@ export class ContainerNetworking {
     const saved = rec.berth.endpoint;
     rec.berth.endpoint = endpoint;
     try {
-      const { request, state } = await this.#primary(rec, net, ip, held.netns);
-      rec.berth.net = state;
+      const { request, state } = await this.#portLock.run(async () => {
+        const p = await this.#primary(rec, net, ip, held.netns);
+        rec.berth.net = p.state;
+        return p;
+      });
       await this.#o.save(rec);
       const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${held.netns}`, request));
       state.mac = Object.values(result)[0]?.interfaces.eth0?.mac_address ?? '';
@@ -366,6 +407,20 @@ function detachedState(net: NetworkRecord): NetState {
 
 /** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */
 function claimPort(hostIp: string, port: number, protocol: string): Promise<number> {
+  if (protocol === 'udp') {
+    return new Promise((resolve, reject) => {
+      const sock = createSocket(hostIp.includes(':') ? 'udp6' : 'udp4');
+      sock.once('error', (err: NodeJS.ErrnoException) => {
+        sock.close();
+        if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
+        else reject(err);
+      });
+      sock.bind({ port, address: hostIp || undefined, exclusive: true }, () => {
+        const got = sock.address().port;
+        sock.close(() => resolve(got));
+      });
+    });
+  }
   if (protocol !== 'tcp') return Promise.resolve(port === 0 ? 30000 + Math.floor(Math.random() * 20000) : port);
   return new Promise((resolve, reject) => {
     const srv = createServer();
