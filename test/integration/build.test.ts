@@ -338,3 +338,35 @@ test('RUN --mount=type=bind of the context and of a stage: read-only by default,
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(await show('bind:3'), 'second\nro\ntool-v1\nsecond\nDockerfile src \n4\n');
 });
+
+test('independent stages build side by side; the output still reads stage by stage, in step order', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox AS a',
+      'RUN cut -d" " -f1 /proc/uptime > /start && sleep 1 && cut -d" " -f1 /proc/uptime > /end',
+      'FROM busybox AS b',
+      'RUN cut -d" " -f1 /proc/uptime > /start && sleep 1 && cut -d" " -f1 /proc/uptime > /end',
+      'FROM busybox',
+      'COPY --from=a /start /a.start',
+      'COPY --from=a /end /a.end',
+      'COPY --from=b /start /b.start',
+      'COPY --from=b /end /b.end',
+      '',
+    ].join('\n'),
+  });
+  const r = await build(dir, '--no-cache', '-t', 'par:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const steps = [...r.stdout.matchAll(/^Step (\d+)\/9 :/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const out = await runToExit(d, { Image: 'par:1', Cmd: ['cat', '/a.start', '/a.end', '/b.start', '/b.end'] });
+  // /proc/uptime: one clock for every container on the host.
+  const [as, ae, bs, be] = out.stdout.trim().split('\n').map(Number);
+  assert.ok(as! < be! && bs! < ae!, `the two RUN steps overlapped in time (a ${as}–${ae}, b ${bs}–${be})`);
+  // A failing stage stops the build, with its own output shown.
+  const bad = contextDir({ Dockerfile: 'FROM busybox AS a\nRUN sleep 2\nFROM busybox AS b\nRUN echo b-fails; exit 4\nFROM busybox\nCOPY --from=a /bin/sh /x\nCOPY --from=b /bin/sh /y\n' });
+  const f = await build(bad, '--no-cache', '-t', 'par:2');
+  assert.equal(f.code, 4, f.stderr);
+  assert.match(f.stdout, /b-fails/);
+  assert.equal(await imageId('par:2'), undefined);
+  assert.equal(await intermediates(), 0);
+});

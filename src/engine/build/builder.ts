@@ -240,11 +240,17 @@ export class Builder {
         targetIndex = t;
       }
       const needed = new Set<number>();
+      const deps = new Map<number, Set<number>>();
       const visit = (i: number): void => {
         if (needed.has(i)) return;
         needed.add(i);
+        const mine = new Set<number>();
+        deps.set(i, mine);
         const from = stageIndex(decodedFroms[i]!.image);
-        if (from !== undefined && from < i) visit(from);
+        if (from !== undefined && from < i) {
+          mine.add(from);
+          visit(from);
+        }
         for (const raw of stages[i]!.body) {
           // COPY --from=<stage> and RUN --mount=...,from=<stage>
           const refs: string[] = [];
@@ -257,73 +263,124 @@ export class Builder {
           }
           for (const f of refs) {
             const j = stageIndex(f);
-            if (j !== undefined && j < i) visit(j);
+            if (j !== undefined && j < i) {
+              mine.add(j);
+              visit(j);
+            }
           }
         }
       };
       visit(targetIndex);
 
       const totalSteps = stages.filter((_, i) => needed.has(i)).reduce((n, s) => n + 1 + s.body.length, 0) + metaArgs.length;
-      let step = 0;
-      const stepLine = (raw: RawInstruction): void => say(`Step ${++step}/${totalSteps} : ${raw.original.replace(/\s*\n\s*/g, ' ')}\n`);
-      for (const raw of metaArgs) stepLine(raw);
+      const stepText = (n: number, raw: RawInstruction): string => `Step ${n}/${totalSteps} : ${raw.original.replace(/\s*\n\s*/g, ' ')}\n`;
+      metaArgs.forEach((raw, k) => say(stepText(k + 1, raw)));
 
-      const results: Array<ImageRecord | undefined> = [];
-      const rootsToClose: Array<() => Promise<void>> = [];
-      try {
-        for (let i = 0; i <= targetIndex; i++) {
-          if (!needed.has(i)) {
-            results.push(undefined);
-            continue;
-          }
-          const stage = stages[i]!;
-          const from = decodedFroms[i]!;
-          stepLine(stage.from);
-          const st = await this.#startStage(from, stageIndex, results, opts, say);
-          // The base image's ONBUILD triggers run first, then are dropped from the new image.
-          const triggers = st.config.OnBuild ?? [];
-          const body: RawInstruction[] = [];
-          if (triggers.length > 0) {
-            st.config.OnBuild = null;
-            say(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
-            for (const t of triggers) body.push(...parseDockerfile(`FROM scratch\n${t}\n`).instructions.slice(1));
-          }
-          const fromTriggers = body.length;
-          body.push(...stage.body);
-          for (const [n, raw] of body.entries()) {
-            opts.signal?.throwIfAborted();
-            if (n >= fromTriggers) stepLine(raw);
-            const env = new Map([...st.args, ...st.env]);
-            const ins = decodeInstruction(raw, env, { escape, platform });
-            await this.#step(st, ins, {
-              opts,
-              say,
-              given,
-              used,
-              meta,
-              ctxTree,
-              ignore: (p) => ignore.ignores(p),
-              stageRoot: async (ref) => {
-                const j = stageIndex(ref);
-                let img: ImageRecord | undefined;
-                if (j !== undefined) {
-                  if (j >= i) throw invalidParameter(`COPY --from=${ref}: a stage cannot copy from itself or a later stage`);
-                  img = results[j];
-                } else {
-                  img = await this.#baseImage(ref, opts, say);
-                }
-                if (img === undefined) throw invalidParameter(`invalid from flag value ${ref}`);
-                const mounted = await this.#mountImage(img, work);
-                rootsToClose.push(mounted.release);
-                return mounted.root;
-              },
-              work,
-              containers,
-            });
-          }
-          // A stage with no filesystem step is still an image (its config may have changed).
-          results.push(await this.#finishStage(st));
+      // Stages run side by side as soon as the stages they use are built. Their output is shown
+      // in Dockerfile order, as a one-stage-at-a-time build prints it: the earliest unfinished
+      // stage's live, the others' held until their turn.
+      const order = [...needed].sort((a, b) => a - b);
+      const firstStep = new Map<number, number>();
+      let nextStep = metaArgs.length + 1;
+      for (const i of order) {
+        firstStep.set(i, nextStep);
+        nextStep += 1 + stages[i]!.body.length;
+      }
+      const held = new Map<number, string[]>(order.map((i) => [i, []]));
+      const finished = new Set<number>();
+      let shown = 0;
+      const sayFor = (i: number) => (text: string): void => {
+        if (i === order[shown]) say(text);
+        else held.get(i)!.push(text);
+      };
+      const flushFinished = (): void => {
+        while (shown < order.length && finished.has(order[shown]!)) {
+          shown++;
+          const next = order[shown];
+          if (next !== undefined) for (const t of held.get(next)!.splice(0)) say(t);
         }
+      };
+      const flushAll = (): void => {
+        for (const i of order.slice(shown + 1)) for (const t of held.get(i)!.splice(0)) say(t);
+      };
+
+      const results: Array<ImageRecord | undefined> = new Array(stages.length).fill(undefined);
+      const rootsToClose: Array<() => Promise<void>> = [];
+      const stop = new AbortController();
+      const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+      const stageOpts: BuildOptions = { ...opts, signal };
+      const built = new Map<number, Promise<void>>();
+      const buildStage = async (i: number): Promise<void> => {
+        await Promise.all([...deps.get(i)!].map((j) => built.get(j)));
+        signal.throwIfAborted();
+        const sayHere = sayFor(i);
+        let step = firstStep.get(i)!;
+        const stage = stages[i]!;
+        const from = decodedFroms[i]!;
+        sayHere(stepText(step++, stage.from));
+        const st = await this.#startStage(from, stageIndex, results, stageOpts, sayHere);
+        // The base image's ONBUILD triggers run first, then are dropped from the new image.
+        const triggers = st.config.OnBuild ?? [];
+        const body: RawInstruction[] = [];
+        if (triggers.length > 0) {
+          st.config.OnBuild = null;
+          sayHere(`# Executing ${triggers.length} build trigger${triggers.length === 1 ? '' : 's'}\n`);
+          for (const t of triggers) body.push(...parseDockerfile(`FROM scratch\n${t}\n`).instructions.slice(1));
+        }
+        const fromTriggers = body.length;
+        body.push(...stage.body);
+        for (const [n, raw] of body.entries()) {
+          signal.throwIfAborted();
+          if (n >= fromTriggers) sayHere(stepText(step++, raw));
+          const env = new Map([...st.args, ...st.env]);
+          const ins = decodeInstruction(raw, env, { escape, platform });
+          await this.#step(st, ins, {
+            opts: stageOpts,
+            say: sayHere,
+            given,
+            used,
+            meta,
+            ctxTree,
+            ignore: (p) => ignore.ignores(p),
+            stageRoot: async (ref) => {
+              const j = stageIndex(ref);
+              let img: ImageRecord | undefined;
+              if (j !== undefined) {
+                if (j >= i) throw invalidParameter(`COPY --from=${ref}: a stage cannot copy from itself or a later stage`);
+                await built.get(j);
+                img = results[j];
+              } else {
+                img = await this.#baseImage(ref, stageOpts, sayHere);
+              }
+              if (img === undefined) throw invalidParameter(`invalid from flag value ${ref}`);
+              const mounted = await this.#mountImage(img, work);
+              rootsToClose.push(mounted.release);
+              return mounted.root;
+            },
+            work,
+            containers,
+          });
+        }
+        // A stage with no filesystem step is still an image (its config may have changed).
+        results[i] = await this.#finishStage(st);
+        finished.add(i);
+        flushFinished();
+      };
+      try {
+        for (const i of order) {
+          const p = buildStage(i);
+          built.set(i, p);
+          // The first failure stops the other stages.
+          p.catch(() => stop.abort(new Error('another stage failed')));
+        }
+        const settled = await Promise.allSettled(built.values());
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(stop.signal.aborted && r.reason === stop.signal.reason));
+        if (failed) {
+          flushAll();
+          throw failed.reason;
+        }
+        const other = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (other) throw other.reason;
       } finally {
         for (const r of rootsToClose) await r().catch(() => {});
       }
