@@ -370,3 +370,25 @@ test('independent stages build side by side; the output still reads stage by sta
   assert.equal(await imageId('par:2'), undefined);
   assert.equal(await intermediates(), 0);
 });
+
+test('COPY --parents keeps source paths under the destination; /./ marks where they start', { skip }, async () => {
+  const dir = contextDir({
+    Dockerfile: [
+      'FROM busybox',
+      'COPY --parents x/a.txt y/sub/*.txt top.txt /dest/',
+      'COPY --parents ./src/./*/main.go /app/',
+      'COPY --parents y/sub /d2',
+      '',
+    ].join('\n'),
+    'x/a.txt': 'a',
+    'y/sub/b.txt': 'b',
+    'y/sub/c.md': 'c',
+    'src/foo/main.go': 'foo',
+    'src/bar/main.go': 'bar',
+    'top.txt': 't',
+  });
+  const r = await build(dir, '-t', 'parents:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = await runToExit(d, { Image: 'parents:1', Cmd: ['sh', '-c', 'cd / && find dest app d2 -type f | sort'] });
+  assert.deepEqual(out.stdout.trim().split('\n'), ['app/bar/main.go', 'app/foo/main.go', 'd2/y/sub/b.txt', 'd2/y/sub/c.md', 'dest/top.txt', 'dest/x/a.txt', 'dest/y/sub/b.txt']);
+});

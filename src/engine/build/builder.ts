@@ -827,7 +827,7 @@ export class Builder {
       ignored = ctx.ignore;
     }
 
-    if (ins.parents) throw notImplemented(`${ins.kind} --parents is not supported by this builder yet`);
+    if (ins.parents && ins.kind === 'ADD') throw notImplemented('ADD --parents is not supported by this builder yet');
     if (ins.exclude.length > 0) {
       // --exclude patterns match paths relative to each source, as .dockerignore patterns do.
       const ex = compileIgnore(ins.exclude.join('\n'));
@@ -858,8 +858,16 @@ export class Builder {
       }
       const matches = expandSource(root, s, ignored);
       if (matches.length === 0) throw notFound(`${ins.kind.toLowerCase()} failed: no source files were specified`);
+      // --parents keeps each source's path under dest; a `/./` in the source marks where it starts.
+      const pivot = s.includes('/./') ? posix.normalize(`/${s.slice(0, s.indexOf('/./'))}`).replace(/\/+$/, '') : '';
       for (const p of matches) {
         const src: CopySource = root.source(p);
+        if (ins.parents) {
+          const clean = p.replace(/\/\.$/, '');
+          const kept = pivot !== '' && (clean === pivot || clean.startsWith(`${pivot}/`)) ? clean.slice(pivot.length) : clean;
+          const parent = root.kind(clean) === 'dir' ? kept : posix.dirname(kept);
+          src.parentDir = parent.replace(/^\/+/, '');
+        }
         if (ignored) src.ignored = ignored;
         if (ins.kind === 'ADD' && root.kind(p) === 'file' && looksLikeArchive(root.head(p, 512))) src.unpackArchives = true;
         sources.push(src);
@@ -873,7 +881,7 @@ export class Builder {
     try {
       const destClean = posix.normalize(dest).replace(/\/+$/, '') || '/';
       const existing = imageRoot ? statInRoot(imageRoot.root, destClean) : undefined;
-      const destIsDir = dest.endsWith('/') || sources.length > 1 || existing === 'dir' || sources.some((s) => s.unpackArchives) || (sources.length === 1 && root.kind(sources[0]!.path) === 'dir');
+      const destIsDir = ins.parents || dest.endsWith('/') || sources.length > 1 || existing === 'dir' || sources.some((s) => s.unpackArchives) || (sources.length === 1 && root.kind(sources[0]!.path) === 'dir');
       const owner = ins.chown !== undefined ? await this.#owner(ins.chown, imageRoot?.root) : { uid: 0, gid: 0 };
       const mode = ins.chmod !== undefined ? parseChmod(ins.chmod) : undefined;
       // Parent directories the image lacks (and dest itself when it is a directory).

@@ -25,6 +25,8 @@ export interface CopySource {
   ignored?: (contextPath: string) => boolean;
   /** ADD: unpack this source when it is a tar archive (plain, gzip, zstd). */
   unpackArchives?: boolean;
+  /** COPY --parents: the source's own directory path, kept under dest (dest is then a directory). */
+  parentDir?: string;
 }
 
 export interface CopyPlan {
@@ -125,7 +127,20 @@ export async function writeCopyLayer(plan: CopyPlan, file: string): Promise<{ in
       const isDest = dir === plan.dest.replace(/\/+$/, '') && plan.destIsDir;
       await put({ name: `${dir.slice(1)}/`, type: 'directory', mode: isDest && plan.mode !== undefined ? plan.mode : 0o755, uid: isDest ? plan.uid : 0, gid: isDest ? plan.gid : 0, mtime: new Date(0) });
     }
-    for (const src of plan.sources) await copyOne(plan, src, put);
+    const made = new Set(plan.missingDirs);
+    for (const src of plan.sources) {
+      if (src.parentDir) {
+        // --parents: the directories between dest and the source, owned like dest.
+        let at = plan.dest.replace(/\/+$/, '');
+        for (const c of src.parentDir.split('/').filter(Boolean)) {
+          at = `${at}/${c}`;
+          if (made.has(at)) continue;
+          made.add(at);
+          await put({ name: `${at.slice(1)}/`, type: 'directory', mode: plan.mode ?? 0o755, uid: plan.uid, gid: plan.gid, mtime: new Date(0) });
+        }
+      }
+      await copyOne(plan, src, put);
+    }
     pack.finalize();
     await done;
   } catch (err) {
@@ -150,9 +165,11 @@ async function copyOne(plan: CopyPlan, src: CopySource, put: (h: Headers, body?:
   const flowing = pipeline(packed.stream, extract);
   flowing.catch(() => {});
   // A directory source copies its contents; a file goes to dest, or into it when dest is a directory.
+  const dest = src.parentDir ? posix.join(plan.dest, src.parentDir) : plan.dest;
+  const destIsDir = src.parentDir !== undefined || plan.destIsDir;
   const target = (rel: string): string => {
-    if (isDir) return posix.join(plan.dest, rel);
-    return plan.destIsDir ? posix.join(plan.dest, posix.basename(srcBase)) : plan.dest;
+    if (isDir) return posix.join(dest, rel);
+    return destIsDir ? posix.join(dest, posix.basename(srcBase)) : dest;
   };
   for await (const entry of extract) {
     const h = entry.header;
