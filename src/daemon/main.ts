@@ -1,5 +1,5 @@
 // berthd: configuration, wiring of implementations, listeners, signals and shutdown.
-import { readFileSync, existsSync, accessSync, constants as fsc } from 'node:fs';
+import { readFileSync, existsSync, accessSync, statfsSync, constants as fsc } from 'node:fs';
 import { readFile, writeFile, unlink, mkdir, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ApiServer, Router, type Logger } from '../api/server/index.ts';
@@ -48,6 +48,8 @@ export interface DaemonConfig {
   registryMirrors: string[];
   /** Bytes a pulled layer may unpack to; 0 = max(8 GiB, 100 × its compressed size). */
   maxLayerSize: number;
+  /** Bytes the build cache's own layers may take; undefined = 10% of the data root's filesystem. */
+  builderCacheMax: number | undefined;
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -71,6 +73,8 @@ Options:
                              (loopback registries always may)
       --registry-mirror list Preferred registry mirrors for Docker Hub pulls
       --max-layer-size bytes Refuse pulled layers that unpack to more (default: 8 GiB or 100x compressed)
+      --builder-cache-max bytes  Bound of the build cache; least recently used steps go beyond it
+                             (default: 10% of the data root's filesystem; 0 = unbounded)
   -v, --version              Print version information and quit
   -h, --help                 Print usage
 `;
@@ -90,7 +94,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 /** A size as bytes, or with a k/m/g suffix (binary units). */
 function sizeFlag(v: string | undefined): number {
@@ -189,6 +193,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     insecureRegistries: list('insecure-registry', 'insecure-registries'),
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
     maxLayerSize: sizeFlag(pick('max-layer-size')),
+    builderCacheMax: pick('builder-cache-max') !== undefined ? sizeFlag(pick('builder-cache-max')) : undefined,
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
 }
@@ -248,6 +253,16 @@ function hostNofile(): { soft: number; hard: number } {
     if (Number.isFinite(soft) && Number.isFinite(hard)) return { soft, hard };
   } catch {}
   return { soft: 1024, hard: 4096 };
+}
+
+/** A tenth of the filesystem holding dir (BuildKit's default bound for its cache). */
+function tenthOf(dir: string): number {
+  try {
+    const st = statfsSync(dir);
+    return Math.floor((st.blocks * st.bsize) / 10);
+  } catch {
+    return 0;
+  }
 }
 
 async function programVersion(argv: string[]): Promise<string | undefined> {
@@ -364,6 +379,7 @@ export async function main(argv: string[]): Promise<void> {
     containers,
     dataRoot: cfg.dataRoot,
     secretsDir: join(cfg.execRoot, 'build-secrets'),
+    cacheMaxBytes: cfg.builderCacheMax ?? tenthOf(cfg.dataRoot),
     pull: (ref, onStatus) =>
       distribution.pull({ ref, auth: {} }, (m) => {
         if (m.status && !m.progress) onStatus(m.id ? `${m.id}: ${m.status}` : m.status);

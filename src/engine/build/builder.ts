@@ -3,7 +3,7 @@
 // layers; COPY/ADD make layers from the context or another stage; the other instructions change
 // the config only. A step is taken from the cache when its parent image, its instruction (with
 // variables expanded) and, for COPY/ADD, the content it copies are the same as before.
-import { chown, lstat, mkdir, readdir, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -67,6 +67,8 @@ export interface BuilderDeps {
   dataRoot: string;
   /** Where secrets are put for the RUN steps that mount them: memory-backed (under the exec root). */
   secretsDir: string;
+  /** Bytes the cached steps' own layers may take; the least recently used go beyond it (0: no bound). */
+  cacheMaxBytes?: number;
   /** Pulls an image that is not present (FROM of a registry image). */
   pull(ref: string, onStatus: (line: string) => void): Promise<void>;
 }
@@ -104,6 +106,8 @@ export class StepFailed extends BerthError {
 
 export class Builder {
   #d: BuilderDeps;
+  /** Builds in flight. */
+  #active = 0;
 
   constructor(deps: BuilderDeps) {
     this.#d = deps;
@@ -114,9 +118,70 @@ export class Builder {
   }
 
   async #cacheGet(key: string): Promise<ImageRecord | undefined> {
-    const v = await readJson<{ image?: unknown }>(join(this.#cacheDir(), `${digestHex(key)}.json`)).catch(() => undefined);
+    const file = join(this.#cacheDir(), `${digestHex(key)}.json`);
+    const v = await readJson<{ image?: unknown }>(file).catch(() => undefined);
     if (typeof v?.image !== 'string' || !isDigest(v.image)) return undefined;
-    return this.#d.images.resolve(v.image);
+    const img = this.#d.images.resolve(v.image);
+    // The entry's mtime is its last use, for the bound's least-recently-used order.
+    if (img) await utimes(file, new Date(), new Date()).catch(() => {});
+    return img;
+  }
+
+  /** Cached steps: entry file, image, last use, and the size of the layer the step added. */
+  async #cacheEntries(): Promise<Array<{ file: string; image: ImageRecord | undefined; used: number; size: number }>> {
+    const layerSize = new Map(this.#d.images.layers.list().map((l) => [l.chainId, l.size]));
+    const out: Array<{ file: string; image: ImageRecord | undefined; used: number; size: number }> = [];
+    for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const file = join(this.#cacheDir(), name);
+      const v = await readJson<{ image?: unknown }>(file).catch(() => undefined);
+      const st = await stat(file).catch(() => undefined);
+      const image = typeof v?.image === 'string' && isDigest(v.image) ? this.#d.images.resolve(v.image) : undefined;
+      const top = image?.chainIds.at(-1);
+      const own = image && top !== undefined && top !== this.#d.images.resolve(image.parent ?? '')?.chainIds.at(-1) ? (layerSize.get(top) ?? 0) : 0;
+      out.push({ file, image, used: st?.mtimeMs ?? 0, size: own });
+    }
+    return out;
+  }
+
+  /** An image a cache entry may take with it: untagged, no child image, no container. */
+  #evictable(img: ImageRecord): boolean {
+    const images = this.#d.images;
+    return images.resolve(img.id) !== undefined && images.tagsOf(img.id).length === 0 && images.digestsOf(img.id).length === 0 && !images.list().some((r) => r.parent === img.id) && this.#d.containers.usesImage(img.id) === undefined;
+  }
+
+  /** Forgets an entry; its image goes too when nothing else holds it. Returns the bytes freed. */
+  async #evict(e: { file: string; image: ImageRecord | undefined; size: number }): Promise<number> {
+    await rm(e.file, { force: true });
+    // An image may have gone with a child evicted before it.
+    if (!e.image || this.#d.images.resolve(e.image.id) === undefined || !this.#evictable(e.image)) return 0;
+    const items = await this.#d.images.remove(e.image.id, { force: false, noPrune: true, usedBy: (id) => this.#d.containers.usesImage(id) !== undefined }).catch(() => []);
+    return items.some((i) => i.Deleted === e.image!.id) ? e.size : 0;
+  }
+
+  /**
+   * Keeps the cached steps' layers under the bound, dropping the least recently used first. A
+   * step's image is taken with its entry once nothing else holds it; its parent steps (older
+   * entries of the same build) follow while the cache is still over the bound.
+   */
+  async #enforceCacheBound(): Promise<void> {
+    const max = this.#d.cacheMaxBytes ?? 0;
+    if (max <= 0) return;
+    const entries = await this.#cacheEntries();
+    let total = entries.reduce((n, e) => n + e.size, 0);
+    if (total <= max) return;
+    const byImage = new Map(entries.filter((e) => e.image).map((e) => [e.image!.id, e]));
+    const gone = new Set<string>();
+    for (const e of entries.sort((a, b) => a.used - b.used)) {
+      if (total <= max) return;
+      if (gone.has(e.file) || (e.image !== undefined && !this.#evictable(e.image))) continue;
+      let cur: typeof e | undefined = e;
+      while (cur && total > max && !gone.has(cur.file) && (cur.image === undefined || this.#evictable(cur.image))) {
+        gone.add(cur.file);
+        total -= await this.#evict(cur);
+        cur = cur.image?.parent !== undefined ? byImage.get(cur.image.parent) : undefined;
+      }
+    }
   }
 
   async #cachePut(key: string, image: string): Promise<void> {
@@ -137,11 +202,10 @@ export class Builder {
   /** The build cache as GET /system/df lists it: cached steps and cache mounts. */
   async usage(): Promise<Array<Record<string, unknown>>> {
     const out: Array<Record<string, unknown>> = [];
-    for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
-      if (!name.endsWith('.json')) continue;
-      const st = await stat(join(this.#cacheDir(), name)).catch(() => undefined);
-      const when = st?.mtime.toISOString() ?? new Date(0).toISOString();
-      out.push({ ID: name.slice(0, 12), Type: 'regular', Description: 'cached build step', Size: 0, InUse: false, Shared: true, CreatedAt: when, LastUsedAt: when, UsageCount: 1 });
+    for (const e of await this.#cacheEntries()) {
+      const when = new Date(e.used).toISOString();
+      const created = e.image?.config.created ?? when;
+      out.push({ ID: e.file.split('/').at(-1)!.slice(0, 12), Type: 'regular', Description: 'cached build step', Size: e.size, InUse: e.image !== undefined && !this.#evictable(e.image), Shared: true, CreatedAt: created, LastUsedAt: when, UsageCount: 1 });
     }
     const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
     for (const name of await readdir(mounts).catch(() => [] as string[])) {
@@ -157,10 +221,13 @@ export class Builder {
   async prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let space = 0;
-    for (const name of await readdir(this.#cacheDir()).catch(() => [] as string[])) {
-      if (!name.endsWith('.json')) continue;
-      await rm(join(this.#cacheDir(), name), { force: true });
-      deleted.push(`sha256:${name.slice(0, -5)}`);
+    // Children before parents, so an intermediate image goes once the step built on it went.
+    const entries = (await this.#cacheEntries()).sort((a, b) => (b.image?.chainIds.length ?? 0) - (a.image?.chainIds.length ?? 0));
+    for (const e of entries) {
+      // While a build runs its untagged images stay; the entries go either way.
+      if (this.#active > 0) await rm(e.file, { force: true });
+      else space += await this.#evict(e);
+      deleted.push(`sha256:${e.file.split('/').at(-1)!.slice(0, -5)}`);
     }
     if (opts.all) {
       const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
@@ -182,7 +249,11 @@ export class Builder {
     const tmpRoot = join(this.#d.dataRoot, 'tmp');
     await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
     const work = join(tmpRoot, `build-${randomBytes(8).toString('hex')}`);
-    await mkdir(work, { recursive: true, mode: 0o700 });
+    this.#active++;
+    await mkdir(work, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      this.#active--;
+      throw err;
+    });
     const containers: string[] = [];
     let contextToClose: BuildContext | undefined;
     try {
@@ -409,6 +480,8 @@ export class Builder {
         for (const id of containers) await this.#d.containers.remove(id, { force: true }).catch(() => {});
       }
       await rm(work, { recursive: true, force: true }).catch(() => {});
+      // Only between builds: a build in flight holds untagged images the bound would take.
+      if (--this.#active === 0) await this.#enforceCacheBound().catch(() => {});
     }
   }
 
