@@ -161,3 +161,61 @@ test('berth compose: secrets and configs (file, environment, content), sysctls, 
   assert.equal(logs.stdout, 's3cret-from-file\ntoken-from-envsetting=onshared\n80\n16384\n');
   assert.equal((await compose('down', '-v', '-t', '1')).code, 0);
 });
+
+test('berth compose events, cp (both ways), attach and push', { skip }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { BERTH } = await import('../helpers/daemon.ts');
+  const dir = mkdtempSync(join(d.dir, 'ops-'));
+  // A registry of berth's own on 127.0.0.1 for push.
+  const reg = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'registry')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let regOut = '';
+  reg.stdout!.on('data', (c: Buffer) => (regOut += c.toString()));
+  reg.stderr!.on('data', (c: Buffer) => (regOut += c.toString()));
+  try {
+    await waitFor(async () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(regOut), 20_000, 'registry start');
+    const regHost = /listening on http:\/\/(127\.0\.0\.1:\d+)/.exec(regOut)![1]!;
+    writeFileSync(join(dir, 'compose.yaml'), [
+      'services:',
+      '  echo:',
+      `    image: ${regHost}/ops/echo:1`,
+      '    command: ["sh", "-c", "echo started; while read l; do echo got:$$l; done"]',
+      '    stdin_open: true',
+      '    stop_signal: SIGKILL',
+      '',
+    ].join('\n'));
+    assert.equal((await berth(d, ['tag', 'busybox', `${regHost}/ops/echo:1`])).code, 0);
+    const c = (args: string[], input?: string) => berth(d, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'ops', ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+    // events: a stream of the project's container events while up runs.
+    const ev = spawn(BERTH, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'ops', 'events', '--json'], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let evOut = '';
+    ev.stdout!.on('data', (b: Buffer) => (evOut += b.toString()));
+    await new Promise((r) => setTimeout(r, 300));
+    const up = await c(['up', '-d']);
+    assert.equal(up.code, 0, up.stderr);
+    await waitFor(async () => evOut.includes('"action":"start"'), 10_000, 'start event');
+    ev.kill();
+    const start = evOut.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.action === 'start');
+    assert.equal(start.service, 'echo');
+    assert.equal(start.attributes.name, 'ops-echo-1');
+    // cp in and out.
+    writeFileSync(join(dir, 'in.txt'), 'into the service\n');
+    const cpIn = await c(['cp', join(dir, 'in.txt'), 'echo:/tmp/in.txt']);
+    assert.equal(cpIn.code, 0, cpIn.stderr);
+    const cpOut = await c(['cp', 'echo:/tmp/in.txt', join(dir, 'out.txt')]);
+    assert.equal(cpOut.code, 0, cpOut.stderr);
+    assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'into the service\n');
+    assert.notEqual((await c(['cp', 'nosuch:/x', join(dir, 'y')])).code, 0);
+    // attach: stdin reaches the service's process, its output comes back.
+    const att = await c(['attach', '--sig-proxy=false', 'echo'], 'hello\n');
+    assert.match(att.stdout, /got:hello/);
+    // push: the service's image to the registry.
+    const push = await c(['push', '-q']);
+    assert.equal(push.code, 0, push.stderr + push.stdout);
+    const tags = await fetch(`http://${regHost}/v2/ops/echo/tags/list`).then((r) => r.json() as Promise<{ tags: string[] }>);
+    assert.deepEqual(tags.tags, ['1']);
+    assert.equal((await c(['down', '-t', '0'])).code, 0);
+  } finally {
+    reg.kill();
+  }
+});

@@ -12,6 +12,10 @@ import { BERTH_VERSION } from './version.ts';
 import { contextTar } from './build.ts';
 import { packEntries } from '../../adapters/tar/index.ts';
 import { command as execCommand } from './exec.ts';
+import { command as pushCommand } from './push.ts';
+import { command as cpCommand } from './cp.ts';
+import { command as attachCommand } from './attach.ts';
+import type { EventMessage } from './events.ts';
 import { L, createBody, ensureNetworks, ensureVolumes, projectContainers, serviceOrder, streamLogs, waitForCondition, imageName, type ContainerSummary } from '../compose/engine.ts';
 
 interface Global {
@@ -388,11 +392,63 @@ async function exec(ctx: Context, g: Global, argv: string[]): Promise<number> {
   const service = argv[i];
   const cmd = argv.slice(i + 1);
   if (!service || cmd.length === 0) throw new CliError('"compose exec" requires at least 2 arguments: SERVICE COMMAND', 1);
+  const c = await serviceContainer(ctx, g, service, index, { running: true });
+  return runCommand(execCommand, ctx, [...opts, ...(tty ? ['-it'] : ctx.stdin.isTTY ? [] : ['-i']), c.Id, ...cmd]);
+}
+
+/** The container of a service (its --index replica), running or not unless asked. */
+async function serviceContainer(ctx: Context, g: Global, service: string, index: number, opts: { running?: boolean } = {}): Promise<ContainerSummary> {
   const { name, project } = projectOf(ctx, g);
   checkServices(project, [service]);
-  const c = (await projectContainers(ctx.client, name, { oneoff: false })).find((x) => serviceOf(x) === service && x.Labels[L.number] === String(index) && x.State === 'running');
-  if (!c) throw new CliError(`service "${service}" is not running`, 1);
-  return runCommand(execCommand, ctx, [...opts, ...(tty ? ['-it'] : ctx.stdin.isTTY ? [] : ['-i']), c.Id, ...cmd]);
+  const c = (await projectContainers(ctx.client, name, { oneoff: false })).find((x) => serviceOf(x) === service && x.Labels[L.number] === String(index));
+  if (!c) throw new CliError(`no container found for ${service}_${index}`, 1);
+  if (opts.running && c.State !== 'running') throw new CliError(`service "${service}" is not running`, 1);
+  return c;
+}
+
+/** `compose events`: the project's container events, as docker compose prints them (or JSON lines). */
+async function events(ctx: Context, g: Global, flags: Flags, services: string[]): Promise<number> {
+  const { name } = projectOf(ctx, g);
+  const filters = JSON.stringify({ type: ['container'], label: [`${L.project}=${name}`] });
+  for await (const raw of ctx.client.streamJsonLines('/events', { query: { filters } })) {
+    const e = raw as EventMessage;
+    const attrs = e.Actor?.Attributes ?? {};
+    const service = attrs[L.service] ?? '';
+    if (services.length > 0 && !services.includes(service)) continue;
+    const ms = e.timeNano !== undefined ? Number(BigInt(Math.trunc(e.timeNano)) / 1_000_000n) : (e.time ?? 0) * 1000;
+    const micros = e.timeNano !== undefined ? String(BigInt(Math.trunc(e.timeNano)) / 1000n % 1_000_000n).padStart(6, '0') : '000000';
+    const shown: Record<string, string> = {};
+    for (const k of Object.keys(attrs).sort()) if (!k.startsWith('com.docker.compose.')) shown[k] = attrs[k]!;
+    if (flags.bool('json')) {
+      ctx.out(`${JSON.stringify({ time: new Date(ms).toISOString(), type: 'container', action: e.Action ?? '', id: e.Actor?.ID ?? '', service, attributes: shown })}\n`);
+    } else {
+      const d = new Date(ms);
+      const p2 = (n: number): string => String(n).padStart(2, '0');
+      const when = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${micros}`;
+      ctx.out(`${when} container ${e.Action ?? ''} ${e.Actor?.ID ?? ''} (${Object.entries(shown).map(([k, v]) => `${k}=${v}`).join(', ')})\n`);
+    }
+  }
+  return 0;
+}
+
+/** `compose cp [OPTIONS] SERVICE:SRC DEST` (or the reverse): berth cp with the service's container. */
+async function cp(ctx: Context, g: Global, flags: Flags, args: string[]): Promise<number> {
+  const { project } = projectOf(ctx, g);
+  const index = flags.changed('index') ? flags.int('index') : 1;
+  const isService = (a: string): boolean => {
+    const colon = a.indexOf(':');
+    return colon > 0 && !a.startsWith('/') && !a.startsWith('.') && (project === undefined || project.services[a.slice(0, colon)] !== undefined);
+  };
+  const [a, b] = args as [string, string];
+  const which = isService(a) ? 0 : isService(b) ? 1 : -1;
+  if (which < 0) throw new CliError('one of the paths must name a service: SERVICE:PATH', 1);
+  const arg = args[which]!;
+  const service = arg.slice(0, arg.indexOf(':'));
+  const c = await serviceContainer(ctx, g, service, index);
+  const rewritten = [...args];
+  rewritten[which] = `${c.Id}${arg.slice(service.length)}`;
+  const opts = [...(flags.bool('archive') ? ['-a'] : []), ...(flags.bool('follow-link') ? ['-L'] : []), '-q'];
+  return runCommand(cpCommand, ctx, [...opts, ...rewritten]);
 }
 
 async function run(ctx: Context, g: Global, argv: string[]): Promise<number> {
@@ -658,6 +714,62 @@ const SUBS: Record<string, Sub> = {
       }
       ctx.out(`${code}\n`);
       return code;
+    },
+  },
+  events: {
+    usage: '[OPTIONS] [SERVICE...]',
+    summary: 'Receive real time events from containers',
+    flags: [{ long: 'json', type: 'bool', help: 'Output events as a stream of json objects' }],
+    run: (ctx, g, f, a) => events(ctx, g, f, a),
+  },
+  push: {
+    usage: '[OPTIONS] [SERVICE...]',
+    summary: 'Push service images',
+    flags: [
+      { long: 'ignore-push-failures', type: 'bool', help: 'Push what it can and ignores images with push failures' },
+      { long: 'quiet', short: 'q', type: 'bool', help: 'Push without printing progress information' },
+    ],
+    run: async (ctx, g, f, a) => {
+      const project = load(ctx, g);
+      checkServices(project, a);
+      let code = 0;
+      for (const s of serviceOrder(project)) {
+        const svc = project.services[s]!;
+        if ((a.length > 0 && !a.includes(s)) || !svc.image) continue;
+        const r = await runCommand(pushCommand, ctx, [...(f.bool('quiet') ? ['-q'] : []), svc.image]);
+        if (r !== 0 && !f.bool('ignore-push-failures')) return r;
+        if (r !== 0) code = r;
+      }
+      return f.bool('ignore-push-failures') ? 0 : code;
+    },
+  },
+  cp: {
+    usage: '[OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n\tberth compose cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH',
+    summary: 'Copy files/folders between a service container and the local filesystem',
+    flags: [
+      { long: 'index', type: 'int', help: 'Index of the container if service has multiple replicas' },
+      { long: 'archive', short: 'a', type: 'bool', help: 'Archive mode (copy all uid/gid information)' },
+      { long: 'follow-link', short: 'L', type: 'bool', help: 'Always follow symbol link in SRC_PATH' },
+    ],
+    run: (ctx, g, f, a) => {
+      if (a.length !== 2) throw new CliError('"compose cp" requires exactly 2 arguments', 1);
+      return cp(ctx, g, f, a);
+    },
+  },
+  attach: {
+    usage: '[OPTIONS] SERVICE',
+    summary: "Attach local standard input, output, and error streams to a service's running container",
+    flags: [
+      { long: 'index', type: 'int', help: 'index of the container if service has multiple replicas' },
+      { long: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching from a container' },
+      { long: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
+      { long: 'sig-proxy', type: 'bool', default: true, help: 'Proxy all received signals to the process' },
+    ],
+    run: async (ctx, g, f, a) => {
+      if (a.length !== 1) throw new CliError('"compose attach" requires exactly 1 argument: SERVICE', 1);
+      const c = await serviceContainer(ctx, g, a[0]!, f.changed('index') ? f.int('index') : 1, { running: true });
+      const opts = [...(f.changed('detach-keys') ? ['--detach-keys', f.string('detach-keys')] : []), ...(f.bool('no-stdin') ? ['--no-stdin'] : []), ...(f.bool('sig-proxy') ? [] : ['--sig-proxy=false'])];
+      return runCommand(attachCommand, ctx, [...opts, c.Id]);
     },
   },
   version: {
