@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlagError } from './flags.ts';
+import { splitDev } from '../engine/spec/devices.ts';
 import {
   createBody,
+  parseDevice,
   parseMount,
   parsePortSpec,
   parseRestartPolicy,
@@ -283,4 +285,23 @@ test('--ip, --network-alias and --mac-address go to the endpoint of the chosen n
   const o = parse(['--network', 'n1', '--ip', '10.1.2.3', '--network-alias', 'db', '--mac-address', '02:42:ac:11:00:02', 'img']);
   assert.deepEqual(o.networkingConfig.EndpointsConfig.n1, { IPAMConfig: { IPv4Address: '10.1.2.3' }, Aliases: ['db'], MacAddress: '02:42:ac:11:00:02' });
   assert.equal((parse(['-P', 'img']).hostConfig as { PublishAllPorts?: boolean }).PublishAllPorts, true);
+});
+
+test('--device: HOST, HOST:PERMS, HOST:CONTAINER, HOST:CONTAINER:PERMS', () => {
+  assert.deepEqual(parseDevice('/dev/fuse'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' });
+  assert.deepEqual(parseDevice('/dev/sda:r'), { PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'r' });
+  assert.deepEqual(parseDevice('/dev/sda:/dev/xvda'), { PathOnHost: '/dev/sda', PathInContainer: '/dev/xvda', CgroupPermissions: 'rwm' });
+  assert.deepEqual(parseDevice('/dev/sda:/dev/xvda:rw'), { PathOnHost: '/dev/sda', PathInContainer: '/dev/xvda', CgroupPermissions: 'rw' });
+  assert.throws(() => parseDevice('/dev/sda:/dev/xvda:x'), /invalid device mode: x/);
+  assert.throws(() => parseDevice('sda'), /not an absolute path/);
+  assert.throws(() => parseDevice('/a:/b:r:x'), /invalid device specification/);
+});
+
+test('dev_t splits as glibc does, large numbers included', () => {
+  assert.deepEqual(splitDev(0x0103), { major: 1, minor: 3 });
+  assert.deepEqual(splitDev((10 << 8) | 229), { major: 10, minor: 229 });
+  // makedev(259, 70000): minor's high bits above bit 20, major's above bit 8 of the high word.
+  const makedev = (ma: number, mi: number): number => (ma & 0xfffff000) * 2 ** 32 + ((((ma & 0xfff) << 8) | (mi & 0xff) | ((mi & 0xfff00) << 12)) >>> 0);
+  assert.deepEqual(splitDev(makedev(259, 70000)), { major: 259, minor: 70000 });
+  assert.deepEqual(splitDev(makedev(0x12345, 7)), { major: 0x12345, minor: 7 });
 });

@@ -82,6 +82,8 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'group-add', type: 'list', help: 'Add additional groups to join' },
   { long: 'hostname', short: 'h', type: 'string', help: 'Container host name' },
   { long: 'init', type: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'link', type: 'list', help: 'Add link to another container (NAME[:ALIAS])' },
+  { long: 'device', type: 'list', help: 'Add a host device to the container (HOST[:CONTAINER][:PERMISSIONS])' },
   { long: 'runtime', type: 'string', help: 'Runtime to use for this container (runc, crun, …: see `berth info`)' },
   { long: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
   { long: 'ipc', type: 'string', help: 'IPC mode to use' },
@@ -610,6 +612,8 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (flags.changed('pids-limit')) hostConfig.PidsLimit = flags.int('pids-limit');
   if (flags.changed('init')) hostConfig.Init = flags.bool('init');
   if (flags.string('runtime')) hostConfig.Runtime = flags.string('runtime');
+  if (flags.list('device').length > 0) hostConfig.Devices = flags.list('device').map(parseDevice);
+  if (flags.list('link').length > 0) hostConfig.Links = flags.list('link').map((l) => (l.includes(':') ? l : `${l}:${l}`));
   if (flags.changed('oom-kill-disable')) hostConfig.OomKillDisable = flags.bool('oom-kill-disable');
   if (flags.changed('tmpfs')) {
     hostConfig.Tmpfs = {};
@@ -657,4 +661,27 @@ export function parseGoDuration(text: string, flag: string): number {
   }
   if (text.length === 0) throw new RunOptionsError(`invalid argument "" for "--${flag}" flag: time: invalid duration ""`);
   return Math.round(total);
+}
+
+/** docker's `--device` forms: HOST, HOST:PERMS, HOST:CONTAINER, HOST:CONTAINER:PERMS. */
+export function parseDevice(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = spec.split(':');
+  const perms = (p: string | undefined): boolean => p !== undefined && p !== '' && /^[rwm]{1,3}$/.test(p);
+  let host = parts[0] ?? '';
+  let inside = host;
+  let mode = 'rwm';
+  if (parts.length === 2) {
+    if (perms(parts[1])) mode = parts[1]!;
+    else inside = parts[1]!;
+  } else if (parts.length === 3) {
+    inside = parts[1]!;
+    if (!perms(parts[2])) throw new RunOptionsError(`invalid device mode: ${parts[2]}`);
+    mode = parts[2]!;
+  } else if (parts.length > 3) {
+    throw new RunOptionsError(`invalid device specification: ${spec}`);
+  }
+  if (!host.startsWith('/')) throw new RunOptionsError(`${spec} is not an absolute path`);
+  if (!inside.startsWith('/')) throw new RunOptionsError(`bad format for path: ${inside}`);
+  host = host.replace(/\/+$/, '') || '/';
+  return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: mode };
 }

@@ -297,6 +297,25 @@ describe('service normalization', () => {
     assert.equal(svc('image: x\nmem_limit: 100kb').memLimit, 102400);
     fails(() => svc('image: x\nmem_limit: lots'), /services\.web\.mem_limit invalid size: "lots"$/u);
     fails(() => svc('image: x\nscale: 2\ndeploy: {replicas: 3}'), /can't set distinct values on 'scale' and 'deploy.replicas'$/u);
+    assert.equal(s.memReservation, 10 * 1024 ** 2);
+  });
+
+  it('reads deploy.restart_policy when restart is not set', () => {
+    assert.equal(svc('image: x\ndeploy: {restart_policy: {condition: any}}').restart, 'always');
+    assert.equal(svc('image: x\ndeploy: {restart_policy: {condition: on-failure, max_attempts: 3}}').restart, 'on-failure:3');
+    assert.equal(svc('image: x\ndeploy: {restart_policy: {condition: none}}').restart, 'no');
+    assert.equal(svc('image: x\nrestart: always\ndeploy: {restart_policy: {condition: none}}').restart, 'always');
+    fails(() => svc('image: x\ndeploy: {restart_policy: {condition: sometimes}}'), /invalid restart condition "sometimes"/u);
+  });
+
+  it('reads devices (short and long forms)', () => {
+    assert.deepEqual(svc('image: x\ndevices: ["/dev/fuse", "/dev/sda:/dev/xvda:r", "/dev/tty0:rw", {source: /dev/null, target: /dev/n, permissions: w}]').devices, [
+      { host: '/dev/fuse', container: '/dev/fuse', permissions: 'rwm' },
+      { host: '/dev/sda', container: '/dev/xvda', permissions: 'r' },
+      { host: '/dev/tty0', container: '/dev/tty0', permissions: 'rw' },
+      { host: '/dev/null', container: '/dev/n', permissions: 'w' },
+    ]);
+    fails(() => svc('image: x\ndevices: ["/a:/b:zz"]'), /invalid device mode "zz"/u);
   });
 
   it('validates types and keys', () => {

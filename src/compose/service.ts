@@ -214,6 +214,12 @@ export function prepareService(name: string, value: unknown, ctx: ServiceContext
       case 'extra_hosts':
         out[key] = prepareExtraHosts(v, w);
         break;
+      case 'devices':
+        out[key] = asList(v, w).map((d, i) => parseDevice(d, at(w, i)));
+        break;
+      case 'links':
+        out[key] = asStrings(v, w);
+        break;
       case 'dns':
       case 'dns_search':
       case 'dns_opt':
@@ -397,6 +403,29 @@ export function toService(name: string, tagged: Raw, ctx: { file: string; lookup
     const v = bool(k);
     if (v !== undefined) svc[prop] = v;
   }
+  const reservations = asMap(asMap(deploy['resources'], w('deploy.resources'))['reservations'], w('deploy.resources.reservations'));
+  if (reservations['memory'] !== undefined) svc.memReservation = asBytes(reservations['memory'], w('deploy.resources.reservations.memory'));
+  if (raw['mem_reservation'] !== undefined) svc.memReservation = asBytes(raw['mem_reservation'], w('mem_reservation'));
+  if (raw['devices'] !== undefined) svc.devices = raw['devices'] as NonNullable<Service['devices']>;
+  if (raw['links'] !== undefined) {
+    svc.links = {};
+    for (const l of raw['links'] as string[]) {
+      const [target, alias] = l.split(':');
+      svc.links[target!] = alias || target!;
+      // A link is a dependency too.
+      svc.dependsOn[target!] ??= { condition: 'service_started', restart: false, required: true };
+    }
+  }
+  // deploy.restart_policy, as docker compose reads it when `restart` is not set.
+  const rp = asMap(deploy['restart_policy'], w('deploy.restart_policy'));
+  if (raw['restart'] === undefined && rp['condition'] !== undefined) {
+    const cond = asString(rp['condition'], w('deploy.restart_policy.condition'));
+    const max = rp['max_attempts'] !== undefined ? asInteger(rp['max_attempts'], w('deploy.restart_policy.max_attempts')) : 0;
+    if (cond === 'any') svc.restart = 'always';
+    else if (cond === 'on-failure') svc.restart = max > 0 ? `on-failure:${max}` : 'on-failure';
+    else if (cond === 'none') svc.restart = 'no';
+    else throw fail(w('deploy.restart_policy.condition'), `invalid restart condition ${JSON.stringify(cond)}: none, on-failure or any`);
+  }
   if (limits['memory'] !== undefined) svc.memLimit = asBytes(limits['memory'], w('deploy.resources.limits.memory'));
   if (raw['mem_limit'] !== undefined) svc.memLimit = asBytes(raw['mem_limit'], w('mem_limit'));
   if (limits['cpus'] !== undefined) svc.cpus = asNumber(limits['cpus'], w('deploy.resources.limits.cpus'));
@@ -453,4 +482,21 @@ export function toService(name: string, tagged: Raw, ctx: { file: string; lookup
     throw invalidParameter(`service ${JSON.stringify(name)} has neither an image nor a build context specified: invalid compose project`);
   }
   return svc;
+}
+
+/** `devices:` entries: HOST[:CONTAINER[:PERMS]], or the long form {source, target, permissions}. */
+function parseDevice(v: unknown, w: At): { host: string; container: string; permissions: string } {
+  if (typeof v !== 'string') {
+    const m = asMap(v, w);
+    checkKeys(m, new Set(['source', 'target', 'permissions']), w);
+    const host = asString(m['source'], at(w, 'source'));
+    return { host, container: m['target'] === undefined ? host : asString(m['target'], at(w, 'target')), permissions: m['permissions'] === undefined ? 'rwm' : asString(m['permissions'], at(w, 'permissions')) };
+  }
+  const parts = v.split(':');
+  const perms = (p: string | undefined): boolean => p !== undefined && /^[rwm]{1,3}$/.test(p);
+  if (parts.length > 3 || parts[0] === '') throw fail(w, `invalid device ${JSON.stringify(v)}`);
+  if (parts.length === 3 && !perms(parts[2])) throw fail(w, `invalid device mode ${JSON.stringify(parts[2])}`);
+  const host = parts[0]!;
+  if (parts.length === 2 && perms(parts[1])) return { host, container: host, permissions: parts[1]! };
+  return { host, container: parts[1] ?? host, permissions: parts[2] ?? 'rwm' };
 }

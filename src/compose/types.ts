@@ -115,6 +115,12 @@ export interface Service {
   pullPolicy?: 'always' | 'never' | 'missing' | 'build';
   /** `platform:` (os/arch[/variant]). */
   platform?: string;
+  /** `devices:` as HOST[:CONTAINER[:PERMS]]. */
+  devices?: Array<{ host: string; container: string; permissions: string }>;
+  /** `links:` service → the alias it is known by in this service's containers. */
+  links?: Record<string, string>;
+  /** deploy.resources.reservations.memory, bytes. */
+  memReservation?: number;
 }
 
 export interface FileMount {

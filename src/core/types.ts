@@ -61,6 +61,8 @@ export interface HostConfig {
   Binds?: string[] | null;
   /** `container[:ro|:rw]`: mount every volume and bind of those containers. */
   VolumesFrom?: string[] | null;
+  /** Legacy links, kept as Docker does: `/<target>:/<this container>/<alias>`. */
+  Links?: string[] | null;
   NetworkMode: string;
   PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   PublishAllPorts?: boolean;

@@ -219,3 +219,52 @@ test('berth compose events, cp (both ways), attach and push', { skip }, async ()
     reg.kill();
   }
 });
+
+test('berth compose: links (hosts entries and a dependency), devices, deploy restart_policy and reservations', { skip }, async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { inspect } = await import('../helpers/containers.ts');
+  const dir = mkdtempSync(join(d.dir, 'links-'));
+  writeFileSync(join(dir, 'compose.yaml'), [
+    'services:',
+    '  web:',
+    '    image: busybox',
+    '    command: ["sleep", "300"]',
+    '    stop_signal: SIGKILL',
+    '    links: ["db:database"]',
+    '    devices: ["/dev/null:/dev/cnull"]',
+    '    deploy:',
+    '      restart_policy: {condition: on-failure, max_attempts: 2}',
+    '      resources: {reservations: {memory: 10m}}',
+    '  db:',
+    '    image: busybox',
+    '    command: ["sleep", "300"]',
+    '    stop_signal: SIGKILL',
+    '',
+  ].join('\n'));
+  const c = (...args: string[]) => berth(d, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'lk', ...args], { timeoutMs: 60_000 });
+  const up = await c('up', '-d', 'web');
+  assert.equal(up.code, 0, up.stderr);
+  try {
+    // db came up with web, as its link made it a dependency.
+    const db = await inspect(d, 'lk-db-1');
+    assert.equal(db.State.Running, true);
+    const web = await inspect(d, 'lk-web-1');
+    assert.deepEqual(web.HostConfig.Links, ['/lk-db-1:/lk-web-1/database']);
+    assert.deepEqual(web.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
+    assert.equal(web.HostConfig.MemoryReservation, 10 * 1024 * 1024);
+    assert.deepEqual(web.HostConfig.Devices, [{ PathOnHost: '/dev/null', PathInContainer: '/dev/cnull', CgroupPermissions: 'rwm' }]);
+    const ip = db.NetworkSettings.Networks.lk_default.IPAddress;
+    const hosts = await c('exec', '-T', 'web', 'sh', '-c', 'grep database /etc/hosts; ping -c1 -W2 database >/dev/null && echo reached; echo x > /dev/cnull && echo dev-ok');
+    assert.equal(hosts.code, 0, hosts.stderr);
+    assert.match(hosts.stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\tdatabase [0-9a-f]{12} lk-db-1\\nreached\\ndev-ok\\n$`));
+    // A link to a stopped container stops the start.
+    assert.equal((await api(d, 'POST', '/containers/lk-db-1/stop?t=0')).status, 204);
+    const again = await api(d, 'POST', '/containers/lk-web-1/restart?t=0');
+    assert.equal(again.status, 409);
+    assert.match(again.json().message, /Cannot link to a non running container: \/lk-db-1 AS \/lk-web-1\/database/);
+    const missing = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { Links: ['nosuch:x'] } });
+    assert.equal(missing.status, 404);
+  } finally {
+    await c('down', '-t', '0');
+  }
+});

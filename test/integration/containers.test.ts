@@ -279,3 +279,34 @@ test('health checks run in the container: starting, healthy, unhealthy, with eve
   assert.ok(actions.includes('health_status: unhealthy'));
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
+
+test('--device: a host device under another name, cgroup permissions enforced; privileged sees the host\'s devices', { skip: skip || (!existsSync('/dev/cpu_dma_latency') ? 'no /dev/cpu_dma_latency on this host' : false) }, async () => {
+  const rw = await runToExit(d, {
+    Cmd: ['sh', '-c', 'echo x > /dev/mynull && echo wrote; dd if=/dev/rodev bs=4 count=1 2>/dev/null | wc -c; (echo x > /dev/rodev) 2>/dev/null && echo writable || echo refused; ls -l /dev/mynull | cut -c1'],
+    HostConfig: {
+      Devices: [
+        { PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rwm' },
+        // cpu_dma_latency (c 10:259) is outside the default allow list: 'r' is all the device cgroup lets through.
+        { PathOnHost: '/dev/cpu_dma_latency', PathInContainer: '/dev/rodev', CgroupPermissions: 'r' },
+      ],
+    },
+  });
+  assert.equal(rw.code, 0, rw.stderr);
+  assert.equal(rw.stdout, 'wrote\n4\nrefused\nc\n');
+  // A missing host device fails the start with Docker's message; the container stays created.
+  const id = await create(d, { Cmd: ['true'], HostConfig: { Devices: [{ PathOnHost: '/dev/nope-berth', PathInContainer: '', CgroupPermissions: 'rwm' }] } });
+  const r = await api(d, 'POST', `/containers/${id}/start`);
+  assert.equal(r.status, 500);
+  assert.match(r.json().message, /error gathering device information while adding custom device "\/dev\/nope-berth": no such file or directory/);
+  assert.equal((await inspect(d, id)).State.Status, 'created');
+  await api(d, 'DELETE', `/containers/${id}`);
+  const bad = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Devices: [{ PathOnHost: '/dev/null', PathInContainer: 'rel', CgroupPermissions: 'rwm' }] } });
+  assert.equal(bad.status, 400);
+  // Privileged: a device node the default set lacks (loop0, when the host has one) is there.
+  if (existsSync('/dev/loop0')) {
+    const p = await runToExit(d, { Cmd: ['sh', '-c', 'ls /dev/loop0'], HostConfig: { Privileged: true } });
+    assert.equal(p.stdout.trim(), '/dev/loop0');
+    const u = await runToExit(d, { Cmd: ['sh', '-c', 'ls /dev/loop0 2>&1 || true'] });
+    assert.match(u.stdout, /No such file/);
+  }
+});

@@ -171,6 +171,9 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
       ...(svc.sysctls ? { Sysctls: svc.sysctls } : {}),
       ...(svc.shmSize ? { ShmSize: svc.shmSize } : {}),
       ...(volumesFrom.length > 0 ? { VolumesFrom: volumesFrom } : {}),
+      ...(svc.memReservation ? { MemoryReservation: svc.memReservation } : {}),
+      ...(svc.devices ? { Devices: svc.devices.map((x) => ({ PathOnHost: x.host, PathInContainer: x.container, CgroupPermissions: x.permissions })) } : {}),
+      ...(svc.links ? { Links: Object.entries(svc.links).map(([target, alias]) => `${project.services[target] ? containerName(project, project.services[target], 1) : target}:${alias}`) } : {}),
     },
     NetworkingConfig: primary !== undefined && !svc.networkMode ? { EndpointsConfig: { [project.networks[primary]?.name ?? primary]: endpoint(primary) } } : {},
   };

@@ -2,6 +2,7 @@
 // Pure: no I/O, unit-tested.
 import { invalidParameter } from '../../core/errors.ts';
 import type { ContainerConfig, HostConfig, ImageRuntimeConfig, RestartPolicy } from '../../core/types.ts';
+import { checkDeviceMapping } from '../spec/devices.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -147,6 +148,7 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   const hostConfig: HostConfig = {
     Binds: strArray(hcRaw, 'Binds', hp),
     VolumesFrom: strArray(hcRaw, 'VolumesFrom', hp),
+    Links: strArray(hcRaw, 'Links', hp),
     NetworkMode: str(hcRaw, 'NetworkMode', hp) || 'default',
     RestartPolicy: restartPolicy,
     AutoRemove: bool(hcRaw, 'AutoRemove', hp),
@@ -181,6 +183,16 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     CgroupParent: str(hcRaw, 'CgroupParent', hp),
   };
   if (hcRaw.PublishAllPorts !== undefined && hcRaw.PublishAllPorts !== null) hostConfig.PublishAllPorts = bool(hcRaw, 'PublishAllPorts', hp);
+  const devicesRaw = hcRaw.Devices;
+  if (devicesRaw !== undefined && devicesRaw !== null) {
+    if (!Array.isArray(devicesRaw)) bad('HostConfig.Devices', 'an array', devicesRaw);
+    hostConfig.Devices = devicesRaw.map((dv, i) => {
+      if (!isObj(dv)) bad(`HostConfig.Devices[${i}]`, 'an object', dv);
+      const m = { PathOnHost: str(dv, 'PathOnHost', 'Device'), PathInContainer: str(dv, 'PathInContainer', 'Device'), CgroupPermissions: str(dv, 'CgroupPermissions', 'Device') || 'rwm' };
+      checkDeviceMapping(m);
+      return m;
+    });
+  }
   const runtime = str(hcRaw, 'Runtime', hp);
   if (runtime !== '') hostConfig.Runtime = runtime;
   const uts = str(hcRaw, 'UTSMode', hp);

@@ -23,8 +23,8 @@ import { ContainerFiles, type CommitOptions } from './files.ts';
 import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './archive.ts';
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../../stores/images.ts';
-import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint } from './record.ts';
-import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts } from '../spec/index.ts';
+import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
+import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
 import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
@@ -324,6 +324,13 @@ export class ContainerService {
       throw new BerthError('NotImplemented', 'published ports need a bridge network: the default network has no bridge yet, use a network from `network create`');
     }
 
+    // Legacy links name running-or-not containers that must exist now (`name[:alias]`).
+    const links = (req.hostConfig.Links ?? []).map((l) => {
+      const [target = '', alias] = l.replace(/^\//, '').split(':');
+      const other = this.tryFind(target);
+      if (!other) throw notFound(`could not get container for ${target}`);
+      return { target: other.Name.slice(1), alias: (alias ?? target).split('/').filter(Boolean).at(-1) ?? target };
+    });
     let id = newId();
     while ([...this.#records.keys()].some((k) => shortId(k) === shortId(id))) id = newId();
     // The name is reserved synchronously so concurrent creates cannot both take it.
@@ -339,6 +346,7 @@ export class ContainerService {
       while (this.#names.has(name));
     }
     this.#names.set(name, id);
+    if (links.length > 0) req.hostConfig.Links = links.map((l) => `/${l.target}:/${name}/${l.alias}`);
     const dir = this.dir(id);
     try {
       if (config.Hostname === '') config.Hostname = req.hostConfig.NetworkMode === 'host' ? osHostname() : shortId(id);
@@ -495,6 +503,8 @@ export class ContainerService {
         mounts,
         hostRlimitNofile: o.hostRlimitNofile,
         ...(rec.HostConfig.Init && o.initPath ? { initPath: o.initPath } : {}),
+        // Resolved at each start, as Docker does: the host's devices may have changed.
+        devices: rec.HostConfig.Privileged ? hostDevices().map((device) => ({ device, access: 'rwm' })) : (rec.HostConfig.Devices ?? []).flatMap(resolveDevice),
       });
       if (!rec.Config.Env.some((e) => e.startsWith('HOME=')) && user.home) {
         (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);
@@ -767,6 +777,24 @@ export class ContainerService {
     return undefined;
   }
 
+  /** /etc/hosts lines for legacy links: each linked container's address under its alias and name. */
+  #linkHosts(rec: ContainerRecord): string {
+    let out = '';
+    const mine = new Set([liveNet(rec)?.networkId, ...(rec.berth.extraNets ?? []).map((x) => x.networkId)]);
+    for (const l of rec.HostConfig.Links ?? []) {
+      const m = /^\/([^:]+):\/[^/]+\/(.+)$/.exec(l);
+      if (!m) continue;
+      const [, target, alias] = m as unknown as [string, string, string];
+      const other = this.tryFind(target);
+      if (!other || other.State.Status !== 'running') throw conflict(`Cannot link to a non running container: /${target} AS /${rec.Name.slice(1)}/${alias}`);
+      const nets = [liveNet(other), ...(other.berth.extraNets ?? [])].filter((x): x is NetState => x !== undefined);
+      const shared = nets.find((x) => mine.has(x.networkId)) ?? nets[0];
+      if (!shared) continue;
+      out += `${shared.ip}\t${alias} ${shortId(other.Id)} ${target}\n`;
+    }
+    return out;
+  }
+
   async #writeEtcFiles(rec: ContainerRecord): Promise<void> {
     const hostNet = rec.HostConfig.NetworkMode === 'host';
     const hn = rec.Config.Hostname;
@@ -787,6 +815,7 @@ export class ContainerService {
         '',
       ].join('\n');
     }
+    hosts += this.#linkHosts(rec);
     for (const h of rec.HostConfig.ExtraHosts ?? []) {
       const i = h.search(/[:=]/);
       if (i <= 0) continue;

@@ -6,6 +6,10 @@ import type { ContainerConfig, HostConfig } from '../../core/types.ts';
 import { internal, invalidParameter, notImplemented } from '../../core/errors.ts';
 import { allCapabilities, applyCapChanges, defaultCapabilities } from './capabilities.ts';
 import { defaultSeccompProfile, type OciSeccomp } from './seccomp.ts';
+import type { OciDevice, ContainerDevice } from './devices.ts';
+
+export type { OciDevice, ContainerDevice } from './devices.ts';
+export { resolveDevice, hostDevices, checkDeviceMapping } from './devices.ts';
 
 export { applyCapChanges, defaultCapabilities, allCapabilities, hostCapabilities, capabilityMask } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp.ts';
@@ -60,7 +64,7 @@ export interface OciLinux {
   resources: OciResources;
   maskedPaths: string[];
   readonlyPaths: string[];
-  devices: never[];
+  devices: OciDevice[];
   seccomp?: OciSeccomp;
   sysctl?: Record<string, string>;
 }
@@ -95,6 +99,8 @@ export interface SpecInput {
   hostRlimitNofile: { soft: number; hard: number };
   /** tini-static; bound read-only at /sbin/docker-init when HostConfig.Init. */
   initPath?: string;
+  /** Host devices made in the container's /dev (`--device`, or every one for privileged). */
+  devices?: ContainerDevice[];
 }
 
 const OCI_VERSION = '1.0.2-dev';
@@ -507,8 +513,12 @@ export function buildSpec(input: SpecInput): OciSpec {
     resources: buildResources(hc, privileged),
     maskedPaths: privileged ? [] : hc.MaskedPaths ? [...hc.MaskedPaths] : defaultMaskedPaths(),
     readonlyPaths: privileged ? [] : hc.ReadonlyPaths ? [...hc.ReadonlyPaths] : defaultReadonlyPaths(),
-    devices: [],
+    devices: (input.devices ?? []).map((d) => d.device),
   };
+  if (!privileged) {
+    // Each mapped device is allowed in the device cgroup with the permissions it was given.
+    for (const d of input.devices ?? []) linux.resources.devices.push({ allow: true, type: d.device.type, major: d.device.major, minor: d.device.minor, access: d.access });
+  }
   if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps });
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux.sysctl = { ...hc.Sysctls };
 
