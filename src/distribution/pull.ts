@@ -100,7 +100,14 @@ export class Puller {
       progress({ status: `Status: Downloaded newer images for ${familiarName(formatReference({ domain: ref.domain, path: ref.path }))}` });
       return;
     }
-    await this.#pullOne(client, withDefaultTag(ref), opts, progress, true);
+    try {
+      await this.#pullOne(client, withDefaultTag(ref), opts, progress, true);
+    } catch (err) {
+      // As Docker: what a mirror cannot serve comes from Docker Hub itself.
+      if (!client.viaMirror || opts.signal?.aborted) throw err;
+      const direct = new RegistryClient(ref.domain, opts.auth, { ...this.#d.registry, useMirrors: false, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await this.#pullOne(direct, withDefaultTag(ref), opts, progress, true);
+    }
   }
 
   async #listTags(client: RegistryClient, ref: Reference): Promise<string[]> {

@@ -122,6 +122,11 @@ export class RegistryClient {
     this.#opts = opts;
   }
 
+  /** Whether requests go to one of the mirrors (decided by the first request). */
+  get viaMirror(): boolean {
+    return this.#base !== undefined && (this.#opts.mirrors ?? []).some((m) => m.replace(/\/+$/, '') === this.#base);
+  }
+
   /** https://host (or http:// for insecure hosts that do not speak TLS), probed once with GET /v2/. */
   async base(): Promise<string> {
     if (this.#base !== undefined) return this.#base;

@@ -1,4 +1,4 @@
-import { parseReference } from '../../core/reference.ts';
+import { normalizeName, parseReference } from '../../core/reference.ts';
 import { CliError, type CommandSpec } from '../cli.ts';
 import { registryAuthHeader } from '../credentials.ts';
 import { renderProgress } from '../progress.ts';
@@ -45,7 +45,8 @@ export const command: CommandSpec = {
     };
     const headers = { 'X-Registry-Auth': registryAuthHeader(ctx.env, ref.domain) };
     await renderProgress(ctx, ctx.client.streamJsonLines('/images/create', { method: 'POST', query, headers }), { quiet: flags.bool('quiet') });
-    if (!allTags) ctx.out(`${name}${ref.tag === undefined && ref.digest === undefined ? ':latest' : ''}\n`);
+    // As docker prints it: the fully qualified reference.
+    if (!allTags) ctx.out(`${normalizeName(name)}\n`);
     return 0;
   },
 };
