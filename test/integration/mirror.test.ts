@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { api, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon, waitFor } from '../helpers/containers.ts';
 
