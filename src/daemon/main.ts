@@ -50,6 +50,8 @@ export interface DaemonConfig {
   maxLayerSize: number;
   /** Bytes the build cache's own layers may take; undefined = 10% of the data root's filesystem. */
   builderCacheMax: number | undefined;
+  /** Per-registry TLS material: <dir>/<host[:port]>/{*.crt, *.cert, *.key}. */
+  certsDirs: string[];
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -73,6 +75,8 @@ Options:
                              (loopback registries always may)
       --registry-mirror list Preferred registry mirrors for Docker Hub pulls
       --max-layer-size bytes Refuse pulled layers that unpack to more (default: 8 GiB or 100x compressed)
+      --certs-dir string     Per-registry CAs and client certificates, <dir>/<host[:port]>/*.crt|*.cert|*.key
+                             (default: /etc/berth/certs.d, then /etc/docker/certs.d)
       --builder-cache-max bytes  Bound of the build cache; least recently used steps go beyond it
                              (default: 10% of the data root's filesystem; 0 = unbounded)
   -v, --version              Print version information and quit
@@ -94,7 +98,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['certs-dir', 'builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 /** A size as bytes, or with a k/m/g suffix (binary units). */
 function sizeFlag(v: string | undefined): number {
@@ -194,6 +198,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
     maxLayerSize: sizeFlag(pick('max-layer-size')),
     builderCacheMax: pick('builder-cache-max') !== undefined ? sizeFlag(pick('builder-cache-max')) : undefined,
+    certsDirs: pick('certs-dir') !== undefined ? [resolve(pick('certs-dir')!)] : ['/etc/berth/certs.d', '/etc/docker/certs.d'],
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
 }
@@ -341,6 +346,7 @@ export async function main(argv: string[]): Promise<void> {
     onPulled: (ref, id) => events.emit('image', 'pull', id, { name: ref }),
     onPushed: (ref, id) => events.emit('image', 'push', id, { name: ref }),
     maxLayerSize: cfg.maxLayerSize,
+    certsDirs: cfg.certsDirs,
   });
   await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'));
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });

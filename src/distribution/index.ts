@@ -4,6 +4,8 @@ import { BlobMetadata } from './metadata.ts';
 import { Puller, type PullOptions } from './pull.ts';
 import { Pusher, type PushOptions } from './push.ts';
 import { insecureMatcher, RegistryClient } from './registry.ts';
+import { RegistryTls } from './tls.ts';
+import type { Dispatcher } from 'undici';
 import { registryHostOf, type AuthConfig } from './auth.ts';
 import type { ProgressSink } from './progress.ts';
 
@@ -21,6 +23,8 @@ export interface DistributionOptions {
   onPushed?: (ref: string, id: string) => void;
   /** Uncompressed bytes one pulled layer may unpack to (0: the default ratio-based budget). */
   maxLayerSize?: number;
+  /** certs.d directories: per-registry CAs and client certificates (first match wins). */
+  certsDirs?: readonly string[];
 }
 
 const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -28,10 +32,11 @@ const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 export class Distribution {
   #puller: Puller;
   #pusher: Pusher;
-  #registry: { insecure: (host: string) => boolean; mirrors: readonly string[]; userAgent: string };
+  #registry: { insecure: (host: string) => boolean; mirrors: readonly string[]; userAgent: string; tls: (host: string) => Dispatcher | undefined };
 
   private constructor(opts: DistributionOptions, metadata: BlobMetadata) {
-    this.#registry = { insecure: insecureMatcher(opts.insecureRegistries ?? []), mirrors: opts.mirrors ?? [], userAgent: opts.userAgent };
+    const tls = new RegistryTls(opts.certsDirs ?? []);
+    this.#registry = { insecure: insecureMatcher(opts.insecureRegistries ?? []), mirrors: opts.mirrors ?? [], userAgent: opts.userAgent, tls: (host) => tls.dispatcher(host) };
     this.#puller = new Puller({
       images: opts.images,
       metadata,

@@ -4,6 +4,7 @@
 import { BerthError, invalidParameter, messageOf, unavailable } from '../core/errors.ts';
 import { sleep } from '../lib/mutex.ts';
 import { parseChallenges, type AuthConfig } from './auth.ts';
+import type { Dispatcher } from 'undici';
 
 export interface RegistryOptions {
   /** Whether plain HTTP may be used for this host (insecure-registries, loopback). */
@@ -14,6 +15,8 @@ export interface RegistryOptions {
   useMirrors?: boolean;
   userAgent?: string;
   signal?: AbortSignal;
+  /** The connection pool for a host with its own TLS material (certs.d), if any. */
+  tls?: (host: string) => Dispatcher | undefined;
 }
 
 export interface RequestOptions {
@@ -134,7 +137,8 @@ export class RegistryClient {
     const candidates = [`https://${host}`];
     if (this.#opts.insecure(this.host)) candidates.push(`http://${host}`);
     if (this.host === 'docker.io' && this.#opts.useMirrors) candidates.unshift(...(this.#opts.mirrors ?? []).map((m) => m.replace(/\/+$/, '')));
-    let lastErr: unknown;
+    // The first failure is the telling one (https: a certificate, a refused connection).
+    let firstErr: unknown;
     for (const base of candidates) {
       try {
         const res = await fetch(`${base}/v2/`, { headers: this.#headers(), redirect: 'follow', ...this.#signal() });
@@ -143,14 +147,18 @@ export class RegistryClient {
         this.#learnChallenge(res);
         return base;
       } catch (err) {
-        lastErr = err;
+        firstErr ??= err;
       }
     }
-    throw unavailable(`Get "${candidates[0]}/v2/": ${describeFetchError(lastErr)}`, lastErr);
+    throw unavailable(`Get "${candidates[0]}/v2/": ${describeFetchError(firstErr)}`, firstErr);
   }
 
+  #dispatcher: Dispatcher | undefined | null = null;
+
+  /** The abort signal and, for a host with certs.d material, its connection pool: for every fetch. */
   #signal(): { signal?: AbortSignal } {
-    return this.#opts.signal ? { signal: this.#opts.signal } : {};
+    if (this.#dispatcher === null) this.#dispatcher = this.#opts.tls?.(this.host === 'docker.io' ? DOCKER_HUB : this.host);
+    return { ...(this.#opts.signal ? { signal: this.#opts.signal } : {}), ...(this.#dispatcher ? ({ dispatcher: this.#dispatcher } as object) : {}) };
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
