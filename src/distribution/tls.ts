@@ -4,8 +4,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
 import { invalidParameter } from '../core/errors.ts';
+
+// undici costs ~100 ms and ~30 MB to load: only a host with certs.d material loads it.
+let agentClass: typeof import('undici').Agent | undefined;
+function undiciAgent(): typeof import('undici').Agent {
+  agentClass ??= (createRequire(import.meta.url)('undici') as typeof import('undici')).Agent;
+  return agentClass;
+}
 
 export class RegistryTls {
   readonly #dirs: readonly string[];
@@ -36,6 +44,7 @@ export class RegistryTls {
         if (!names.includes(`${k.slice(0, -'.key'.length)}.cert`)) throw invalidParameter(`missing client certificate ${k.slice(0, -'.key'.length)}.cert for key ${k} in ${dir}`);
       }
       if (ca.length === 0 && cert === undefined) return undefined;
+      const Agent = undiciAgent();
       return new Agent({ connect: { ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}), ...(cert !== undefined && key !== undefined ? { cert, key } : {}) } });
     }
     return undefined;
