@@ -392,3 +392,24 @@ test('COPY --parents keeps source paths under the destination; /./ marks where t
   const out = await runToExit(d, { Image: 'parents:1', Cmd: ['sh', '-c', 'cd / && find dest app d2 -type f | sort'] });
   assert.deepEqual(out.stdout.trim().split('\n'), ['app/bar/main.go', 'app/foo/main.go', 'd2/y/sub/b.txt', 'd2/y/sub/c.md', 'dest/top.txt', 'dest/x/a.txt', 'dest/y/sub/b.txt']);
 });
+
+test('on a terminal, berth build draws the compact view; --progress=plain keeps the classic text', { skip }, async () => {
+  const dir = contextDir({ Dockerfile: 'FROM busybox\nRUN echo view-output-line\nRUN echo second > /s\n' });
+  // script(1) gives berth a pseudo-terminal.
+  const tty = await runProgram('script', ['-qec', `${join(import.meta.dirname, '../../bin/berth')} build --no-cache -t view:1 ${dir}`, '/dev/null'], { env: { BERTH_HOST: d.host, COLUMNS: '100' }, timeoutMs: 120_000 });
+  assert.equal(tty.code, 0, tty.stdout + tty.stderr);
+  assert.match(tty.stdout, /\[\+\] Building \d+\.\ds \(3\/3\) FINISHED/);
+  assert.match(tty.stdout, / => \[2\/3\] RUN echo view-output-line +\d+\.\ds/);
+  assert.match(tty.stdout, /Successfully tagged view:1/);
+  assert.doesNotMatch(tty.stdout, /^Step 1\/3 :/m);
+  const plain = await runProgram('script', ['-qec', `${join(import.meta.dirname, '../../bin/berth')} build --progress=plain -t view:2 ${dir}`, '/dev/null'], { env: { BERTH_HOST: d.host }, timeoutMs: 120_000 });
+  assert.equal(plain.code, 0, plain.stdout);
+  assert.match(plain.stdout, /Step 1\/3 : FROM busybox/);
+  // A failing step on a terminal: FAILED, its output, the error, the exit code.
+  const bad = contextDir({ Dockerfile: 'FROM busybox\nRUN echo before-fail; exit 7\n' });
+  const failed = await runProgram('script', ['-qec', `${join(import.meta.dirname, '../../bin/berth')} build ${bad}`, '/dev/null'], { env: { BERTH_HOST: d.host }, timeoutMs: 120_000 });
+  assert.equal(failed.code, 7);
+  assert.match(failed.stdout, /FAILED/);
+  assert.match(failed.stdout, / => => # before-fail/);
+  assert.match(failed.stdout, /returned a non-zero code: 7/);
+});

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { packEntries, type PackEntry } from '../../adapters/tar/index.ts';
 import { compileIgnore, dockerignoreNameFor } from '../../dockerfile/index.ts';
 import { CliError, type CommandSpec, type Context } from '../cli.ts';
+import { BuildView } from '../build-view.ts';
 
 interface Msg {
   stream?: string;
@@ -77,7 +78,7 @@ export const command: CommandSpec = {
     { long: 'label', type: 'list', help: 'Set metadata for an image' },
     { long: 'network', type: 'string', help: 'Set the networking mode for the RUN instructions during build' },
     { long: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
-    { long: 'progress', type: 'string', help: 'Set type of progress output (auto, plain)' },
+    { long: 'progress', type: 'string', help: 'Set type of progress output ("auto", "tty": a compact view on a terminal, "plain": the classic builder\'s full text)' },
     { long: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
     { long: 'secret', type: 'list', help: 'Secret to expose to RUN --mount=type=secret (format: "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")' },
@@ -147,7 +148,10 @@ export const command: CommandSpec = {
     const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
     const secrets = readSecrets(flags.list('secret'), ctx.env);
     if (secrets) headers['X-Berth-Build-Secrets'] = secrets;
-    const id = await show(ctx, ctx.client.streamJsonLines('/build', { method: 'POST', query, body: body as never, headers }));
+    const mode = flags.changed('progress') ? flags.string('progress') : 'auto';
+    if (!['auto', 'tty', 'plain', 'quiet'].includes(mode)) throw new CliError(`invalid --progress value ${JSON.stringify(mode)}: auto, tty, plain or quiet`, 1);
+    const view = !flags.bool('quiet') && mode !== 'plain' && mode !== 'quiet' && ctx.stdout.isTTY === true ? new BuildView(ctx.stdout as NodeJS.WriteStream) : undefined;
+    const id = await show(ctx, ctx.client.streamJsonLines('/build', { method: 'POST', query, body: body as never, headers }), view);
     if (flags.changed('iidfile') && id) writeFileSync(flags.string('iidfile'), id);
     return 0;
   },
@@ -200,17 +204,26 @@ export function readSecrets(specs: string[], env: Record<string, string | undefi
   return header;
 }
 
-async function show(ctx: Context, messages: AsyncIterable<unknown>): Promise<string | undefined> {
+async function show(ctx: Context, messages: AsyncIterable<unknown>, view?: BuildView): Promise<string | undefined> {
   let id: string | undefined;
-  for await (const raw of messages) {
-    const m = (raw ?? {}) as Msg;
-    if (m.error !== undefined || m.errorDetail !== undefined) {
-      const code = m.errorDetail?.code;
-      throw new CliError(m.errorDetail?.message ?? m.error ?? 'build failed', code !== undefined && code > 0 && code < 256 ? code : 1);
+  try {
+    for await (const raw of messages) {
+      const m = (raw ?? {}) as Msg;
+      if (m.error !== undefined || m.errorDetail !== undefined) {
+        const code = m.errorDetail?.code;
+        throw new CliError(m.errorDetail?.message ?? m.error ?? 'build failed', code !== undefined && code > 0 && code < 256 ? code : 1);
+      }
+      if (m.aux?.ID) id = m.aux.ID;
+      if (m.stream !== undefined) {
+        if (view) view.feed(m.stream);
+        else ctx.out(m.stream);
+      }
     }
-    if (m.aux?.ID) id = m.aux.ID;
-    if (m.stream !== undefined) ctx.out(m.stream);
+  } catch (err) {
+    view?.finish(true);
+    throw err;
   }
+  view?.finish(false);
   return id;
 }
 
