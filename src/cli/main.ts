@@ -22,6 +22,7 @@ const C: Record<string, Entry> = {
   port: { load: () => import('./commands/port.ts'), summary: 'List port mappings or a specific mapping for the container' },
   ps: { load: () => import('./commands/ps.ts'), summary: 'List containers' },
   rename: { load: () => import('./commands/rename.ts'), summary: 'Rename a container' },
+  update: { load: () => import('./commands/update.ts'), summary: 'Update configuration of one or more containers' },
   restart: { load: () => import('./commands/restart.ts'), summary: 'Restart one or more containers' },
   rm: { load: () => import('./commands/rm.ts'), summary: 'Remove one or more containers' },
   run: { load: () => import('./commands/run.ts'), summary: 'Create and run a new container from an image' },
@@ -58,7 +59,7 @@ const CONTAINER_ONLY: Record<string, Entry> = {
   ls: { load: C['ps']!.load, summary: 'List containers' },
   prune: { load: () => import('./commands/prune.ts'), summary: 'Remove all stopped containers' },
 };
-const CONTAINER_SUBS = ['attach', 'commit', 'cp', 'diff', 'export', 'create', 'exec', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'wait'];
+const CONTAINER_SUBS = ['attach', 'commit', 'cp', 'diff', 'export', 'create', 'exec', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'];
 
 const IMAGE: Record<string, Entry> = {
   import: C['import']!,

@@ -86,6 +86,11 @@ export class Runc {
     await run(this.args('kill', ...(opts.all ? ['--all'] : []), id, signal));
   }
 
+  /** Changes a live container's cgroup limits (`runc update --resources`, OCI LinuxResources JSON). */
+  async update(id: string, resources: object): Promise<void> {
+    await run(this.args('update', '--resources', '-', id), { input: JSON.stringify(resources) });
+  }
+
   async pause(id: string): Promise<void> {
     await run(this.args('pause', id));
   }

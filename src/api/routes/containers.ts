@@ -402,10 +402,13 @@ export function registerContainers(r: Router, d: Deps): void {
     sendJson(ctx, 200, await C.changes(ctx.params.id!));
   });
 
+  r.on('POST', '/containers/:id/update', async (ctx) => {
+    sendJson(ctx, 200, await C.update(ctx.params.id!, await readJsonBody(ctx)));
+  });
+
   // Not yet implemented endpoints answer 501 with a clear message rather than 404.
   for (const [m, p, what] of [
     ['GET', '/images/search', 'image search'],
-    ['POST', '/containers/:id/update', 'container update'],
   ] as const) {
     r.on(m, p, async () => {
       throw Object.assign(new Error(`${what} is not implemented by this berthd yet`), { status: 501 });

@@ -5,6 +5,7 @@ import { constants as fsc, watch, type FSWatcher } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
+import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
 import type { Runc } from '../../adapters/runc/index.ts';
@@ -24,7 +25,7 @@ import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './arc
 import type { Readable } from 'node:stream';
 import type { ImageRecord } from '../../stores/images.ts';
 import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
-import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices } from '../spec/index.ts';
+import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
 import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
@@ -1183,6 +1184,72 @@ export class ContainerService {
     for (const w of live.waiters.splice(0)) w.resolve({ StatusCode: rec.State.ExitCode, Error: null });
     for (const a of live.pendingAttach.splice(0)) a.sink.end();
     this.#live.delete(id);
+  }
+
+  /**
+   * `update`: new resource limits and restart policy, applied to the running container's cgroups
+   * and kept for later starts. As Docker, a zero (or absent) value leaves a setting as it is.
+   */
+  async update(ref: string, body: Record<string, unknown>): Promise<{ Warnings: string[] }> {
+    const rec = this.find(ref);
+    const live = this.#liveOf(rec.Id);
+    const num = (k: string): number | undefined => {
+      const v = body[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidParameter(`invalid JSON: field ${k} must be a number, not ${typeof v}`);
+      return v;
+    };
+    const str = (k: string): string | undefined => {
+      const v = body[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw invalidParameter(`invalid JSON: field ${k} must be a string, not ${typeof v}`);
+      return v;
+    };
+    return live.mutex.run(async () => {
+      if (rec.berth.removing || rec.State.Status === 'removing') throw conflict(`container ${rec.Id} is marked for removal and cannot be "update"`);
+      const next: HostConfig = { ...rec.HostConfig };
+      for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'PidsLimit'] as const) {
+        const v = num(k);
+        if (v !== undefined && v !== 0) (next as unknown as Record<string, number>)[k] = v;
+      }
+      for (const k of ['CpusetCpus', 'CpusetMems'] as const) {
+        const v = str(k);
+        if (v !== undefined && v !== '') next[k] = v;
+      }
+      // NanoCpus and CPU period/quota exclude each other: the one given now wins.
+      if (num('NanoCpus')) {
+        next.CpuPeriod = 0;
+        next.CpuQuota = 0;
+      } else if (num('CpuPeriod') || num('CpuQuota')) next.NanoCpus = 0;
+      if (num('Memory') && !num('MemorySwap') && rec.HostConfig.MemorySwap > 0 && next.Memory > rec.HostConfig.MemorySwap) {
+        throw invalidParameter('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      }
+      const rp = body.RestartPolicy;
+      if (rp !== undefined && rp !== null) {
+        if (typeof rp !== 'object' || Array.isArray(rp)) throw invalidParameter('invalid JSON: field RestartPolicy must be an object');
+        const name = (rp as { Name?: unknown }).Name;
+        const max = (rp as { MaximumRetryCount?: unknown }).MaximumRetryCount;
+        if (name !== undefined && typeof name !== 'string') throw invalidParameter('invalid JSON: field RestartPolicy.Name must be a string');
+        if (name !== undefined && name !== '') {
+          if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw invalidParameter(`invalid restart policy '${name}'`);
+          if (rec.HostConfig.AutoRemove && name !== 'no') throw invalidParameter('Restart policy cannot be updated because AutoRemove is enabled for the container');
+          next.RestartPolicy = { Name: name as HostConfig['RestartPolicy']['Name'], MaximumRetryCount: typeof max === 'number' ? max : 0 };
+        }
+      }
+      // Checked as create checks it (limits, conflicts), before anything changes.
+      const resources = updatableResources(next);
+      if (isActive(rec.State.Status)) {
+        try {
+          await this.runtimeOf(rec).update(rec.Id, resources);
+        } catch (err) {
+          throw internal(`Cannot update container ${rec.Id}: ${messageOf(err)}`, err);
+        }
+      }
+      rec.HostConfig = next;
+      await this.#save(rec);
+      this.#emit(rec, 'update');
+      return { Warnings: [] };
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {

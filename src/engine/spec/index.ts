@@ -281,6 +281,12 @@ function buildRlimits(hc: HostConfig, host: { soft: number; hard: number }): Oci
 }
 
 
+/** The cgroup limits `update` changes on a running container (devices stay as they were). */
+export function updatableResources(hc: HostConfig): Omit<OciResources, 'devices'> {
+  const { devices: _d, ...rest } = buildResources(hc, false);
+  return rest;
+}
+
 function buildResources(hc: HostConfig, privileged: boolean): OciResources {
   const res: OciResources = {
     devices: privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(),
