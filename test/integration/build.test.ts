@@ -413,3 +413,61 @@ test('on a terminal, berth build draws the compact view; --progress=plain keeps 
   assert.match(failed.stdout, / => => # before-fail/);
   assert.match(failed.stdout, /returned a non-zero code: 7/);
 });
+
+test('remote contexts: a Git repository (ref and subdirectory) over HTTP, a tar.gz URL, a Dockerfile URL; other remotes refused', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const { readFileSync: read, statSync } = await import('node:fs');
+  const root = mkdtempSync(join(d.dir, 'remote-'));
+  const work = join(root, 'work');
+  mkdirSync(join(work, 'sub'), { recursive: true });
+  writeFileSync(join(work, 'sub', 'Dockerfile'), 'FROM busybox\nCOPY hello.txt /hello.txt\n');
+  writeFileSync(join(work, 'sub', 'hello.txt'), 'from git\n');
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...a], { cwd: work, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-q', '-m', 'one');
+  git('tag', 'v1');
+  writeFileSync(join(work, 'sub', 'hello.txt'), 'from git, later\n');
+  git('commit', '-q', '-am', 'two');
+  execFileSync('git', ['clone', '-q', '--bare', work, join(root, 'srv', 'repo.git')]);
+  execFileSync('git', ['update-server-info'], { cwd: join(root, 'srv', 'repo.git') });
+  execFileSync('tar', ['-C', join(work, 'sub'), '-czf', join(root, 'srv', 'ctx.tar.gz'), '.']);
+  writeFileSync(join(root, 'srv', 'Dockerfile.txt'), 'FROM busybox\nRUN echo from-url > /u\n');
+  // A static file server on 127.0.0.1: git's "dumb" HTTP protocol needs nothing more.
+  const srv = createServer((req, res) => {
+    const p = join(root, 'srv', decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    try {
+      if (!p.startsWith(join(root, 'srv')) || !statSync(p).isFile()) throw new Error('nope');
+      res.end(read(p));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  try {
+    const show = async (ref: string, file: string): Promise<string> => (await runToExit(d, { Image: ref, Cmd: ['cat', file] })).stdout;
+    const head = await build(`${base}/repo.git#:sub`, '-t', 'remote:git');
+    assert.equal(head.code, 0, head.stderr + head.stdout);
+    assert.equal(await show('remote:git', '/hello.txt'), 'from git, later\n');
+    const tagged = await build(`${base}/repo.git#v1:sub`, '-t', 'remote:v1');
+    assert.equal(tagged.code, 0, tagged.stderr + tagged.stdout);
+    assert.equal(await show('remote:v1', '/hello.txt'), 'from git\n');
+    const tgz = await build(`${base}/ctx.tar.gz`, '-t', 'remote:tgz');
+    assert.equal(tgz.code, 0, tgz.stderr + tgz.stdout);
+    assert.equal(await show('remote:tgz', '/hello.txt'), 'from git, later\n');
+    const df = await build(`${base}/Dockerfile.txt`, '-t', 'remote:df');
+    assert.equal(df.code, 0, df.stderr + df.stdout);
+    assert.equal(await show('remote:df', '/u'), 'from-url\n');
+    // Out of the repository, missing refs, and transports other than the network's are refused.
+    assert.match((await build(`${base}/repo.git#:../..`)).stderr, /leaves the repository/);
+    assert.match((await build(`${base}/repo.git#nosuchref`)).stderr, /unable to 'git clone'/);
+    const ext = await api(d, 'POST', `/build?remote=${encodeURIComponent('ext::sh -c touch% /tmp/pwned')}`);
+    assert.notEqual(ext.status, 200);
+    assert.ok(!existsSync('/tmp/pwned'));
+    assert.notEqual((await api(d, 'POST', `/build?remote=${encodeURIComponent('file:///etc')}`)).status, 200);
+  } finally {
+    srv.close();
+  }
+});

@@ -1,8 +1,9 @@
 // POST /build (Docker's classic builder protocol) and POST /build/prune.
 import type { Router } from '../server/index.ts';
 import { qBool, sendJson, startJsonStream, type Ctx } from '../server/http.ts';
-import { invalidParameter, messageOf, notImplemented } from '../../core/errors.ts';
+import { invalidParameter, messageOf } from '../../core/errors.ts';
 import { StepFailed, type BuildMessage, type BuildOptions } from '../../engine/build/builder.ts';
+import { checkRemote } from '../../engine/build/remote.ts';
 import type { Deps } from './deps.ts';
 
 function jsonParam<T extends Record<string, unknown>>(ctx: Ctx, name: string): T {
@@ -45,7 +46,6 @@ function buildSecrets(ctx: Ctx): Map<string, Buffer> | undefined {
 
 export function registerBuild(r: Router, d: Deps): void {
   r.on('POST', '/build', async (ctx) => {
-    if (ctx.query.get('remote')) throw notImplemented('building from a remote context (Git URL or tarball URL) is not supported: send the context as the request body');
     const tags = ctx.query.getAll('t').filter((t) => t !== '');
     const buildArgs = jsonParam<Record<string, string | null>>(ctx, 'buildargs');
     for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw invalidParameter(`invalid buildargs: ${k} must be a string`);
@@ -73,6 +73,11 @@ export function registerBuild(r: Router, d: Deps): void {
     const net = ctx.query.get('networkmode');
     if (net) opts.networkMode = net;
     if (secrets) opts.secrets = secrets;
+    const remote = ctx.query.get('remote');
+    if (remote) {
+      checkRemote(remote);
+      opts.remote = remote;
+    }
     let out: ReturnType<typeof startJsonStream> | undefined;
     const send = (m: BuildMessage): void => {
       out ??= startJsonStream(ctx);

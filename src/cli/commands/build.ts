@@ -3,6 +3,7 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { packEntries, type PackEntry } from '../../adapters/tar/index.ts';
 import { compileIgnore, dockerignoreNameFor } from '../../dockerfile/index.ts';
 import { CliError, type CommandSpec, type Context } from '../cli.ts';
@@ -92,7 +93,11 @@ export const command: CommandSpec = {
     const where = args[0]!;
     let body: NodeJS.ReadableStream;
     let dockerfile = flags.changed('file') ? flags.string('file') : 'Dockerfile';
-    if (where === '-') {
+    // A URL or Git repository is fetched by the daemon: nothing to send.
+    const remote = /^(https?:\/\/|git:\/\/|git@|github\.com\/)/.test(where) ? where : undefined;
+    if (remote !== undefined) {
+      body = Readable.from([]);
+    } else if (where === '-') {
       if (dockerfile === '-') throw new CliError('invalid argument: can\'t use stdin for both build context and dockerfile', 1);
       body = ctx.stdin;
     } else {
@@ -131,6 +136,7 @@ export const command: CommandSpec = {
       forcerm: flags.bool('force-rm') ? '1' : undefined,
       target: flags.changed('target') ? flags.string('target') : undefined,
       networkmode: flags.changed('network') ? flags.string('network') : undefined,
+      remote,
     };
     const buildArgs: Record<string, string> = {};
     for (const a of flags.list('build-arg')) {

@@ -32,6 +32,7 @@ import {
 } from '../../dockerfile/index.ts';
 import { hasGlob, looksLikeArchive, matchComponent, rootSource, writeCopyLayer, type CopySource } from './copy.ts';
 import { BuildContext } from './context.ts';
+import { remoteContext } from './remote.ts';
 import tar from 'tar-stream';
 import type { Readable } from 'node:stream';
 
@@ -56,6 +57,8 @@ export interface BuildOptions {
   rm: boolean;
   forceRm: boolean;
   networkMode?: string;
+  /** A remote context (Git repository, tar or Dockerfile URL) fetched by the daemon instead of `context`. */
+  remote?: string;
   /** `--secret` values by id, for `RUN --mount=type=secret`; never written to a layer or to disk. */
   secrets?: Map<string, Buffer>;
   signal?: AbortSignal;
@@ -257,10 +260,18 @@ export class Builder {
     const containers: string[] = [];
     let contextToClose: BuildContext | undefined;
     try {
-      const context = await BuildContext.load(opts.context, join(work, 'context.tar'), opts.signal ? { signal: opts.signal } : {});
+      let input = opts.context;
+      let dockerfileName = opts.dockerfile;
+      if (opts.remote) {
+        say(`Fetching the build context from ${opts.remote}\n`);
+        const rc = await remoteContext(opts.remote, work, opts.signal ? { signal: opts.signal } : {});
+        input = rc.stream;
+        if (rc.dockerfile) dockerfileName = rc.dockerfile;
+      }
+      const context = await BuildContext.load(input, join(work, 'context.tar'), opts.signal ? { signal: opts.signal } : {});
       contextToClose = context;
       const ctxTree = contextTree(context);
-      const dfPath = cleanContextPath(opts.dockerfile || 'Dockerfile');
+      const dfPath = cleanContextPath(dockerfileName || 'Dockerfile');
       let text: string;
       try {
         text = context.readSmall(dfPath, MAX_DOCKERFILE);

@@ -1,0 +1,124 @@
+// Remote build contexts (POST /build?remote=…, `berth build URL`), as Docker's classic builder
+// takes them: a Git repository (`https://…/repo.git#ref:subdir`, `git@host:repo`, `github.com/…`)
+// cloned by the daemon, an HTTP(S) URL of a tar archive (plain or compressed), or of a plain
+// Dockerfile that becomes the whole context.
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { invalidParameter, messageOf } from '../../core/errors.ts';
+import { run, start, ExecError } from '../../adapters/exec/index.ts';
+import { looksLikeArchive } from './copy.ts';
+import { packEntries } from '../../adapters/tar/index.ts';
+
+/** At most this much is fetched for a URL context. */
+const MAX_REMOTE = 2 * 1024 ** 3;
+
+export interface RemoteContext {
+  /** The context as a tar stream. */
+  stream: Readable;
+  /** The Dockerfile's name in it when the remote was a Dockerfile alone. */
+  dockerfile?: string;
+}
+
+/** Docker's test for a Git remote. */
+export function isGitUrl(remote: string): boolean {
+  if (/^git:\/\//.test(remote) || /^git@[^:]+:/.test(remote) || /^github\.com\//.test(remote)) return true;
+  return /^https?:\/\/\S+\.git(#\S*)?$/.test(remote);
+}
+
+/** `url#ref:subdir` → its parts; github.com/x/y becomes https://github.com/x/y. */
+export function parseGitRemote(remote: string): { url: string; ref: string | undefined; subdir: string } {
+  const hash = remote.indexOf('#');
+  let url = hash >= 0 ? remote.slice(0, hash) : remote;
+  const fragment = hash >= 0 ? remote.slice(hash + 1) : '';
+  if (url.startsWith('github.com/')) url = `https://${url}`;
+  const colon = fragment.indexOf(':');
+  const ref = (colon >= 0 ? fragment.slice(0, colon) : fragment) || undefined;
+  const subdir = colon >= 0 ? fragment.slice(colon + 1) : '';
+  if (ref !== undefined && (ref.startsWith('-') || /\s/.test(ref))) throw invalidParameter(`invalid git reference ${JSON.stringify(ref)}`);
+  if (subdir.split('/').includes('..')) throw invalidParameter(`invalid git context path ${JSON.stringify(subdir)}: it leaves the repository`);
+  return { url, ref, subdir };
+}
+
+// Only network transports: ext:: and file:// (a daemon reading its own host's files) stay off.
+const GIT_CONFIG = ['-c', 'protocol.allow=never', '-c', 'protocol.https.allow=always', '-c', 'protocol.http.allow=always', '-c', 'protocol.git.allow=always', '-c', 'protocol.ssh.allow=always'];
+
+/** Refuses a remote that is neither a Git repository nor an http(s) URL (ext::, file://, paths). */
+export function checkRemote(remote: string): void {
+  if (isGitUrl(remote)) parseGitRemote(remote);
+  else if (!/^https?:\/\//i.test(remote)) throw invalidParameter(`unable to prepare context: remote ${JSON.stringify(remote)} is neither a Git repository nor an http(s) URL`);
+}
+
+/** Fetches the remote into work/ and gives the context to build. */
+export async function remoteContext(remote: string, work: string, opts: { signal?: AbortSignal } = {}): Promise<RemoteContext> {
+  checkRemote(remote);
+  return isGitUrl(remote) ? gitContext(remote, work, opts) : urlContext(remote, opts);
+}
+
+async function gitContext(remote: string, work: string, opts: { signal?: AbortSignal }): Promise<RemoteContext> {
+  const { url, ref, subdir } = parseGitRemote(remote);
+  const dir = join(work, 'git');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const env = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '/bin/false', SSH_ASKPASS: '/bin/false', HOME: work };
+  const git = (args: string[]): Promise<unknown> => run(['git', ...GIT_CONFIG, '-C', dir, ...args], { env, ...(opts.signal ? { signal: opts.signal } : {}) });
+  try {
+    await git(['init', '-q']);
+    await git(['remote', 'add', 'origin', url]);
+    // Shallow when the server can (a "dumb" HTTP server cannot: then the whole history).
+    await git(['fetch', '-q', '--depth', '1', '--recurse-submodules=no', 'origin', ref ?? 'HEAD']).catch(() => git(['fetch', '-q', '--recurse-submodules=no', 'origin', ref ?? 'HEAD']));
+    await git(['checkout', '-q', 'FETCH_HEAD']);
+    await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth', '1']).catch(() => {});
+  } catch (err) {
+    const why = err instanceof ExecError ? err.stderr.trim().split('\n').at(-1) ?? messageOf(err) : messageOf(err);
+    throw invalidParameter(`unable to prepare context: unable to 'git clone' to temporary context directory: ${why}`);
+  }
+  await rm(join(dir, '.git'), { recursive: true, force: true });
+  // The subdirectory, resolved without leaving the checkout (a symlink may point anywhere).
+  const root = await realpath(join(dir, subdir)).catch(() => undefined);
+  const top = await realpath(dir);
+  if (root === undefined || (root !== top && !root.startsWith(top + sep)) || relative(top, root).startsWith('..')) {
+    throw invalidParameter(`unable to prepare context: ${subdir || '.'} is not a directory in the repository`);
+  }
+  if (!(await stat(root)).isDirectory()) throw invalidParameter(`unable to prepare context: ${subdir} is not a directory in the repository`);
+  return { stream: tarDirectory(root) };
+}
+
+async function urlContext(url: string, opts: { signal?: AbortSignal }): Promise<RemoteContext> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow', ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (err) {
+    throw invalidParameter(`unable to prepare context: failed to download ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {});
+    throw invalidParameter(`unable to prepare context: failed to download ${url}: ${res.status} ${res.statusText}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res.body ?? []) {
+    size += (c as Uint8Array).byteLength;
+    if (size > MAX_REMOTE) throw invalidParameter(`unable to prepare context: ${url} is larger than ${MAX_REMOTE} bytes`);
+    chunks.push(Buffer.from(c as Uint8Array));
+  }
+  const data = Buffer.concat(chunks);
+  if (looksLikeArchive(data.subarray(0, 512))) return { stream: Readable.from([data]) };
+  // Anything else is a Dockerfile, the only file of the context.
+  return { stream: dockerfileTar(data), dockerfile: 'Dockerfile' };
+}
+
+/** A directory as a tar stream (the host's tar: fast, and the paths are the daemon's own checkout). */
+function tarDirectory(dir: string): Readable {
+  const child = start(['tar', '-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const out = child.stdout!;
+  child.on('exit', (code) => {
+    if (code !== 0) out.destroy(new Error(`tar of the context failed: ${err.trim() || `exit ${code}`}`));
+  });
+  return out;
+}
+
+function dockerfileTar(content: Buffer): Readable {
+  return packEntries([{ name: 'Dockerfile', type: 'file', mode: 0o644, content }]);
+}
