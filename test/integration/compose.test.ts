@@ -206,9 +206,15 @@ test('berth compose events, cp (both ways), attach and push', { skip }, async ()
     assert.equal(cpOut.code, 0, cpOut.stderr);
     assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'into the service\n');
     assert.notEqual((await c(['cp', 'nosuch:/x', join(dir, 'y')])).code, 0);
-    // attach: stdin reaches the service's process, its output comes back.
-    const att = await c(['attach', '--sig-proxy=false', 'echo'], 'hello\n');
-    assert.match(att.stdout, /got:hello/);
+    // attach: stdin reaches the service's process, its output comes back. The container's stdin
+    // stays open (as docker's), so the attach is ended once the echo is seen.
+    const att = spawn(BERTH, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'ops', 'attach', '--sig-proxy=false', 'echo'], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let attOut = '';
+    att.stdout!.on('data', (b: Buffer) => (attOut += b.toString()));
+    await new Promise((r) => setTimeout(r, 300));
+    att.stdin!.write('hello\n');
+    await waitFor(async () => attOut.includes('got:hello'), 10_000, 'echo through attach');
+    att.kill();
     // push: the service's image to the registry.
     const push = await c(['push', '-q']);
     assert.equal(push.code, 0, push.stderr + push.stdout);
