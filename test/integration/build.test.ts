@@ -471,3 +471,65 @@ test('remote contexts: a Git repository (ref and subdirectory) over HTTP, a tar.
     srv.close();
   }
 });
+
+test('SHELL, ENTRYPOINT, STOPSIGNAL, HEALTHCHECK, VOLUME, COPY --link, RUN --network; -f, --label, --iidfile, --network, --pull', { skip }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const { BERTH } = await import('../helpers/daemon.ts');
+  const dir = contextDir({
+    'build/custom.Dockerfile': [
+      'FROM busybox',
+      'SHELL ["/bin/sh", "-e", "-c"]',
+      // With the build on --network none every RUN has loopback only; RUN --network=none says so too.
+      'RUN ls /sys/class/net > /nets-build',
+      'RUN --network=none ls /sys/class/net > /nets-run',
+      'ENTRYPOINT ["/bin/sh", "-c"]',
+      'CMD ["echo default-cmd"]',
+      'STOPSIGNAL SIGUSR1',
+      'HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD true',
+      'VOLUME /data',
+      'COPY --link a.txt /linked/a.txt',
+      '',
+    ].join('\n'),
+    'a.txt': 'linked\n',
+  });
+  const iid = join(d.dir, 'iid.txt');
+  const r = await build(dir, '-f', join(dir, 'build/custom.Dockerfile'), '--label', 'team=berth', '--iidfile', iid, '--network', 'none', '-t', 'flags:1');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const img = (await api(d, 'GET', '/images/flags:1/json')).json();
+  assert.equal(readFileSync(iid, 'utf8'), img.Id);
+  const c = img.Config;
+  assert.deepEqual([c.Shell, c.Entrypoint, c.Cmd, c.StopSignal, c.Labels.team, Object.keys(c.Volumes)], [['/bin/sh', '-e', '-c'], ['/bin/sh', '-c'], ['echo default-cmd'], 'SIGUSR1', 'berth', ['/data']]);
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Timeout: 2e9, Retries: 2 });
+  const out = await runToExit(d, { Image: 'flags:1', Cmd: ['cat /nets-build /nets-run /linked/a.txt'] });
+  assert.equal(out.stdout, 'lo\nlo\nlinked\n');
+  // --pull: the base is fetched again from its registry (here berth's own on 127.0.0.1).
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const reg = spawn(BERTH, ['registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', join(d.dir, 'pull-reg')], { stdio: 'ignore' });
+  try {
+    const base = `127.0.0.1:${port}/base/img:1`;
+    const { waitFor } = await import('../helpers/containers.ts');
+    await waitFor(async () => fetch(`http://127.0.0.1:${port}/v2/`).then((x) => x.ok, () => false), 20_000, 'registry start');
+    assert.equal((await berth(d, ['tag', 'busybox', base])).code, 0);
+    assert.equal((await berth(d, ['push', '-q', base])).code, 0);
+    const fromBase = contextDir({ Dockerfile: `FROM ${base}\nRUN cat /marker 2>/dev/null || echo none\n` });
+    assert.equal((await build(fromBase, '-t', 'pulled:1')).code, 0);
+    // The registry's image changes (a new layer): only --pull sees it.
+    const marked = contextDir({ Dockerfile: 'FROM busybox\nRUN echo new-base > /marker\n' });
+    assert.equal((await build(marked, '-t', base)).code, 0);
+    assert.equal((await berth(d, ['push', '-q', base])).code, 0);
+    assert.equal((await berth(d, ['tag', 'busybox', base])).code, 0);
+    const cached = await build(fromBase, '-t', 'pulled:2');
+    assert.match(cached.stdout, /Using cache/);
+    const pulled = await build(fromBase, '--pull', '-t', 'pulled:3');
+    assert.equal(pulled.code, 0, pulled.stderr + pulled.stdout);
+    assert.match(pulled.stdout, /new-base/);
+  } finally {
+    reg.kill();
+  }
+});
