@@ -264,7 +264,9 @@ test('ADD <url> is fetched by the daemon and checked against --checksum', { skip
   }
 });
 
-test('kill -9 of berthd mid-build: nothing tagged, and the build\'s container is gone after restart (case 19)', { skip }, async () => {
+test('kill -9 of berthd mid-build: nothing tagged, and the build\'s container is gone after restart (case 19); the cache survives', { skip }, async () => {
+  const earlier = contextDir({ Dockerfile: 'FROM busybox\nRUN echo kept > /kept\n', 'x.txt': 'x' });
+  assert.equal((await build(earlier, '-t', 'kept:1')).code, 0);
   const dir = contextDir({ Dockerfile: 'FROM busybox\nRUN sleep 30\n' });
   const building = build(dir, '-t', 'killed:1');
   const { waitFor } = await import('../helpers/containers.ts');
@@ -275,6 +277,10 @@ test('kill -9 of berthd mid-build: nothing tagged, and the build\'s container is
   await d.restart();
   assert.equal(await imageId('killed:1'), undefined);
   await waitFor(async () => (await intermediates()) === 0, 20_000, 'leftover build containers removed');
+  // Steps built before the crash come from the cache after it.
+  const again = await build(earlier, '-t', 'kept:2');
+  assert.match(again.stdout, /Using cache/);
+  assert.equal(await imageId('kept:2'), await imageId('kept:1'));
 });
 
 test('RUN --mount=type=secret: the value reaches RUN and never a layer, the history or the cache key', { skip }, async () => {
