@@ -17,6 +17,7 @@ import { EventBus } from '../engine/events/index.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
 import { Runtimes } from '../engine/containers/runtimes.ts';
+import { Runc } from '../adapters/runc/index.ts';
 import { run } from '../adapters/exec/index.ts';
 import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
 import { detectCgroupVersion } from '../adapters/cgroups/index.ts';
@@ -360,7 +361,11 @@ export async function main(argv: string[]): Promise<void> {
   const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events });
   await volumes.load();
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
-  const runtimes = new Runtimes(cfg.runtimes, cfg.defaultRuntime, cfg.execRoot);
+  // Each runtime's own state root: runc keeps <exec-root>/runc, others <exec-root>/runtimes/<name>.
+  const runtimes = new Runtimes(
+    Object.fromEntries(Object.entries(cfg.runtimes).map(([name, binary]) => [name, new Runc({ binary, root: name === 'runc' ? join(cfg.execRoot, 'runc') : join(cfg.execRoot, 'runtimes', name) })])),
+    cfg.defaultRuntime,
+  );
   for (const rt of runtimes.list()) await mkdir(rt.root, { recursive: true, mode: 0o700 });
   const containers = new ContainerService({
     paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },

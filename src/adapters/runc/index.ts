@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { run, ExecError } from '../exec/index.ts';
+import type { OciRuntime } from '../../core/ports.ts';
 
 export interface RuncState {
   id: string;
@@ -13,7 +14,7 @@ export interface RuncState {
   bundle: string;
 }
 
-export class Runc {
+export class Runc implements OciRuntime {
   readonly binary: string;
   readonly root: string;
   constructor(opts: { binary: string; root: string }) {

@@ -1,6 +1,6 @@
 // Health checks run by berthd itself: the image's or container's HEALTHCHECK, run in the
 // container on an interval, with Docker's defaults, states and events.
-import type { Runc } from '../../adapters/runc/index.ts';
+import type { OciRuntime } from '../../core/ports.ts';
 import type { HealthConfig, HealthState } from '../../core/types.ts';
 import { messageOf } from '../../core/errors.ts';
 import type { ContainerRecord } from './record.ts';
@@ -22,7 +22,7 @@ export function healthArgv(hc: HealthConfig | undefined): string[] | undefined {
 }
 
 export interface HealthOptions {
-  runtimeOf(rec: ContainerRecord): Runc;
+  runtimeOf(rec: ContainerRecord): OciRuntime;
   save(rec: ContainerRecord): Promise<void>;
   emit(rec: ContainerRecord, status: 'healthy' | 'unhealthy'): void;
 }

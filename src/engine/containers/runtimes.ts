@@ -1,25 +1,20 @@
 // The OCI runtimes a daemon offers by name (Docker's `runtimes` / `default-runtime`). Each has
-// its own state root under the exec root, so two runtimes never see each other's containers.
-import { join } from 'node:path';
-import { Runc } from '../../adapters/runc/index.ts';
+// its own state root, so two runtimes never see each other's containers.
 import { invalidParameter } from '../../core/errors.ts';
+import type { OciRuntime } from '../../core/ports.ts';
 
 export class Runtimes {
   readonly defaultName: string;
-  readonly #byName = new Map<string, Runc>();
+  readonly #byName = new Map<string, OciRuntime>();
 
-  /** `paths` maps names to programs; runc keeps `<execRoot>/runc`, others `<execRoot>/runtimes/<name>`. */
-  constructor(paths: Record<string, string>, defaultName: string, execRoot: string) {
-    for (const [name, path] of Object.entries(paths)) {
-      const root = name === 'runc' ? join(execRoot, 'runc') : join(execRoot, 'runtimes', name);
-      this.#byName.set(name, new Runc({ binary: path, root }));
-    }
+  constructor(runtimes: Record<string, OciRuntime>, defaultName: string) {
+    for (const [name, rt] of Object.entries(runtimes)) this.#byName.set(name, rt);
     if (!this.#byName.has(defaultName)) throw new Error(`default runtime ${defaultName} is not a configured runtime (${[...this.#byName.keys()].join(', ')})`);
     this.defaultName = defaultName;
   }
 
   /** The runtime called `name`; the default for an empty name. */
-  get(name: string | undefined): Runc {
+  get(name: string | undefined): OciRuntime {
     const rt = this.#byName.get(name || this.defaultName);
     if (!rt) throw invalidParameter(`unknown or invalid runtime name: ${name}`);
     return rt;

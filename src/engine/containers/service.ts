@@ -8,7 +8,7 @@ import { BerthError, conflict, internal, invalidParameter, notFound, notModified
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
-import type { Runc } from '../../adapters/runc/index.ts';
+import type { OciRuntime } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
 import { mountOverlay, unmount } from '../../adapters/mount/index.ts';
@@ -1351,7 +1351,7 @@ export class ContainerService {
   }
 
   /** The OCI runtime a container was created with. */
-  runtimeOf(rec: ContainerRecord): Runc {
+  runtimeOf(rec: ContainerRecord): OciRuntime {
     return this.#o.runtimes.get(rec.HostConfig.Runtime);
   }
 }
