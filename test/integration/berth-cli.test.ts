@@ -129,3 +129,27 @@ test('run -it: detach with Ctrl-P Ctrl-Q, then attach again and exit', { skip },
   assert.match(second.out, /second-3/);
   assert.equal((await berth(d, ['inspect', '-f', '{{.State.ExitCode}}', 'tty1'])).stdout.trim(), '9');
 });
+
+test('--format on ps, images, inspect, network ls and volume ls: fields, json, table; -q', { skip }, async () => {
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await berth(d, args);
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const id = (await ok(['run', '-d', '--name', 'fmt1', '--label', 'k=v', 'busybox', 'sleep', '60'])).trim();
+  try {
+    assert.equal(await ok(['ps', '--filter', 'name=fmt1', '--format', '{{.ID}} {{.Names}} {{.Image}}']), `${id.slice(0, 12)} fmt1 busybox\n`);
+    assert.equal(JSON.parse(await ok(['ps', '--filter', 'name=fmt1', '--format', '{{json .}}'])).Names, 'fmt1');
+    assert.match(await ok(['ps', '--filter', 'name=fmt1', '--format', 'table {{.Names}}\t{{.Status}}']), /^NAMES\s+STATUS\nfmt1\s+Up /);
+    assert.equal(await ok(['ps', '-q', '--filter', 'label=k=v']), `${id.slice(0, 12)}\n`);
+    assert.match(await ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /^busybox:latest$/m);
+    assert.equal(await ok(['inspect', '--format', '{{.Config.Labels.k}} {{json .Config.Cmd}}', 'fmt1']), 'v ["sleep","60"]\n');
+    assert.match(await ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']), /^bridge bridge$/m);
+    await ok(['volume', 'create', 'fmtvol']);
+    assert.match(await ok(['volume', 'ls', '--format', '{{.Driver}}:{{.Name}}']), /^local:fmtvol$/m);
+    assert.match(await ok(['volume', 'ls', '-q']), /^fmtvol$/m);
+  } finally {
+    await berth(d, ['rm', '-f', 'fmt1']);
+    await berth(d, ['volume', 'rm', 'fmtvol']);
+  }
+});

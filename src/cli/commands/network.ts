@@ -2,14 +2,21 @@
 import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
 import { filtersQuery } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
-import { renderTable, shortId } from '../format.ts';
+import { shortId } from '../format.ts';
+import { renderListing } from '../listing.ts';
 
 interface NetworkJson {
   Id: string;
   Name: string;
   Driver: string;
   Scope: string;
+  Created?: string;
+  EnableIPv6?: boolean;
+  Internal?: boolean;
+  Labels?: Record<string, string> | null;
 }
+
+const NETWORK_HEADERS: Record<string, string> = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
 
 export const create: CommandSpec = {
   name: 'network create',
@@ -58,17 +65,29 @@ export const ls: CommandSpec = {
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only display network IDs' },
     { long: 'no-trunc', type: 'bool', help: 'Do not truncate the output' },
     { long: 'filter', short: 'f', type: 'list', help: 'Provide filter values (e.g. "driver=bridge")' },
+    { long: 'format', type: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
   ],
   maxArgs: 0,
   async run(ctx, flags) {
     const filters = filtersQuery(flags.list('filter'));
     const list = await ctx.client.json<NetworkJson[]>('GET', '/networks', filters ? { query: { filters } } : {});
     const id = (s: string): string => (flags.bool('no-trunc') ? s : shortId(s));
-    if (flags.bool('quiet')) {
+    const format = flags.string('format');
+    if (flags.bool('quiet') && format === '') {
       for (const n of list) ctx.out(`${id(n.Id)}\n`);
       return 0;
     }
-    ctx.out(renderTable([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...list.map((n) => [id(n.Id), n.Name, n.Driver, n.Scope])]));
+    const rows = list.map((n) => ({
+      ID: id(n.Id),
+      Name: n.Name,
+      Driver: n.Driver,
+      Scope: n.Scope,
+      IPv6: String(n.EnableIPv6 ?? false),
+      Internal: String(n.Internal ?? false),
+      Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+      CreatedAt: n.Created ?? '',
+    }));
+    ctx.out(renderListing(rows, { format: flags.bool('quiet') ? '{{.ID}}' : format, defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: NETWORK_HEADERS }));
     return 0;
   },
 };

@@ -2,12 +2,17 @@
 import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
 import { filtersQuery } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
-import { renderTable } from '../format.ts';
+import { renderListing } from '../listing.ts';
 
 interface VolumeJson {
   Name: string;
   Driver: string;
+  Scope?: string;
+  Mountpoint?: string;
+  Labels?: Record<string, string> | null;
 }
+
+const VOLUME_HEADERS: Record<string, string> = { Driver: 'DRIVER', Name: 'VOLUME NAME', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS' };
 
 export const create: CommandSpec = {
   name: 'volume create',
@@ -36,17 +41,20 @@ export const ls: CommandSpec = {
   flags: [
     { long: 'quiet', short: 'q', type: 'bool', help: 'Only display volume names' },
     { long: 'filter', short: 'f', type: 'list', help: 'Provide filter values (e.g. "dangling=true")' },
+    { long: 'format', type: 'string', help: "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" },
   ],
   maxArgs: 0,
   async run(ctx, flags) {
     const filters = filtersQuery(flags.list('filter'));
     const r = await ctx.client.json<{ Volumes: VolumeJson[] | null }>('GET', '/volumes', filters ? { query: { filters } } : {});
     const list = r.Volumes ?? [];
-    if (flags.bool('quiet')) {
+    const format = flags.string('format');
+    if (flags.bool('quiet') && format === '') {
       for (const v of list) ctx.out(`${v.Name}\n`);
       return 0;
     }
-    ctx.out(renderTable([['DRIVER', 'VOLUME NAME'], ...list.map((v) => [v.Driver, v.Name])]));
+    const rows = list.map((v) => ({ Name: v.Name, Driver: v.Driver, Scope: v.Scope ?? 'local', Mountpoint: v.Mountpoint ?? '', Labels: Object.entries(v.Labels ?? {}).map(([k, val]) => `${k}=${val}`).join(',') }));
+    ctx.out(renderListing(rows, { format: flags.bool('quiet') ? '{{.Name}}' : format, defaultTable: 'table {{.Driver}}\t{{.Name}}', headers: VOLUME_HEADERS }));
     return 0;
   },
 };
