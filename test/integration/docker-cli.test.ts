@@ -175,3 +175,23 @@ test('docker pause/unpause, rename, top, stats, update, diff, commit, history, i
   await ok(['image', 'prune', '-f']);
   assert.equal((await ok(['info', '--format', '{{.OSType}}'])).trim(), 'linux');
 });
+
+test('docker attach, start -a, image inspect, create, and the prune family', { skip }, async () => {
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await ok(['run', '-d', '--name', 'late', 'busybox', 'sh', '-c', 'sleep 1; echo late-output']);
+  assert.match(await ok(['attach', 'late']), /late-output/);
+  await ok(['create', '--name', 'starter', 'busybox', 'echo', 'started-attached']);
+  assert.equal(await ok(['start', '-a', 'starter']), 'started-attached\n');
+  assert.equal((await ok(['image', 'inspect', '-f', '{{.Os}} {{len .RootFS.Layers}}', 'busybox'])).trim(), 'linux 1');
+  await ok(['volume', 'create', 'prunable']);
+  await ok(['network', 'create', 'prunable-net']);
+  assert.match(await ok(['volume', 'prune', '-a', '-f']), /prunable/);
+  assert.match(await ok(['network', 'prune', '-f']), /prunable-net/);
+  await ok(['builder', 'prune', '-f']);
+  await ok(['system', 'prune', '-f']);
+  assert.equal((await ok(['ps', '-aq', '--filter', 'name=late'])).trim(), '');
+});
