@@ -32,6 +32,10 @@ export class ContainerNetworking {
   readonly #netQueue = new Mutex();
   readonly #netJobs = new Set<Promise<void>>();
   readonly #portLock = new Mutex();
+  /** `ip netns add` runs one at a time (the first one mounts /run/netns), apart from netavark's queue. */
+  readonly #nsLock = new Mutex();
+  /** Teardowns not yet done, by container: a new start of the same container waits for its own. */
+  readonly #pendingTeardown = new Map<string, Promise<void>>();
   #anchor: { state: NetState; journal: string } | undefined;
 
   constructor(opts: NetworkingOptions) {
@@ -55,7 +59,7 @@ export class ContainerNetworking {
       // Left its create-time network: a namespace of its own (loopback, and the networks it joined).
       rec.berth.net = { ...detachedState(net), netns: name };
       await this.#o.save(rec);
-      const netns = await this.#netQueue.run(() => createNetns(name));
+      const netns = await this.#newNetns(rec.Id, name);
       return { netns, wired: Promise.resolve() };
     }
     const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
@@ -68,7 +72,7 @@ export class ContainerNetworking {
         return p;
       });
       await this.#o.save(rec);
-      const netns = await this.#netQueue.run(() => createNetns(name));
+      const netns = await this.#newNetns(rec.Id, name);
       const wired = this.#netQueue.run(async () => {
         if (net.Name === 'bridge') await this.#ensureAnchor(net);
         const result = await netavark.setup(netns, request);
@@ -82,6 +86,15 @@ export class ContainerNetworking {
       else networks.release(net.Id, ip);
       throw err;
     }
+  }
+
+  /**
+   * The container's namespace. Not in netavark's queue: a start does not wait for other
+   * containers' setups and teardowns, only for a teardown of its own earlier run (same name).
+   */
+  async #newNetns(id: string, name: string): Promise<string> {
+    await this.#pendingTeardown.get(id)?.catch(() => {});
+    return this.#nsLock.run(() => createNetns(name));
   }
 
   /** The create-time network's netavark request (eth0, aliases, published ports) and its state. */
@@ -182,7 +195,13 @@ export class ContainerNetworking {
       await this.#runTeardown(rec.Id, net, journal);
     });
     this.#netJobs.add(job);
-    void job.finally(() => this.#netJobs.delete(job));
+    this.#pendingTeardown.set(rec.Id, job);
+    void job
+      .finally(() => {
+        this.#netJobs.delete(job);
+        if (this.#pendingTeardown.get(rec.Id) === job) this.#pendingTeardown.delete(rec.Id);
+      })
+      .catch(() => {});
     if (opts.wait) await job;
   }
 
