@@ -572,7 +572,7 @@ async function addFileEntry(pack: Pack, header: Headers, path: string): Promise<
   const sink = pack.entry(header, (err) => settle(err));
   // The pack is destroyed when the reader goes away (a client hanging up): the entry then fails.
   sink.on('error', (err: Error) => settle(err));
-  const file = createReadStream(path);
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of file) {
       if (sink.destroyed) break;
