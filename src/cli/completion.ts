@@ -6,7 +6,7 @@ export interface CompletionTables {
   groups: Record<string, string[]>;
 }
 
-const CONTAINER_CMDS = ['attach', 'commit', 'cp', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'start', 'stats', 'stop', 'top', 'unpause', 'wait'];
+const CONTAINER_CMDS = ['attach', 'commit', 'cp', 'diff', 'exec', 'export', 'inspect', 'kill', 'logs', 'pause', 'port', 'rename', 'restart', 'rm', 'start', 'stats', 'stop', 'top', 'unpause', 'update', 'wait'];
 const IMAGE_CMDS = ['history', 'push', 'rmi', 'save', 'tag', 'run', 'create'];
 
 export function completionScript(shell: 'bash' | 'zsh', t: CompletionTables): string {
