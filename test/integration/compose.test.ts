@@ -2,7 +2,7 @@
 // name, a built service, a named volume, .env interpolation, recreate on change, down -v.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, berth, isRoot, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon, waitFor } from '../helpers/containers.ts';
@@ -272,5 +272,79 @@ test('berth compose: links (hosts entries and a dependency), devices, deploy res
     assert.equal(missing.status, 404);
   } finally {
     await c('down', '-t', '0');
+  }
+});
+
+test('berth compose: --scale, --wait, --no-deps, --force-recreate, profiles, --env-file, completed_successfully, start/stop/restart/kill/rm, build, down --rmi local --remove-orphans', { skip }, async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync(join(d.dir, 'flags-'));
+  mkdirSync(join(dir, 'img'));
+  writeFileSync(join(dir, 'img', 'Dockerfile'), 'FROM busybox\nRUN echo built > /built\n');
+  writeFileSync(join(dir, 'custom.env'), 'TAG=from-env-file\n');
+  const file = (extra: string[]) => writeFileSync(join(dir, 'compose.yaml'), [
+    'services:',
+    '  init:',
+    '    image: busybox',
+    '    command: ["sh", "-c", "echo init-done"]',
+    '  web:',
+    '    image: busybox',
+    '    command: ["sh", "-c", "echo $$TAG > /tag; exec sleep 300"]',
+    '    environment: {TAG: "${TAG:-unset}"}',
+    '    stop_signal: SIGKILL',
+    '    healthcheck: {test: ["CMD", "test", "-f", "/tag"], interval: 200ms, retries: 20}',
+    '    depends_on: {init: {condition: service_completed_successfully}}',
+    '  built:',
+    '    build: ./img',
+    '    command: ["sleep", "300"]',
+    '    stop_signal: SIGKILL',
+    '  debug:',
+    '    image: busybox',
+    '    profiles: [debug]',
+    '    command: ["sleep", "300"]',
+    ...extra,
+    '',
+  ].join('\n'));
+  file([]);
+  const c = (...args: string[]) => berth(d, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'fl', ...args], { timeoutMs: 120_000 });
+  const names = async (): Promise<string[]> => ((await api(d, 'GET', '/containers/json?all=1')).json() as Array<{ Names: string[]; Labels: Record<string, string> }>)
+    .filter((x) => x.Labels['com.docker.compose.project'] === 'fl').map((x) => x.Names[0]!.slice(1)).sort();
+  const state = async (n: string): Promise<string> => (await api(d, 'GET', `/containers/${n}/json`)).json().State.Status;
+  try {
+    const up = await c('--env-file', join(dir, 'custom.env'), 'up', '-d', '--wait', '--scale', 'web=2');
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    assert.deepEqual(await names(), ['fl-built-1', 'fl-init-1', 'fl-web-1', 'fl-web-2']);
+    assert.equal(await state('fl-init-1'), 'exited');
+    assert.equal((await api(d, 'GET', '/containers/fl-web-2/json')).json().State.Health.Status, 'healthy', '--wait waited for health');
+    assert.equal((await c('exec', '-T', '--index', '2', 'web', 'cat', '/tag')).stdout, 'from-env-file\n');
+    assert.equal((await c('exec', '-T', 'built', 'cat', '/built')).stdout, 'built\n');
+    // A profile's service comes up only with its profile.
+    assert.equal((await c('--profile', 'debug', 'up', '-d', '--no-deps', 'debug')).code, 0);
+    assert.ok((await names()).includes('fl-debug-1'));
+    // --force-recreate makes a new container with the same name; --no-deps leaves the rest.
+    const before = (await api(d, 'GET', '/containers/fl-built-1/json')).json().Id;
+    const rec = await c('up', '-d', '--no-deps', '--force-recreate', 'built');
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.notEqual((await api(d, 'GET', '/containers/fl-built-1/json')).json().Id, before);
+    // Lifecycle commands.
+    assert.equal((await c('stop', 'built')).code, 0);
+    assert.equal(await state('fl-built-1'), 'exited');
+    assert.equal((await c('start', 'built')).code, 0);
+    assert.equal(await state('fl-built-1'), 'running');
+    assert.equal((await c('restart', '-t', '0', 'built')).code, 0);
+    assert.equal(await state('fl-built-1'), 'running');
+    assert.equal((await c('kill', 'built')).code, 0);
+    await waitFor(async () => (await state('fl-built-1')) === 'exited', 10_000, 'killed');
+    assert.equal((await c('rm', '-f', 'built')).code, 0);
+    assert.ok(!(await names()).includes('fl-built-1'));
+    assert.equal((await c('build', 'built')).code, 0);
+    // debug is an orphan once the file drops it; down removes it with --remove-orphans, and the
+    // built image with --rmi local.
+    writeFileSync(join(dir, 'compose.yaml'), readFileSync(join(dir, 'compose.yaml'), 'utf8').replace(/  debug:[\s\S]*$/, ''));
+    const down = await c('down', '--rmi', 'local', '--remove-orphans', '-t', '0');
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await names(), []);
+    assert.equal((await api(d, 'GET', '/images/fl-built/json')).status, 404);
+  } finally {
+    await c('--profile', 'debug', 'down', '--remove-orphans', '-t', '0');
   }
 });
