@@ -192,3 +192,22 @@ test('testcontainers: a GenericContainer from busybox with an exposed port and a
   }
   assert.equal(((await api(d, 'GET', '/containers/json?all=1')).json() as unknown[]).length, 0);
 });
+
+const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
+const haveComposePlugin = DOCKER !== undefined && (await runProgram(DOCKER, ['compose', 'version'])).code === 0;
+
+test('docker compose (v2 plugin): up -d, ps, exec, down through berthd', { skip: skip || (!haveComposePlugin ? 'the docker compose plugin is not installed: skipping' : false) }, async () => {
+  const dir = join(d.dir, 'v2proj');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'compose.yaml'), ['services:', '  app:', '    image: busybox', '    command: ["sh", "-c", "echo up > /state; exec sleep 300"]', '    stop_signal: SIGKILL', ''].join('\n'));
+  const compose = (...args: string[]) => runProgram(DOCKER!, ['compose', '-f', join(dir, 'compose.yaml'), '-p', 'v2proj', ...args], { env: { DOCKER_HOST: d.host }, timeoutMs: 120_000 });
+  try {
+    const up = await compose('up', '-d');
+    assert.equal(up.code, 0, up.stderr);
+    assert.match((await compose('ps')).stdout, /v2proj-app-1/);
+    assert.equal((await compose('exec', '-T', 'app', 'cat', '/state')).stdout, 'up\n');
+  } finally {
+    const down = await compose('down', '-t', '0');
+    assert.equal(down.code, 0, down.stderr);
+  }
+});
