@@ -1,4 +1,7 @@
 // Human-readable output as the docker CLI prints it: durations, sizes (docker/go-units rules),
+import { humanDuration } from '../core/human.ts';
+
+export { humanDuration };
 // IDs, ports and tab-aligned tables.
 
 /** Go's `%.<precision>g`: shortest form, exponent when the exponent is < -4 or ≥ precision. */
@@ -37,24 +40,6 @@ export function humanSize(bytes: number, precision = 3): string {
 export function bytesSize(bytes: number): string {
   const [v, unit] = scale(bytes, 1024, BINARY_UNITS);
   return `${formatG(v, 4)}${unit}`;
-}
-
-/** go-units HumanDuration for a duration in seconds. */
-export function humanDuration(seconds: number): string {
-  const s = Math.floor(seconds);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(seconds / 3600);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
 }
 
 /** "2 minutes ago" from a Unix time (seconds) or an RFC 3339 string. */

@@ -1,6 +1,7 @@
 // The container lifecycle as an explicit state machine, and Docker's human status strings.
 import { conflict } from '../../core/errors.ts';
 import type { ContainerState, ContainerStatus } from '../../core/types.ts';
+import { humanDuration } from '../../core/human.ts';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -46,37 +47,21 @@ export function checkCanExec(name: string, status: ContainerStatus): void {
   if (status !== 'running') throw conflict(`Container ${name} is not running`);
 }
 
-/** go-units HumanDuration, as the docker CLI and API print it. */
-export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(ms / 60000);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(ms / 3600000);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
-  return `${Math.round(h / 24 / 365)} years`;
-}
+
 
 export function humanStatus(s: ContainerState, now = Date.now()): string {
   switch (s.Status) {
     case 'running': {
       const h = s.Health?.Status;
       const suffix = h === 'starting' ? ' (health: starting)' : h === 'healthy' || h === 'unhealthy' ? ` (${h})` : '';
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}${suffix}`;
+      return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)}${suffix}`;
     }
     case 'paused':
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
+      return `Up ${humanDuration((now - Date.parse(s.StartedAt)) / 1000)} (Paused)`;
     case 'restarting':
-      return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+      return `Restarting (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;
     case 'exited':
-      return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+      return `Exited (${s.ExitCode}) ${humanDuration((now - Date.parse(s.FinishedAt)) / 1000)} ago`;
     case 'removing':
       return 'Removal In Progress';
     case 'dead':
