@@ -1,24 +1,15 @@
 import { CliError, forEachTarget, seg, type CommandSpec } from '../cli.ts';
-import { parseCpus, parseRestartPolicy, ramInBytes } from '../run-options.ts';
+import { parseCpus, parseRestartPolicy, ramInBytes, runFlags } from '../run-options.ts';
+
+const UPDATABLE = ['cpu-period', 'cpu-quota', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'restart'];
 
 export const command: CommandSpec = {
   name: 'update',
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Update configuration of one or more containers',
   aliases: ['berth container update', 'berth update'],
-  flags: [
-    { long: 'cpu-period', type: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-    { long: 'cpu-quota', type: 'int', help: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-    { long: 'cpu-shares', short: 'c', type: 'int', help: 'CPU shares (relative weight)' },
-    { long: 'cpus', type: 'string', help: 'Number of CPUs' },
-    { long: 'cpuset-cpus', type: 'string', help: 'CPUs in which to allow execution (0-3, 0,1)' },
-    { long: 'cpuset-mems', type: 'string', help: 'MEMs in which to allow execution (0-3, 0,1)' },
-    { long: 'memory', short: 'm', type: 'string', help: 'Memory limit' },
-    { long: 'memory-reservation', type: 'string', help: 'Memory soft limit' },
-    { long: 'memory-swap', type: 'string', help: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap' },
-    { long: 'pids-limit', type: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
-    { long: 'restart', type: 'string', help: 'Restart policy to apply when a container exits' },
-  ],
+  // The same flags as run's, with the same help.
+  flags: runFlags('create').filter((f) => UPDATABLE.includes(f.long)),
   minArgs: 1,
   async run(ctx, flags, args) {
     const size = (name: string): number | undefined => {
