@@ -78,7 +78,7 @@ test('rm of a running container is refused without -f', { skip }, async () => {
   assert.equal((await berth(d, ['rm', '-f', 'busy'])).code, 0);
 });
 
-test('import a rootfs tarball as an image and run it', { skip }, async () => {
+test('import a rootfs tarball (from stdin, and from a URL) as an image and run it', { skip }, async () => {
   const exp = spawn('tar', ['-C', '/', '-c', 'bin/busybox'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   for await (const c of exp.stdout) chunks.push(c as Buffer);
@@ -95,6 +95,28 @@ test('import a rootfs tarball as an image and run it', { skip }, async () => {
   const r = await berth(d, ['run', '--rm', 'mini:1']);
   assert.equal(r.stdout, 'imported\n');
   assert.equal((await berth(d, ['rmi', 'mini:1'])).code, 0);
+  // The same tarball from a URL (a server on 127.0.0.1), fetched by the daemon.
+  const { createServer } = await import('node:http');
+  const tarball = Buffer.concat(chunks);
+  const srv = createServer((req, res) => {
+    if (req.url === '/rootfs.tar') res.end(tarball);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  try {
+    const fromUrl = await berth(d, ['import', '-c', 'CMD ["/bin/busybox","echo","from-url"]', `${base}/rootfs.tar`, 'mini:2']);
+    assert.equal(fromUrl.code, 0, fromUrl.stderr);
+    assert.equal((await berth(d, ['run', '--rm', 'mini:2'])).stdout, 'from-url\n');
+    const missing = await berth(d, ['import', `${base}/nope.tar`, 'mini:3']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /failed to download .*404/);
+  } finally {
+    srv.close();
+  }
 });
 
 test('the CLI explains an unreachable daemon', { skip }, async () => {

@@ -9,6 +9,8 @@ import { loadImages, saveImages } from '../../engine/images/archive.ts';
 import { pruneImages } from '../../engine/images/prune.ts';
 import { parseTime } from '../../engine/containers/service.ts';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export function registerImages(r: Router, d: Deps): void {
   const I = d.images;
@@ -48,7 +50,7 @@ export function registerImages(r: Router, d: Deps): void {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
     if (fromSrc !== null) {
-      if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported by this berthd yet: use fromSrc=- with the tarball as the body');
+      if (fromSrc !== '-' && !/^https?:\/\//i.test(fromSrc)) throw invalidParameter(`import source ${JSON.stringify(fromSrc)} is neither - (the request body) nor an http(s) URL`);
       const repo = ctx.query.get('repo') ?? '';
       const tag = ctx.query.get('tag') ?? '';
       const ref = repo === '' ? undefined : tag ? `${repo}:${tag}` : repo;
@@ -58,7 +60,20 @@ export function registerImages(r: Router, d: Deps): void {
         if (ref !== undefined) opts.ref = ref;
         const msg = ctx.query.get('message');
         if (msg) opts.message = msg;
-        const img = await I.importRootfs(ctx.req, opts);
+        let input: NodeJS.ReadableStream = ctx.req;
+        if (fromSrc !== '-') {
+          // A URL: the daemon fetches the tarball, as Docker's `import URL`.
+          out.send({ status: 'Downloading from ' + fromSrc });
+          const res = await fetch(fromSrc, { redirect: 'follow', signal: clientGone(ctx) }).catch((err: unknown) => {
+            throw invalidParameter(`failed to download ${fromSrc}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+          });
+          if (!res.ok || !res.body) {
+            await res.body?.cancel().catch(() => {});
+            throw invalidParameter(`failed to download ${fromSrc}: ${res.status} ${res.statusText}`);
+          }
+          input = Readable.fromWeb(res.body as WebReadableStream);
+        }
+        const img = await I.importRootfs(input, opts);
         out.send({ status: img.id });
       } catch (err) {
         out.send({ errorDetail: { message: messageOf(err) }, error: messageOf(err) });
