@@ -11,6 +11,7 @@ import { parseReference, withDefaultTag, formatReference, familiarName, type Ref
 import type { ImageConfigFile, ImageRuntimeConfig } from '../core/types.ts';
 import { Mutex } from '../lib/mutex.ts';
 import { ensureDir, readJson, writeJsonAtomic } from '../adapters/fs/index.ts';
+import { openArchive } from '../adapters/tar/index.ts';
 import { ContentStore } from './content.ts';
 import { LayerStore, chainIds as chainIdsOf, type RegisterOptions } from './layers.ts';
 
@@ -444,7 +445,14 @@ export class ImageStore {
       config: runtime,
       history: [{ created, comment }],
     };
-    const createOpts: CreateImageOptions = { layerTars: [input], config };
+    // xz and bzip2 tarballs are decompressed here (gzip and zstd are the layer store's own).
+    const { source, decompressor } = await openArchive(input, { programs: true });
+    let plain: NodeJS.ReadableStream = source;
+    if (decompressor) {
+      source.on('error', (err: Error) => decompressor.destroy(err));
+      plain = source.pipe(decompressor);
+    }
+    const createOpts: CreateImageOptions = { layerTars: [plain], config };
     if (opts.ref !== undefined) createOpts.ref = opts.ref;
     const record = await this.createImage(createOpts);
     this.#emit('import', record.id, opts.ref !== undefined ? familiarName(opts.ref) : undefined);

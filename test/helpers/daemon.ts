@@ -162,11 +162,11 @@ export interface CliResult {
 }
 
 /** Runs the berth CLI against the daemon. */
-export function berth(d: { host: string }, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function berth(d: { host: string }, args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return runProgram(BERTH, args, { ...opts, env: { ...opts.env, BERTH_HOST: d.host } });
 }
 
-export function runProgram(file: string, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runProgram(file: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolvep) => {
     const p = spawn(file, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

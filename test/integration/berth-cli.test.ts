@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon } from '../helpers/containers.ts';
 
@@ -174,4 +175,36 @@ test('--format on ps, images, inspect, network ls and volume ls: fields, json, t
     await berth(d, ['rm', '-f', 'fmt1']);
     await berth(d, ['volume', 'rm', 'fmtvol']);
   }
+});
+
+test('xz and bzip2 tarballs (the host\'s programs decompress them): import, load of a compressed save, build context and ADD', { skip: skip || (!existsSync('/usr/bin/xz') || !existsSync('/usr/bin/bzip2') ? 'xz or bzip2 not installed (scripts/setup installs them)' : false) }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(d.dir, 'xz-'));
+  mkdirSync(join(dir, 'root', 'bin'), { recursive: true });
+  execFileSync('cp', ['/bin/busybox', join(dir, 'root', 'bin', 'busybox')]);
+  execFileSync('tar', ['-C', join(dir, 'root'), '-cJf', join(dir, 'root.tar.xz'), '.']);
+  execFileSync('tar', ['-C', join(dir, 'root'), '-cjf', join(dir, 'root.tar.bz2'), '.']);
+  for (const [file, tag] of [['root.tar.xz', 'xzimg:1'], ['root.tar.bz2', 'bzimg:1']] as const) {
+    const imp = await berth(d, ['import', '-c', 'CMD ["/bin/busybox","echo","ok"]', join(dir, file), tag]);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal((await berth(d, ['run', '--rm', tag])).stdout, 'ok\n');
+  }
+  // save, compress, rmi, load.
+  assert.equal((await berth(d, ['save', '-o', join(dir, 'img.tar'), 'xzimg:1'])).code, 0);
+  execFileSync('xz', ['-z', join(dir, 'img.tar')]);
+  assert.equal((await berth(d, ['rmi', 'xzimg:1'])).code, 0);
+  const load = await berth(d, ['load', '-i', join(dir, 'img.tar.xz')]);
+  assert.equal(load.code, 0, load.stderr);
+  assert.match(load.stdout, /Loaded image: xzimg:1/);
+  // ADD unpacks an .xz tarball; a context sent as .tar.bz2 on stdin builds.
+  mkdirSync(join(dir, 'ctx'));
+  execFileSync('tar', ['-C', join(dir, 'root'), '-cJf', join(dir, 'ctx', 'files.tar.xz'), 'bin']);
+  writeFileSync(join(dir, 'ctx', 'Dockerfile'), 'FROM busybox\nADD files.tar.xz /unpacked/\nRUN ls /unpacked/bin\n');
+  execFileSync('tar', ['-C', join(dir, 'ctx'), '-cjf', join(dir, 'ctx.tar.bz2'), '.']);
+  const { readFileSync } = await import('node:fs');
+  const built = await berth(d, ['build', '-t', 'xzbuilt:1', '-'], { input: readFileSync(join(dir, 'ctx.tar.bz2')), timeoutMs: 120_000 });
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  assert.match(built.stdout, /busybox/);
 });

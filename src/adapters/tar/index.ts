@@ -30,7 +30,7 @@ import {
 } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, type Transform } from 'node:stream';
+import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import tar from 'tar-stream';
@@ -41,7 +41,7 @@ type Headers = Partial<Header> & Pick<Header, 'name'>;
 type EntryBody = AsyncIterable<unknown> & { resume(): unknown };
 import { invalidParameter, notImplemented, internal, BerthError } from '../../core/errors.ts';
 import { DigestingStream } from '../../core/digest.ts';
-import { run, ExecError } from '../exec/index.ts';
+import { run, start, ExecError } from '../exec/index.ts';
 import { TarSplitter } from './split.ts';
 export { rebuildTar } from './split.ts';
 export { cField, numericField, paxRecords } from './raw.ts';
@@ -151,9 +151,10 @@ function toBuffer(chunk: unknown): Buffer {
 
 /**
  * Looks at the first bytes of input and returns the streams that yield the uncompressed archive,
- * to be put in one pipeline so an error anywhere tears all of them down.
+ * to be put in one pipeline so an error anywhere tears all of them down: gzip and zstd, and with
+ * `programs` xz and bzip2 through the host's programs (never for `cp` bodies).
  */
-export async function openArchive(input: NodeJS.ReadableStream): Promise<{ source: Readable; decompressor?: Transform }> {
+export async function openArchive(input: NodeJS.ReadableStream, opts: { programs?: boolean } = {}): Promise<{ source: Readable; decompressor?: Duplex }> {
   const it = input[Symbol.asyncIterator]();
   let head: Buffer = Buffer.alloc(0);
   let ended = false;
@@ -186,10 +187,40 @@ export async function openArchive(input: NodeJS.ReadableStream): Promise<{ sourc
       return { source, decompressor: zlib.createGunzip({ chunkSize: DECOMPRESS_CHUNK }) };
     case 'zstd':
       return { source, decompressor: zlib.createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK }) };
-    default:
-      source.destroy();
-      throw notImplemented(`${kind}-compressed archives are not supported`);
+    case 'xz':
+    case 'bzip2':
+      if (!opts.programs) {
+        source.destroy();
+        throw notImplemented(`${kind}-compressed archives are not supported`);
+      }
+      // As Docker: the host's xz and bzip2 decompress (Node has neither).
+      return { source, decompressor: programFilter(kind === 'xz' ? ['xz', '-d', '-c', '-q'] : ['bzip2', '-d', '-c', '-q']) };
   }
+}
+
+/** A Duplex that pipes through a decompression program's stdin and stdout; its failure is the stream's. */
+function programFilter(argv: string[]): Duplex {
+  let child: ReturnType<typeof start>;
+  try {
+    child = start(argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw notImplemented(`${argv[0]}-compressed archives need ${argv[0]} on the host: ${(err as Error).message}`);
+  }
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  const duplex = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    duplex.destroy(err.code === 'ENOENT' ? notImplemented(`${argv[0]}-compressed archives need ${argv[0]} on the host (Debian: ${argv[0] === 'xz' ? 'xz-utils' : 'bzip2'})`) : err);
+  });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && code !== null) duplex.destroy(invalidParameter(`invalid archive: ${argv[0]}: ${stderr.trim() || `exit status ${code}`}`));
+    else if (signal) duplex.destroy(new Error(`${argv[0]} killed by ${signal}`));
+  });
+  // The consumer going away stops the program.
+  duplex.on('close', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return duplex;
 }
 
 // ---------------------------------------------------------------------------------------------

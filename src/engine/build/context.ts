@@ -190,7 +190,7 @@ export class BuildContext {
 
   /** Spools the context (plain, gzip or zstd tar) to file and indexes it. */
   static async load(input: NodeJS.ReadableStream, file: string, opts: { signal?: AbortSignal } = {}): Promise<BuildContext> {
-    const { source, decompressor } = await openArchive(input);
+    const { source, decompressor } = await openArchive(input, { programs: true });
     const indexer = new TarIndexer();
     const streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [source];
     if (decompressor) streams.push(decompressor);

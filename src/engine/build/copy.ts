@@ -218,7 +218,7 @@ async function copyOne(plan: CopyPlan, src: CopySource, put: (h: Headers, body?:
 
 /** ADD of a local archive (the caller checked its first bytes): its entries land under dest. */
 async function unpackInto(plan: CopyPlan, body: NodeJS.ReadableStream, put: (h: Headers, b?: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
-  const { source, decompressor } = await openArchive(body);
+  const { source, decompressor } = await openArchive(body, { programs: true });
   const extract = tar.extract();
   const flowing = pipeline([source, ...(decompressor ? [decompressor] : []), extract] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream]);
   flowing.catch(() => {});
@@ -244,8 +244,10 @@ async function unpackInto(plan: CopyPlan, body: NodeJS.ReadableStream, put: (h: 
   await flowing;
 }
 
-/** Whether the first bytes of a file are a tar archive, plain or compressed as ADD unpacks them. */
+/** Whether the first bytes of a file are a tar archive, plain or compressed (gzip, zstd, xz, bzip2) as ADD unpacks them. */
 export function looksLikeArchive(head: Buffer): boolean {
   if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return true;
-  return (head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
+  if ((head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)) return true;
+  // xz and bzip2, as Docker's ADD unpacks them too.
+  return (head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) || (head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68);
 }

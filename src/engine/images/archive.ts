@@ -12,6 +12,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { openArchive } from '../../adapters/tar/index.ts';
 import { invalidParameter, notFound, notImplemented } from '../../core/errors.ts';
 import { digestHex, isDigest, sha256Digest } from '../../core/digest.ts';
 import { familiarName, formatReference, parseReference, withDefaultTag } from '../../core/reference.ts';
@@ -174,7 +175,9 @@ class Spool {
 async function spoolArchive(input: NodeJS.ReadableStream, dir: string, signal?: AbortSignal): Promise<Spool> {
   const spool = new Spool(dir);
   const extract = tar.extract();
-  const flowing = pipeline(input, extract, signal ? { signal } : {});
+  // `load` takes the archive compressed too (gzip, zstd, xz, bzip2), as docker's does.
+  const { source, decompressor } = await openArchive(input, { programs: true });
+  const flowing = pipeline([source, ...(decompressor ? [decompressor] : []), extract] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream], signal ? { signal } : {});
   flowing.catch(() => {});
   let n = 0;
   for await (const entry of extract) {
