@@ -227,6 +227,10 @@ test('top and stats read the container cgroup', { skip }, async () => {
   const stats = (await api(d, 'GET', `/containers/${id}/stats?stream=0&one-shot=1`)).json();
   assert.equal(stats.memory_stats.limit, 64 * 1024 * 1024);
   assert.ok(stats.pids_stats.current >= 1);
+  // Interface counters from the container's own namespace (eth0 on the default bridge), no loopback.
+  assert.deepEqual(Object.keys(stats.networks), ['eth0']);
+  assert.equal(typeof stats.networks.eth0.rx_bytes, 'number');
+  assert.equal(typeof stats.networks.eth0.tx_packets, 'number');
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
 

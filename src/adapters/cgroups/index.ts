@@ -362,7 +362,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
  * (total_usage over system_cpu_usage × online_cpus) and memory from usage minus `total_inactive_file`
  * (v1) or `inactive_file` (v2), so those names are exactly moby's.
  */
-export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: { id: string; name: string; read: Date; preread?: Date }): StatsJson {
+export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: { id: string; name: string; read: Date; preread?: Date; networks?: Record<string, object> }): StatsJson {
   const memory: StatsJson = {};
   if (raw.memory !== undefined) {
     memory.usage = raw.memory.usage;
@@ -395,6 +395,7 @@ export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: {
     cpu_stats: cpuJson(raw),
     precpu_stats: cpuJson(prev),
     memory_stats: memory,
+    ...(meta.networks ? { networks: meta.networks } : {}),
     name: meta.name.startsWith('/') ? meta.name : `/${meta.name}`,
     id: meta.id,
   };

@@ -12,6 +12,7 @@ import { readLogs } from '../../engine/logs/index.ts';
 import { formatTimestamp } from '../../engine/logs/k8s-file.ts';
 import { readStats, toDockerStats, listPids, type RawStats } from '../../adapters/cgroups/index.ts';
 import { top } from '../../engine/top.ts';
+import { interfaceCounters } from '../../adapters/netns/index.ts';
 import type { Deps } from './deps.ts';
 
 /** Output to a client: multiplexed frames without a TTY, raw bytes with one. */
@@ -302,6 +303,13 @@ export function registerContainers(r: Router, d: Deps): void {
       return cur !== undefined && (cur.State.Status === 'running' || cur.State.Status === 'paused');
     };
     const sample = async (): Promise<RawStats | undefined> => (running() ? readStats(C.cgroupsPath(rec.Id, rec)).catch(() => undefined) : undefined);
+    // Interface counters from the container's own namespace (none for --network host).
+    const nets = async (): Promise<{ networks?: Record<string, object> }> => {
+      const cur = C.tryFind(rec.Id);
+      if (!cur || cur.State.Pid <= 0 || cur.HostConfig.NetworkMode === 'host') return {};
+      const n = await interfaceCounters(cur.State.Pid).catch(() => undefined);
+      return n ? { networks: n } : {};
+    };
     const empty = (): Record<string, unknown> => ({ id: rec.Id, name: rec.Name, read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', pids_stats: {}, blkio_stats: {}, num_procs: 0, storage_stats: {}, cpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: {} }, precpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: {} }, memory_stats: {} });
     let prev: RawStats | undefined;
     let prevAt: Date | undefined;
@@ -313,7 +321,7 @@ export function registerContainers(r: Router, d: Deps): void {
         await new Promise((r) => setTimeout(r, 1000));
       }
       const cur = await sample();
-      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: new Date(), ...(prevAt ? { preread: prevAt } : {}) }) : empty());
+      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: new Date(), ...(prevAt ? { preread: prevAt } : {}), ...(await nets()) }) : empty());
       out.end();
       return;
     }
@@ -321,7 +329,7 @@ export function registerContainers(r: Router, d: Deps): void {
     while (!ctx.signal.aborted && !out.res.destroyed) {
       const cur = await sample();
       const now = new Date();
-      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: now, ...(prevAt ? { preread: prevAt } : {}) }) : empty());
+      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: now, ...(prevAt ? { preread: prevAt } : {}), ...(await nets()) }) : empty());
       prev = cur;
       prevAt = now;
       await new Promise<void>((r) => {
