@@ -169,14 +169,16 @@ describe('decodeInstruction: RUN --mount', () => {
       id: '.npmrc',
       required: true,
     });
+    // With env= and no target the secret is a variable only (an empty target: no file).
     assert.deepEqual(mount('type=secret,id=a,env=TOKEN,required=false'), {
       type: 'secret',
-      target: '/run/secrets/a',
+      target: '',
       readonly: true,
       id: 'a',
       env: 'TOKEN',
       required: false,
     });
+    assert.equal((mount('type=secret,id=a,env=TOKEN,target=/etc/a') as { target: string }).target, '/etc/a');
   });
 
   it('tmpfs with size', () => {
@@ -445,7 +447,7 @@ describe('decodeInstruction: COPY and ADD', () => {
     fails('COPY --checksum=x a b', 'unknown flag: checksum');
     fails('COPY --keep-git-dir a b', 'unknown flag: keep-git-dir');
     fails('ADD --from=x a b', 'unknown flag: from');
-    fails('ADD --parents a b', 'unknown flag: parents');
+    assert.equal(fields(decode('ADD --parents a b'), 'ADD').parents, true);
     fails('COPY --link=maybe a b', 'expecting boolean value for flag link, not: maybe');
     fails('COPY --from a b', 'missing a value on flag: from');
     fails('COPY --from=a --from=b a b', 'duplicate flag specified: from');

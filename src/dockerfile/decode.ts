@@ -264,7 +264,8 @@ export function parseMount(value: string, expandWord: (s: string) => string): Ru
     if (m.source && m.id) throw new Fail("both source and id can't be set");
     // BuildKit's defaults: the id from the target's base name, the target under /run/secrets.
     if (!m.id) m.id = m.source || (target.split('/').filter(Boolean).at(-1) ?? '');
-    if (!target) target = `/run/secrets/${m.id}`;
+    // With env= the secret is a variable; a file as well only where a target is named.
+    if (!target && m.env === undefined) target = `/run/secrets/${m.id}`;
   }
   if (type === 'ssh' && !m.id) m.id = 'default';
   if (m.sharing !== undefined && type !== 'cache') throw new Fail(`invalid cache sharing set for ${type} mount`);
@@ -472,6 +473,7 @@ function decodeBody(raw: RawInstruction, escape: EscapeToken, x: Expanders): Bod
               checksum: 'string',
               unpack: 'bool',
               exclude: 'strings',
+              parents: 'bool',
             },
       );
       const destWord = args[args.length - 1] ?? '';

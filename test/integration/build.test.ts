@@ -291,14 +291,17 @@ test('RUN --mount=type=secret: the value reaches RUN and never a layer, the hist
       'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && stat -c "%a %u" /run/secrets/tok > /perm',
       'RUN --mount=type=secret,id=tok,target=/etc/tok,mode=0444,uid=1000 stat -c "%a %u" /etc/tok > /perm2',
       'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /absent',
+      'RUN --mount=type=secret,id=tok,env=TOK_ENV printf %s "$TOK_ENV" | wc -c > /envlen && test ! -e /run/secrets/tok && echo no-file > /envfile',
       '',
     ].join('\n'),
   });
   writeFileSync(join(d.dir, 'tok.txt'), value);
   const r = await build(dir, '--secret', `id=tok,src=${join(d.dir, 'tok.txt')}`, '-t', 'sec:1');
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  const out = await runToExit(d, { Image: 'sec:1', Cmd: ['sh', '-c', 'cat /len /perm /perm2 /absent; ls -d /run/secrets /etc/tok 2>&1 | grep -c "No such file"'] });
-  assert.equal(out.stdout, `${value.length}\n400 0\n444 1000\nskipped\n2\n`);
+  const out = await runToExit(d, { Image: 'sec:1', Cmd: ['sh', '-c', 'cat /len /perm /perm2 /absent /envlen /envfile; ls -d /run/secrets /etc/tok 2>&1 | grep -c "No such file"'] });
+  assert.equal(out.stdout, `${value.length}\n400 0\n444 1000\nskipped\n${value.length}\nno-file\n2\n`);
+  const cfg = (await api(d, 'GET', '/images/sec:1/json')).json();
+  assert.ok(!JSON.stringify(cfg).includes(value) && !JSON.stringify(cfg.Config.Env).includes('TOK_ENV'), 'the env secret is not in the image config');
   const hist = (await api(d, 'GET', '/images/sec:1/history')).json() as Array<{ CreatedBy: string }>;
   assert.ok(!JSON.stringify(hist).includes(value));
   const saved = join(d.dir, 'sec.tar');
@@ -377,13 +380,14 @@ test('independent stages build side by side; the output still reads stage by sta
   assert.equal(await intermediates(), 0);
 });
 
-test('COPY --parents keeps source paths under the destination; /./ marks where they start', { skip }, async () => {
+test('COPY and ADD --parents keep source paths under the destination; /./ marks where they start', { skip }, async () => {
   const dir = contextDir({
     Dockerfile: [
       'FROM busybox',
       'COPY --parents x/a.txt y/sub/*.txt top.txt /dest/',
       'COPY --parents ./src/./*/main.go /app/',
       'COPY --parents y/sub /d2',
+      'ADD --parents x/a.txt /added/',
       '',
     ].join('\n'),
     'x/a.txt': 'a',
@@ -395,8 +399,8 @@ test('COPY --parents keeps source paths under the destination; /./ marks where t
   });
   const r = await build(dir, '-t', 'parents:1');
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  const out = await runToExit(d, { Image: 'parents:1', Cmd: ['sh', '-c', 'cd / && find dest app d2 -type f | sort'] });
-  assert.deepEqual(out.stdout.trim().split('\n'), ['app/bar/main.go', 'app/foo/main.go', 'd2/y/sub/b.txt', 'd2/y/sub/c.md', 'dest/top.txt', 'dest/x/a.txt', 'dest/y/sub/b.txt']);
+  const out = await runToExit(d, { Image: 'parents:1', Cmd: ['sh', '-c', 'cd / && find added dest app d2 -type f | sort'] });
+  assert.deepEqual(out.stdout.trim().split('\n'), ['added/x/a.txt', 'app/bar/main.go', 'app/foo/main.go', 'd2/y/sub/b.txt', 'd2/y/sub/c.md', 'dest/top.txt', 'dest/x/a.txt', 'dest/y/sub/b.txt']);
 });
 
 test('on a terminal, berth build draws the compact view; --progress=plain keeps the classic text', { skip }, async () => {

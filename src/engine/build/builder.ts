@@ -709,15 +709,16 @@ export class Builder {
    * stage (copied, so a `rw` mount's writes are discarded). `key` is what the step's cache key
    * takes from them: for binds the content, for secrets only their names — never their values.
    */
-  async #runMounts(list: Extract<Instruction, { kind: 'RUN' }>['mounts'], st: StageState, ctx: StepContext): Promise<{ mounts: unknown[]; key: unknown[]; targets: string[]; release: () => Promise<void> }> {
+  async #runMounts(list: Extract<Instruction, { kind: 'RUN' }>['mounts'], st: StageState, ctx: StepContext): Promise<{ mounts: unknown[]; key: unknown[]; targets: string[]; env: string[]; release: () => Promise<void> }> {
     const mounts: unknown[] = [];
     const key: unknown[] = [];
     const targets: string[] = [];
     const temps: string[] = [];
+    const env: string[] = [];
     const workdir = st.config.WorkingDir || '/';
     try {
       for (const m of list) {
-        const target = posix.resolve(workdir, m.target);
+        const target = m.target === '' ? '' : posix.resolve(workdir, m.target);
         if (m.type === 'cache') {
           const id = sha256Digest(m.id ?? m.target).slice(7, 31);
           const dir = join(this.#d.dataRoot, 'builder', 'cache-mounts', id);
@@ -728,12 +729,19 @@ export class Builder {
           mounts.push({ Type: 'tmpfs', Target: target, ...(m.size !== undefined ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
           key.push({ type: 'tmpfs', target, size: m.size ?? 0 });
         } else if (m.type === 'secret') {
-          if (m.env !== undefined) throw notImplemented('RUN --mount=type=secret,env= is not supported by this builder: mount the secret as a file');
           const id = m.id!;
           const value = ctx.opts.secrets?.get(id);
           if (value === undefined) {
             if (m.required) throw invalidParameter(`secret ${id}: not found`);
             continue;
+          }
+          if (m.env !== undefined) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.env)) throw invalidParameter(`invalid secret env name ${JSON.stringify(m.env)}`);
+            if (value.includes(0)) throw invalidParameter(`secret ${id} cannot be an environment variable: it holds a NUL byte`);
+            // Given to this RUN's process only: never in the container's record or the image.
+            env.push(`${m.env}=${value.toString('utf8')}`);
+            key.push({ type: 'secret-env', id, env: m.env });
+            if (m.target === '') continue;
           }
           const dir = join(this.#d.secretsDir, randomBytes(12).toString('hex'));
           await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -751,7 +759,7 @@ export class Builder {
         } else {
           throw notImplemented(`RUN --mount=type=${m.type} is not supported by this builder yet`);
         }
-        targets.push(target);
+        if (target) targets.push(target);
       }
     } catch (err) {
       for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => {});
@@ -761,6 +769,7 @@ export class Builder {
       mounts,
       key,
       targets,
+      env,
       release: async () => {
         for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => {});
       },
@@ -855,7 +864,7 @@ export class Builder {
     createdBy: string,
     key: string,
     insNetwork: string | undefined,
-    prepared: { mounts: unknown[]; targets: string[] },
+    prepared: { mounts: unknown[]; targets: string[]; env: string[] },
     ctx: StepContext,
   ): Promise<void> {
     const C = this.#d.containers;
@@ -878,7 +887,7 @@ export class Builder {
     const exited = C.wait(id, 'next-exit');
     exited.finally(() => (running = false)).catch(() => {});
     await new Promise((r) => setTimeout(r, 1));
-    await C.start(id);
+    await C.start(id, { extraEnv: prepared.env });
     const rec = C.find(id);
     for await (const e of readLogs({ path: rec.LogPath, stdout: true, stderr: true, follow: true, isRunning: () => running, pollMs: 50 })) {
       ctx.say(e.data.toString('utf8'));
@@ -911,7 +920,6 @@ export class Builder {
       ignored = ctx.ignore;
     }
 
-    if (ins.parents && ins.kind === 'ADD') throw notImplemented('ADD --parents is not supported by this builder yet');
     if (ins.exclude.length > 0) {
       // --exclude patterns match paths relative to each source, as .dockerignore patterns do.
       const ex = compileIgnore(ins.exclude.join('\n'));

@@ -431,7 +431,11 @@ export class ContainerService {
 
   // ---- start ------------------------------------------------------------------------------
 
-  async start(ref: string): Promise<void> {
+  /**
+   * Starts a container. `extraEnv` goes to this run's process only: into the runtime's spec under
+   * the exec root (memory), never into the container's record (the builder's secrets as env).
+   */
+  async start(ref: string, opts: { extraEnv?: string[] } = {}): Promise<void> {
     const rec = this.find(ref);
     const live = this.#liveOf(rec.Id);
     await live.mutex.run(async () => {
@@ -444,7 +448,7 @@ export class ContainerService {
         delete live.restartTimer;
       }
       rec.berth.manuallyStopped = false;
-      await this.#startLocked(rec);
+      await this.#startLocked(rec, opts.extraEnv ?? []);
     }).catch(async (err: unknown) => {
       // As Docker does, a container that was to be removed on exit is removed when it cannot start.
       if (rec.HostConfig.AutoRemove && this.#records.has(rec.Id)) await this.remove(rec.Id, { force: true }).catch(() => {});
@@ -452,7 +456,7 @@ export class ContainerService {
     });
   }
 
-  async #startLocked(rec: ContainerRecord): Promise<void> {
+  async #startLocked(rec: ContainerRecord, extraEnv: readonly string[] = []): Promise<void> {
     const id = rec.Id;
     const live = this.#liveOf(id);
     const bundle = this.bundle(id);
@@ -509,6 +513,15 @@ export class ContainerService {
       });
       if (!rec.Config.Env.some((e) => e.startsWith('HOME=')) && user.home) {
         (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);
+      }
+      if (extraEnv.length > 0) {
+        const env = (spec as { process: { env: string[] } }).process.env;
+        for (const e of extraEnv) {
+          const k = e.slice(0, e.indexOf('=') + 1);
+          const at = env.findIndex((x) => x.startsWith(k));
+          if (at >= 0) env[at] = e;
+          else env.push(e);
+        }
       }
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       phase('spec');
