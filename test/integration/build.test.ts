@@ -543,3 +543,35 @@ test('SHELL, ENTRYPOINT, STOPSIGNAL, HEALTHCHECK, VOLUME, COPY --link, RUN --net
     reg.kill();
   }
 });
+
+test('RUN --mount=type=ssh: the client\'s agent socket for that step (SSH_AUTH_SOCK), nothing left in the layer', { skip: skip || (!existsSync('/usr/bin/ssh-agent') ? 'ssh-agent not installed' : false) }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const sock = join(mkdtempSync(join(d.dir, 'agent-')), 'agent.sock');
+  const agent = spawnSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
+  try {
+    const dir = contextDir({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /sock',
+        'RUN --mount=type=ssh,id=deploy,target=/tmp/deploy.sock test -S /tmp/deploy.sock && echo named > /named',
+        '',
+      ].join('\n'),
+    });
+    const r = await berth(d, ['build', '--ssh', 'default', '--ssh', `deploy=${sock}`, '-t', 'ssh:1', dir], { env: { SSH_AUTH_SOCK: sock }, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = await runToExit(d, { Image: 'ssh:1', Cmd: ['sh', '-c', 'cat /sock /named; ls -d /run/buildkit /tmp/deploy.sock 2>&1 | grep -c "No such file"'] });
+    assert.equal(out.stdout, '/run/buildkit/ssh_agent.0\nnamed\n2\n');
+    // Asked for and not forwarded: the step fails with BuildKit's words.
+    const need = contextDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=ssh,id=missing,required true\n' });
+    const failed = await build(need);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /no SSH key "missing" forwarded from the client/);
+    // The CLI refuses what is not an agent's socket.
+    const notSock = await berth(d, ['build', '--ssh', `x=${join(dir, 'Dockerfile')}`, dir]);
+    assert.notEqual(notSock.code, 0);
+    assert.match(notSock.stderr, /is not a socket/);
+  } finally {
+    if (pid > 0) process.kill(pid);
+  }
+});

@@ -1,4 +1,5 @@
 // POST /build (Docker's classic builder protocol) and POST /build/prune.
+import { lstatSync } from 'node:fs';
 import type { Router } from '../server/index.ts';
 import { qBool, sendJson, startJsonStream, type Ctx } from '../server/http.ts';
 import { invalidParameter, messageOf } from '../../core/errors.ts';
@@ -44,6 +45,38 @@ function buildSecrets(ctx: Ctx): Map<string, Buffer> | undefined {
   return out;
 }
 
+/**
+ * `--ssh` agents travel as paths of sockets on this host in `X-Berth-Build-Ssh` (base64 of a JSON
+ * object id → path): the agent is bind-mounted for the RUN steps that ask. Only a client on the
+ * daemon's host can name one; a path that is not a socket is refused.
+ */
+export const SSH_HEADER = 'x-berth-build-ssh';
+
+function buildSsh(ctx: Ctx): Map<string, string> | undefined {
+  const raw = ctx.req.headers[SSH_HEADER];
+  if (raw === undefined || raw === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'));
+  } catch {
+    throw invalidParameter(`invalid ${SSH_HEADER} header: not base64 of a JSON object`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${SSH_HEADER} header: not base64 of a JSON object`);
+  const out = new Map<string, string>();
+  for (const [id, path] of Object.entries(v)) {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw invalidParameter(`invalid ${SSH_HEADER} header: ssh ${JSON.stringify(id)} needs an absolute socket path`);
+    let isSocket = false;
+    try {
+      isSocket = lstatSync(path).isSocket();
+    } catch {
+      isSocket = false;
+    }
+    if (!isSocket) throw invalidParameter(`ssh agent ${JSON.stringify(id)}: ${path} is not a socket on the daemon's host (agents are forwarded only when berth and berthd share a host)`);
+    out.set(id, path);
+  }
+  return out;
+}
+
 export function registerBuild(r: Router, d: Deps): void {
   r.on('POST', '/build', async (ctx) => {
     const tags = ctx.query.getAll('t').filter((t) => t !== '');
@@ -51,6 +84,7 @@ export function registerBuild(r: Router, d: Deps): void {
     for (const [k, v] of Object.entries(buildArgs)) if (v !== null && typeof v !== 'string') throw invalidParameter(`invalid buildargs: ${k} must be a string`);
     const labels = jsonParam<Record<string, string>>(ctx, 'labels');
     const secrets = buildSecrets(ctx);
+    const ssh = buildSsh(ctx);
     const ac = new AbortController();
     ctx.res!.on('close', () => {
       if (!ctx.res!.writableFinished) ac.abort(new Error('client disconnected'));
@@ -73,6 +107,7 @@ export function registerBuild(r: Router, d: Deps): void {
     const net = ctx.query.get('networkmode');
     if (net) opts.networkMode = net;
     if (secrets) opts.secrets = secrets;
+    if (ssh) opts.ssh = ssh;
     const remote = ctx.query.get('remote');
     if (remote) {
       checkRemote(remote);

@@ -82,6 +82,7 @@ export const command: CommandSpec = {
     { long: 'progress', type: 'string', help: 'Set type of progress output ("auto", "tty": a compact view on a terminal, "plain": the classic builder\'s full text)' },
     { long: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
+    { long: 'ssh', type: 'list', help: 'SSH agent socket to expose to RUN --mount=type=ssh (format: "default|<id>[=<socket>]"; berth and berthd on one host)' },
     { long: 'secret', type: 'list', help: 'Secret to expose to RUN --mount=type=secret (format: "id=mysecret[,src=/local/secret]" or "id=mysecret,env=VAR")' },
     { long: 'rm', type: 'bool', help: 'Remove intermediate containers after a successful build (default true)' },
     { long: 'tag', short: 't', type: 'list', help: "Name and optionally a tag in the 'name:tag' format" },
@@ -154,6 +155,8 @@ export const command: CommandSpec = {
     const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
     const secrets = readSecrets(flags.list('secret'), ctx.env);
     if (secrets) headers['X-Berth-Build-Secrets'] = secrets;
+    const ssh = readSsh(flags.list('ssh'), ctx.env);
+    if (ssh) headers['X-Berth-Build-Ssh'] = ssh;
     const mode = flags.changed('progress') ? flags.string('progress') : 'auto';
     if (!['auto', 'tty', 'plain', 'quiet'].includes(mode)) throw new CliError(`invalid --progress value ${JSON.stringify(mode)}: auto, tty, plain or quiet`, 1);
     const view = !flags.bool('quiet') && mode !== 'plain' && mode !== 'quiet' && ctx.stdout.isTTY === true ? new BuildView(ctx.stdout as NodeJS.WriteStream) : undefined;
@@ -162,6 +165,30 @@ export const command: CommandSpec = {
     return 0;
   },
 };
+
+/** `--ssh default` ($SSH_AUTH_SOCK) or `--ssh id=/path/to/agent.sock`: the agents' socket paths, for the daemon. */
+export function readSsh(specs: string[], env: Record<string, string | undefined>): string | undefined {
+  if (specs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const id = eq < 0 ? spec : spec.slice(0, eq);
+    let path = eq < 0 ? (env.SSH_AUTH_SOCK ?? '') : spec.slice(eq + 1);
+    if (id === '') throw new CliError(`invalid --ssh ${JSON.stringify(spec)}: expected default|<id>[=<socket>]`, 1);
+    if (path === '') throw new CliError(`--ssh ${id}: SSH_AUTH_SOCK is not set; name the agent's socket: --ssh ${id}=/path/to/agent.sock`, 1);
+    if (path.includes(',')) throw new CliError(`--ssh ${id}: key files are not supported, only an agent's socket`, 1);
+    path = resolve(path);
+    let socket = false;
+    try {
+      socket = lstatSync(path).isSocket();
+    } catch {
+      socket = false;
+    }
+    if (!socket) throw new CliError(`--ssh ${id}: ${path} is not a socket (key files are not supported, only an agent's socket)`, 1);
+    out[id] = path;
+  }
+  return Buffer.from(JSON.stringify(out)).toString('base64');
+}
 
 const MAX_SECRETS = 160 << 10;
 

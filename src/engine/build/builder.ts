@@ -59,6 +59,8 @@ export interface BuildOptions {
   networkMode?: string;
   /** A remote context (Git repository, tar or Dockerfile URL) fetched by the daemon instead of `context`. */
   remote?: string;
+  /** `--ssh` agent sockets by id (paths on the daemon's host), for `RUN --mount=type=ssh`. */
+  ssh?: Map<string, string>;
   /** `--secret` values by id, for `RUN --mount=type=secret`; never written to a layer or to disk. */
   secrets?: Map<string, Buffer>;
   signal?: AbortSignal;
@@ -715,6 +717,7 @@ export class Builder {
     const targets: string[] = [];
     const temps: string[] = [];
     const env: string[] = [];
+    let sshCount = 0;
     const workdir = st.config.WorkingDir || '/';
     try {
       for (const m of list) {
@@ -756,6 +759,21 @@ export class Builder {
           temps.push(bound.dir);
           mounts.push({ Type: 'bind', Source: bound.path, Target: target, ReadOnly: m.readonly });
           key.push({ type: 'bind', from: m.from ?? '', source: m.source ?? '', target, ro: m.readonly, input: bound.digest });
+        } else if (m.type === 'ssh') {
+          const id = m.id ?? 'default';
+          const sock = ctx.opts.ssh?.get(id);
+          if (sock === undefined) {
+            if (m.required) throw invalidParameter(`no SSH key ${JSON.stringify(id)} forwarded from the client`);
+            continue;
+          }
+          // BuildKit's place for agents; the first one is SSH_AUTH_SOCK.
+          const at = m.target || `/run/buildkit/ssh_agent.${sshCount}`;
+          if (sshCount === 0) env.push(`SSH_AUTH_SOCK=${at}`);
+          sshCount++;
+          mounts.push({ Type: 'bind', Source: sock, Target: posix.resolve(workdir, at), ReadOnly: false });
+          key.push({ type: 'ssh', id, target: at });
+          targets.push(posix.resolve(workdir, at));
+          continue;
         } else {
           throw notImplemented(`RUN --mount=type=${m.type} is not supported by this builder yet`);
         }
