@@ -23,6 +23,7 @@ const C: Record<string, Entry> = {
   ps: { load: () => import('./commands/ps.ts'), summary: 'List containers' },
   rename: { load: () => import('./commands/rename.ts'), summary: 'Rename a container' },
   update: { load: () => import('./commands/update.ts'), summary: 'Update configuration of one or more containers' },
+  search: { load: () => import('./commands/search.ts'), summary: 'Search Docker Hub for images' },
   restart: { load: () => import('./commands/restart.ts'), summary: 'Restart one or more containers' },
   rm: { load: () => import('./commands/rm.ts'), summary: 'Remove one or more containers' },
   run: { load: () => import('./commands/run.ts'), summary: 'Create and run a new container from an image' },

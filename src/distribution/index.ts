@@ -3,7 +3,7 @@ import type { ImageStore } from '../stores/images.ts';
 import { BlobMetadata } from './metadata.ts';
 import { Puller, type PullOptions } from './pull.ts';
 import { Pusher, type PushOptions } from './push.ts';
-import { insecureMatcher, RegistryClient } from './registry.ts';
+import { insecureMatcher, readBounded, RegistryClient } from './registry.ts';
 import { RegistryTls } from './tls.ts';
 import type { Dispatcher } from 'undici';
 import { registryHostOf, type AuthConfig } from './auth.ts';
@@ -28,6 +28,15 @@ export interface DistributionOptions {
 }
 
 const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** One result of `search`, in the Engine API's shape. */
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
 
 export class Distribution {
   #puller: Puller;
@@ -60,6 +69,36 @@ export class Distribution {
 
   push(opts: PushOptions, progress: ProgressSink): Promise<void> {
     return this.#pusher.push(opts, progress);
+  }
+
+  /**
+   * `search`: a registry's v1 search (Docker Hub's index for a term without a registry name), as
+   * Docker's daemon does it. Results are bounded and checked before they are returned.
+   */
+  async search(term: string, opts: { limit: number; auth: AuthConfig; signal?: AbortSignal }): Promise<SearchResult[]> {
+    // `host/rest`: a registry name when the first part has a dot or a port, or is localhost.
+    const slash = term.indexOf('/');
+    const first = slash > 0 ? term.slice(0, slash) : '';
+    const named = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const host = named ? first.toLowerCase() : 'docker.io';
+    const q = named ? term.slice(slash + 1) : term;
+    const client = new RegistryClient(host === 'docker.io' ? 'index.docker.io' : host, opts.auth, { ...this.#registry, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const res = await client.request(`/v1/search?q=${encodeURIComponent(q)}&n=${opts.limit}`, { scope: '', retries: 2 });
+    const body = JSON.parse((await readBounded(res, 4 << 20, 'search results')).toString('utf8')) as { results?: unknown };
+    const out: SearchResult[] = [];
+    for (const r of Array.isArray(body.results) ? body.results : []) {
+      const x = r as Record<string, unknown>;
+      if (typeof x.name !== 'string') continue;
+      out.push({
+        name: named ? `${host}/${x.name}` : x.name,
+        description: typeof x.description === 'string' ? x.description : '',
+        star_count: typeof x.star_count === 'number' ? x.star_count : 0,
+        is_official: x.is_official === true,
+        is_automated: x.is_automated === true,
+      });
+      if (out.length >= opts.limit) break;
+    }
+    return out;
   }
 
   /** Verifies credentials against the registry named by auth.serverAddress. */

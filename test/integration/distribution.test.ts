@@ -342,3 +342,50 @@ test('an archive written by Docker 20.10\'s docker save loads with the same imag
   assert.equal((await berth(d, ['load', '-i', out])).code, 0);
   assert.equal(await imageId('fixture/docker-made:1'), img.Id);
 });
+
+test('search asks the registry a term names (its v1 search): table, --limit, --filter, --format; docker search too', { skip }, async () => {
+  const { createServer } = await import('node:http');
+  const seen: string[] = [];
+  const srv = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push(url.pathname + url.search);
+    if (url.pathname === '/v2/') {
+      res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+      res.end('{}');
+      return;
+    }
+    if (url.pathname === '/v1/search') {
+      const all = [
+        { name: 'library/busybox', description: 'Busybox base image, with a description long enough to be cut short', star_count: 3000, is_official: true, is_automated: false },
+        { name: 'someone/busybox-tools', description: 'tools', star_count: 3, is_official: false, is_automated: false },
+      ].filter((r) => r.name.includes(url.searchParams.get('q') ?? ''));
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ query: url.searchParams.get('q'), num_results: all.length, results: all.slice(0, Number(url.searchParams.get('n') ?? 25)) }));
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const host = `127.0.0.1:${(srv.address() as { port: number }).port}`;
+  try {
+    const table = await berth(d, ['search', `${host}/busybox`]);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL$/);
+    assert.match(lines[1]!, new RegExp(`^${host}/library/busybox\\s+Busybox base image, with a description long …\\s+3000\\s+\\[OK\\]$`));
+    assert.equal(lines.length, 3);
+    assert.ok(seen.some((s) => s === '/v1/search?q=busybox&n=25'));
+    assert.equal((await berth(d, ['search', '--limit', '1', '--format', '{{.Name}}', `${host}/busybox`])).stdout, `${host}/library/busybox\n`);
+    assert.equal((await berth(d, ['search', '--filter', 'is-official=false', '--format', '{{.Name}} {{.StarCount}}', `${host}/busybox`])).stdout, `${host}/someone/busybox-tools 3\n`);
+    assert.equal((await berth(d, ['search', '--filter', 'stars=10', '--format', '{{.Name}}', `${host}/busybox`])).stdout, `${host}/library/busybox\n`);
+    assert.equal((await api(d, 'GET', '/images/search?term=x&limit=0')).status, 400);
+    if (DOCKER) {
+      const r = await runProgram(DOCKER, ['search', '--format', '{{.Name}}', `${host}/busybox`], { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${host}/library/busybox\n${host}/someone/busybox-tools\n`);
+    }
+  } finally {
+    srv.close();
+  }
+});

@@ -414,12 +414,4 @@ export function registerContainers(r: Router, d: Deps): void {
     sendJson(ctx, 200, await C.update(ctx.params.id!, await readJsonBody(ctx)));
   });
 
-  // Not yet implemented endpoints answer 501 with a clear message rather than 404.
-  for (const [m, p, what] of [
-    ['GET', '/images/search', 'image search'],
-  ] as const) {
-    r.on(m, p, async () => {
-      throw Object.assign(new Error(`${what} is not implemented by this berthd yet`), { status: 501 });
-    });
-  }
 }

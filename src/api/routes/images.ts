@@ -46,6 +46,22 @@ export function registerImages(r: Router, d: Deps): void {
     sendJson(ctx, 200, out);
   });
 
+  r.on('GET', '/images/search', async (ctx) => {
+    const term = ctx.query.get('term') ?? '';
+    if (term.trim() === '') throw invalidParameter('term is required');
+    const limit = Number(ctx.query.get('limit') ?? '25');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidParameter(`invalid limit ${ctx.query.get('limit')}: between 1 and 100`);
+    const f = qFilters(ctx);
+    for (const k of Object.keys(f)) if (!['is-official', 'is-automated', 'stars'].includes(k)) throw invalidParameter(`invalid filter '${k}'`);
+    const stars = f.stars?.[0] !== undefined ? Number(f.stars[0]) : 0;
+    if (!Number.isInteger(stars) || stars < 0) throw invalidParameter(`invalid filter 'stars=${f.stars?.[0]}'`);
+    const flag = (k: string): boolean | undefined => (f[k]?.[0] === undefined ? undefined : ['true', '1'].includes(f[k][0]!.toLowerCase()));
+    const official = flag('is-official');
+    const automated = flag('is-automated');
+    const results = await d.distribution.search(term.trim(), { limit, auth: decodeRegistryAuth(header(ctx, 'x-registry-auth')), signal: clientGone(ctx) });
+    sendJson(ctx, 200, results.filter((r) => r.star_count >= stars && (official === undefined || r.is_official === official) && (automated === undefined || r.is_automated === automated)));
+  });
+
   r.on('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
