@@ -349,3 +349,21 @@ test('update changes a running container\'s cgroup limits and restart policy, an
   assert.equal((await api(d, 'POST', `/containers/${rm}/update`, { RestartPolicy: { Name: 'always' } })).status, 400);
   await api(d, 'DELETE', `/containers/${rm}?force=1`);
 });
+
+test('--pid container:X shares X\'s process namespace (X must exist, and run at start)', { skip }, async () => {
+  const app = await create(d, { Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none' } }, 'pidshare-app');
+  assert.equal((await api(d, 'POST', `/containers/${app}/start`)).status, 204);
+  try {
+    const ps = await runToExit(d, { Cmd: ['ps', '-o', 'comm'], HostConfig: { PidMode: 'container:pidshare-app', NetworkMode: 'none' } });
+    assert.match(ps.stdout, /^sleep$/m, 'the app\'s process is visible');
+    assert.equal((await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PidMode: 'container:nosuch' } })).status, 404);
+    assert.equal((await api(d, 'POST', `/containers/${app}/stop?t=0`)).status, 204);
+    const late = await create(d, { Cmd: ['true'], HostConfig: { PidMode: 'container:pidshare-app', NetworkMode: 'none' } });
+    const r = await api(d, 'POST', `/containers/${late}/start`);
+    assert.equal(r.status, 409);
+    assert.match(r.json().message, /cannot join PID of a non running container/);
+    await api(d, 'DELETE', `/containers/${late}`);
+  } finally {
+    await api(d, 'DELETE', `/containers/${app}?force=1`);
+  }
+});

@@ -300,6 +300,8 @@ export class ContainerService {
     if (args.length === 0) throw invalidParameter('no command specified');
     checkWorkingDir(config.WorkingDir);
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
+    const pidFrom = req.hostConfig.PidMode?.startsWith('container:') ? req.hostConfig.PidMode.slice('container:'.length) : undefined;
+    if (pidFrom !== undefined && !this.tryFind(pidFrom)) throw notFound(`No such container: ${pidFrom}`);
     req.hostConfig.Runtime ||= this.#o.runtimes.defaultName;
     this.#o.runtimes.get(req.hostConfig.Runtime);
     applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
@@ -487,6 +489,13 @@ export class ContainerService {
       // netavark wires the namespace while runc creates the container; both finish before start.
       const network = await this.#net.setup(rec);
       const netnsPath = network?.netns ?? (await this.#netnsPath(rec));
+      const pidMode = rec.HostConfig.PidMode ?? '';
+      let pidnsPath: string | undefined;
+      if (pidMode.startsWith('container:')) {
+        const other = this.find(pidMode.slice('container:'.length));
+        if (other.State.Status !== 'running') throw conflict(`cannot join PID of a non running container: ${other.Id}`);
+        pidnsPath = `/proc/${other.State.Pid}/ns/pid`;
+      }
       await this.#writeEtcFiles(rec);
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
       const mounts = [
@@ -504,6 +513,7 @@ export class ContainerService {
         user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
         hostname: rec.Config.Hostname,
         ...(netnsPath !== undefined ? { netnsPath } : {}),
+        ...(pidnsPath !== undefined ? { pidnsPath } : {}),
         cgroupsPath: this.cgroupsPath(id, rec),
         mounts,
         hostRlimitNofile: o.hostRlimitNofile,

@@ -101,6 +101,8 @@ export interface SpecInput {
   initPath?: string;
   /** Host devices made in the container's /dev (`--device`, or every one for privileged). */
   devices?: ContainerDevice[];
+  /** `--pid container:X`: X's pid namespace. */
+  pidnsPath?: string;
 }
 
 const OCI_VERSION = '1.0.2-dev';
@@ -465,11 +467,13 @@ function buildMounts(input: SpecInput, privileged: boolean, ipcMode: string): Oc
 }
 
 
-function nsMode(value: string | undefined, what: string): 'private' | 'host' | 'none' {
+function nsMode(value: string | undefined, what: string): 'private' | 'host' | 'none' | 'container' {
   const v = value ?? '';
   if (v === '' || v === 'private' || v === 'shareable') return 'private';
   if (v === 'host') return 'host';
   if (v === 'none' && what === 'ipc') return 'none';
+  // Another container's pid namespace (its path is given to buildSpec by the engine).
+  if (what === 'pid' && v.startsWith('container:') && v.length > 'container:'.length) return 'container';
   throw notImplemented(`${what} mode "${v}" is not supported`);
 }
 
@@ -507,6 +511,10 @@ export function buildSpec(input: SpecInput): OciSpec {
 
   const namespaces: OciLinux['namespaces'] = [];
   if (pidMode === 'private') namespaces.push({ type: 'pid' });
+  else if (pidMode === 'container') {
+    if (!input.pidnsPath) throw internal('pid mode container: without the other container\'s namespace');
+    namespaces.push({ type: 'pid', path: input.pidnsPath });
+  }
   if (ipcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (utsMode === 'private') namespaces.push({ type: 'uts' });
   namespaces.push({ type: 'mount' });
