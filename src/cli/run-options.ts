@@ -588,7 +588,7 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
     GroupAdd: flags.changed('group-add') ? flags.list('group-add') : null,
     Privileged: flags.bool('privileged'),
     ReadonlyRootfs: flags.bool('read-only'),
-    SecurityOpt: flags.changed('security-opt') ? flags.list('security-opt') : null,
+    SecurityOpt: flags.changed('security-opt') ? flags.list('security-opt').map((o) => securityOpt(o, opts.readFile)) : null,
     Memory: flags.changed('memory') ? sizeFlag(flags, 'memory', '-m, --memory') : 0,
     MemorySwap: 0,
     MemoryReservation: flags.changed('memory-reservation') ? sizeFlag(flags, 'memory-reservation', '--memory-reservation') : 0,
@@ -684,4 +684,17 @@ export function parseDevice(spec: string): { PathOnHost: string; PathInContainer
   if (!inside.startsWith('/')) throw new RunOptionsError(`bad format for path: ${inside}`);
   host = host.replace(/\/+$/, '') || '/';
   return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: mode };
+}
+
+/** `seccomp=FILE` becomes `seccomp=<the file's JSON>`, as the docker CLI sends a profile. */
+export function securityOpt(opt: string, readFile: (path: string) => string): string {
+  const m = /^seccomp[=:](.*)$/s.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1] === 'builtin' || m[1] === '' || m[1]!.trimStart().startsWith('{')) return opt;
+  let text: string;
+  try {
+    text = readFile(m[1]!);
+  } catch (err) {
+    throw new RunOptionsError(`opening seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
+  }
+  return `seccomp=${text}`;
 }

@@ -208,3 +208,27 @@ test('xz and bzip2 tarballs (the host\'s programs decompress them): import, load
   assert.equal(built.code, 0, built.stderr + built.stdout);
   assert.match(built.stdout, /busybox/);
 });
+
+test('--security-opt seccomp=FILE: a custom profile (Docker\'s format) applies; a bad one is refused', { skip }, async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { defaultSeccompProfile } = await import('../../src/engine/spec/seccomp.ts');
+  const dir = mkdtempSync(join(d.dir, 'seccomp-'));
+  // Docker's default allow-list, with mkdir and mkdirat answering EACCES.
+  const base = defaultSeccompProfile();
+  const profile = {
+    defaultAction: base.defaultAction,
+    defaultErrnoRet: base.defaultErrnoRet,
+    architectures: base.architectures,
+    syscalls: [...base.syscalls.map((s) => ({ ...s, names: s.names.filter((n) => n !== 'mkdir' && n !== 'mkdirat') })).filter((s) => s.names.length > 0), { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+  };
+  writeFileSync(join(dir, 'profile.json'), JSON.stringify(profile));
+  const r = await berth(d, ['run', '--rm', '--security-opt', `seccomp=${join(dir, 'profile.json')}`, 'busybox', 'sh', '-c', 'mkdir /x 2>&1; touch /y && echo touched']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Permission denied/);
+  assert.match(r.stdout, /touched/);
+  writeFileSync(join(dir, 'bad.json'), '{"defaultAction": "SCMP_ACT_SOMETIMES"}');
+  const bad = await berth(d, ['run', '--rm', '--security-opt', `seccomp=${join(dir, 'bad.json')}`, 'busybox', 'true']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /invalid seccomp profile: defaultAction: unknown action "SCMP_ACT_SOMETIMES"/);
+});

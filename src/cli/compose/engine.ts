@@ -1,7 +1,10 @@
 // berth compose's engine side: turns a loaded project into networks, volumes, images and containers
 // through the Engine API, labelled as docker compose labels them, so `docker compose` and
 // `berth compose` see the same project.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BERTH_VERSION } from '../commands/version.ts';
+import { securityOpt } from '../run-options.ts';
 import { ApiError, FrameDecoder, type Client } from '../../client/index.ts';
 import { configHash, serviceOrder } from '../../compose/index.ts';
 import type { Project, Service } from '../../compose/types.ts';
@@ -167,7 +170,8 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
       Dns: svc.dns,
       Tmpfs: Object.fromEntries(svc.tmpfs.map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')])),
       ...(svc.logging?.driver ? { LogConfig: { Type: svc.logging.driver, Config: svc.logging.options } } : {}),
-      ...(svc.securityOpt ? { SecurityOpt: svc.securityOpt } : {}),
+      // A seccomp profile file (relative to the project) is sent as its JSON, as the docker CLI does.
+      ...(svc.securityOpt ? { SecurityOpt: svc.securityOpt.map((o) => securityOpt(o.replace(/^seccomp:/, 'seccomp='), (p) => readFileSync(resolve(project.workingDir, p), 'utf8'))) } : {}),
       ...(svc.sysctls ? { Sysctls: svc.sysctls } : {}),
       ...(svc.shmSize ? { ShmSize: svc.shmSize } : {}),
       ...(volumesFrom.length > 0 ? { VolumesFrom: volumesFrom } : {}),

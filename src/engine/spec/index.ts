@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ContainerConfig, HostConfig } from '../../core/types.ts';
 import { internal, invalidParameter, notImplemented } from '../../core/errors.ts';
 import { allCapabilities, applyCapChanges, defaultCapabilities } from './capabilities.ts';
-import { defaultSeccompProfile, type OciSeccomp } from './seccomp.ts';
+import { customSeccompProfile, defaultSeccompProfile, type OciSeccomp } from './seccomp.ts';
 import type { OciDevice, ContainerDevice } from './devices.ts';
 
 export type { OciDevice, ContainerDevice } from './devices.ts';
@@ -179,7 +179,9 @@ function defaultDeviceRules(): OciDeviceRule[] {
 
 export interface SecurityOpts {
   noNewPrivileges: boolean;
-  seccomp: 'default' | 'unconfined';
+  seccomp: 'default' | 'unconfined' | 'custom';
+  /** The profile's JSON, Docker's format (seccomp: custom). */
+  seccompProfile?: string;
   apparmor?: string;
   labelDisable?: boolean;
 }
@@ -211,8 +213,16 @@ export function parseSecurityOpts(opts: string[] | null | undefined): SecurityOp
       case 'seccomp':
         if (value === 'unconfined') out.seccomp = 'unconfined';
         else if (value === '' || value === 'builtin') out.seccomp = 'default';
-        // The docker CLI sends a profile file's JSON content inline.
-        else throw notImplemented('custom seccomp profiles are not supported');
+        else {
+          // The docker CLI sends a profile file's JSON content inline; checked here, at create.
+          try {
+            customSeccompProfile(value);
+          } catch (err) {
+            throw invalidParameter((err as Error).message);
+          }
+          out.seccomp = 'custom';
+          out.seccompProfile = value;
+        }
         break;
       case 'apparmor':
         out.apparmor = value;
@@ -534,6 +544,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     for (const d of input.devices ?? []) linux.resources.devices.push({ allow: true, type: d.device.type, major: d.device.major, minor: d.device.minor, access: d.access });
   }
   if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps });
+  if (!privileged && sec.seccomp === 'custom') linux.seccomp = customSeccompProfile(sec.seccompProfile!, { capabilities: caps });
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux.sysctl = { ...hc.Sysctls };
 
   const spec: OciSpec = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSeccompProfile, type OciSyscall } from './seccomp.ts';
+import { customSeccompProfile, defaultSeccompProfile, type OciSyscall } from './seccomp.ts';
 import { defaultCapabilities } from './capabilities.ts';
 
 /** Names allowed without any argument condition. */
@@ -105,4 +105,31 @@ test('each call returns a fresh object', () => {
   const a = defaultSeccompProfile();
   a.syscalls[0]!.names.push('keyctl');
   assert.ok(!defaultSeccompProfile().syscalls[0]!.names.includes('keyctl'));
+});
+test('a Docker-format profile becomes the runtime-spec object: archMap, includes/excludes, errors', () => {
+  const profile = JSON.stringify({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: 1,
+    archMap: [
+      { architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+      { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] },
+    ],
+    syscalls: [
+      { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
+      { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_CHOWN'] } },
+      { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['amd64'] } },
+      { name: 'personality', action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+      { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+    ],
+  });
+  const p = customSeccompProfile(profile, { capabilities: ['CAP_CHOWN'], arch: 'x64' });
+  assert.deepEqual(p.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  assert.deepEqual(p.syscalls.map((s) => s.names.join(',')), ['read,write', 'arch_prctl', 'personality', 'mkdir']);
+  assert.deepEqual(p.syscalls[2]!.args, [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }]);
+  assert.equal(p.syscalls[3]!.errnoRet, 13);
+  assert.deepEqual(customSeccompProfile(profile, { capabilities: ['CAP_SYS_ADMIN'], arch: 'arm64' }).syscalls.map((s) => s.names[0]), ['read', 'mount', 'ptrace', 'personality', 'mkdir']);
+  assert.throws(() => customSeccompProfile('{', {}), /invalid seccomp profile/);
+  assert.throws(() => customSeccompProfile('{"defaultAction":"SCMP_ACT_MAYBE"}', {}), /unknown action "SCMP_ACT_MAYBE"/);
+  assert.throws(() => customSeccompProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["x"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_WAT"}]}]}', {}), /known op/);
 });

@@ -2,8 +2,8 @@
 // runtime-spec `linux.seccomp` object for one container's capability set and architecture.
 import { defaultCapabilities } from './capabilities.ts';
 
-export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO';
-export type SeccompOp = 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_GT' | 'SCMP_CMP_MASKED_EQ';
+export type SeccompAction = 'SCMP_ACT_ALLOW' | 'SCMP_ACT_ERRNO' | 'SCMP_ACT_KILL' | 'SCMP_ACT_KILL_PROCESS' | 'SCMP_ACT_KILL_THREAD' | 'SCMP_ACT_TRAP' | 'SCMP_ACT_TRACE' | 'SCMP_ACT_LOG';
+export type SeccompOp = 'SCMP_CMP_EQ' | 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CMP_GT' | 'SCMP_CMP_GE' | 'SCMP_CMP_MASKED_EQ';
 
 export interface OciSeccompArg {
   index: number;
@@ -178,4 +178,69 @@ export function defaultSeccompProfile(opts: SeccompProfileOptions = {}): OciSecc
     architectures: native ? [...native.seccomp] : [],
     syscalls,
   };
+}
+
+const ACTIONS = new Set<string>(['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_TRACE', 'SCMP_ACT_LOG']);
+const OPS = new Set<string>(['SCMP_CMP_EQ', 'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_GT', 'SCMP_CMP_GE', 'SCMP_CMP_MASKED_EQ']);
+/** Docker's architecture names in `includes.arches` / `excludes.arches`. */
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
+
+/**
+ * A seccomp profile in Docker's JSON format (what `--security-opt seccomp=profile.json` sends) as
+ * a runtime-spec object for a container with these capabilities: `archMap` or `architectures`,
+ * rules kept or dropped by their `includes`/`excludes` (capabilities, architectures). A profile
+ * that is not one, or names an unknown action or operator, is refused with the reason.
+ */
+export function customSeccompProfile(text: string, opts: SeccompProfileOptions = {}): OciSeccomp {
+  const bad = (why: string): never => {
+    throw new TypeError(`invalid seccomp profile: ${why}`);
+  };
+  let p: Record<string, unknown>;
+  try {
+    p = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    return bad((err as Error).message);
+  }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return bad('not a JSON object');
+  const action = (v: unknown, where: string): SeccompAction => (typeof v === 'string' && ACTIONS.has(v) ? (v as SeccompAction) : bad(`${where}: unknown action ${JSON.stringify(v)}`));
+  const caps = new Set(opts.capabilities ?? defaultCapabilities());
+  const goArch = GO_ARCH[opts.arch ?? process.arch] ?? '';
+  const native = NATIVE[opts.arch ?? process.arch];
+  const out: OciSeccomp = { defaultAction: action(p.defaultAction, 'defaultAction'), defaultErrnoRet: typeof p.defaultErrnoRet === 'number' ? p.defaultErrnoRet : EPERM, architectures: [], syscalls: [] };
+  if (Array.isArray(p.archMap)) {
+    for (const m of p.archMap as Array<{ architecture?: unknown; subArchitectures?: unknown }>) {
+      if (typeof m.architecture !== 'string') bad('archMap: an entry without an architecture');
+      // Only this host's architecture and its sub-architectures, as dockerd does.
+      if (native && !native.seccomp.includes(m.architecture as string)) continue;
+      out.architectures.push(m.architecture as string, ...(Array.isArray(m.subArchitectures) ? (m.subArchitectures as unknown[]).filter((x): x is string => typeof x === 'string') : []));
+    }
+  } else if (Array.isArray(p.architectures)) {
+    out.architectures = (p.architectures as unknown[]).filter((x): x is string => typeof x === 'string');
+  }
+  if (p.syscalls !== undefined && !Array.isArray(p.syscalls)) bad('syscalls must be a list');
+  for (const [i, r] of ((p.syscalls as Array<Record<string, unknown>> | undefined) ?? []).entries()) {
+    const where = `syscalls[${i}]`;
+    const names = Array.isArray(r.names) ? (r.names as unknown[]) : typeof r.name === 'string' ? [r.name] : bad(`${where}: no names`);
+    if (!names.every((n) => typeof n === 'string' && /^[a-z0-9_]+$/.test(n))) bad(`${where}: names must be syscall names`);
+    const inc = (r.includes ?? {}) as { caps?: unknown; arches?: unknown };
+    const exc = (r.excludes ?? {}) as { caps?: unknown; arches?: unknown };
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    if (list(inc.caps).some((c) => !caps.has(c))) continue;
+    if (list(inc.arches).length > 0 && !list(inc.arches).includes(goArch)) continue;
+    if (list(exc.caps).some((c) => caps.has(c))) continue;
+    if (list(exc.arches).includes(goArch)) continue;
+    const rule: OciSyscall = { names: names as string[], action: action(r.action, where) };
+    if (typeof r.errnoRet === 'number') rule.errnoRet = r.errnoRet;
+    if (r.args !== undefined && r.args !== null) {
+      if (!Array.isArray(r.args)) bad(`${where}: args must be a list`);
+      rule.args = (r.args as Array<Record<string, unknown>>).map((a, j) => {
+        if (typeof a.index !== 'number' || typeof a.value !== 'number' || typeof a.op !== 'string' || !OPS.has(a.op)) bad(`${where}.args[${j}]: index, value and a known op`);
+        const arg: OciSeccompArg = { index: a.index as number, value: a.value as number, op: a.op as SeccompOp };
+        if (typeof a.valueTwo === 'number') arg.valueTwo = a.valueTwo;
+        return arg;
+      });
+    }
+    out.syscalls.push(rule);
+  }
+  return out;
 }
