@@ -240,7 +240,9 @@ test('namespaces: joined netns, host network, private network', () => {
   const hostPid = buildSpec(input({ PidMode: 'host', UTSMode: 'host' }));
   assert.ok(!hostPid.linux.namespaces.some((n) => n.type === 'pid' || n.type === 'uts'));
   assert.equal(hostPid.hostname, undefined);
-  assert.throws(() => buildSpec(input({ PidMode: 'container:x' })), (e: unknown) => isKind(e, 'NotImplemented'));
+  assert.throws(() => buildSpec(input({ PidMode: 'container:x' })), (e: unknown) => isKind(e, 'Internal'));
+  assert.deepEqual(buildSpec({ ...input({ PidMode: 'container:x' }), pidnsPath: '/proc/42/ns/pid' }).linux.namespaces.find((n) => n.type === 'pid'), { type: 'pid', path: '/proc/42/ns/pid' });
+  assert.throws(() => buildSpec(input({ IpcMode: 'container:x' })), (e: unknown) => isKind(e, 'NotImplemented'));
 });
 
 test("masked and read-only paths are Docker's", () => {
@@ -309,7 +311,9 @@ test('security options parse as dockerd does', () => {
     apparmor: 'unconfined',
     labelDisable: true,
   });
-  assert.throws(() => parseSecurityOpts(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']), (e: unknown) => isKind(e, 'NotImplemented'));
+  assert.equal(parseSecurityOpts(['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']).seccomp, 'custom');
+  assert.throws(() => parseSecurityOpts(['seccomp={"defaultAction":"nope"}']), (e: unknown) => isKind(e, 'InvalidParameter'));
+  assert.deepEqual(buildSpec(input({ SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_LOG","syscalls":[]}'] })).linux.seccomp?.defaultAction, 'SCMP_ACT_LOG');
   assert.throws(() => parseSecurityOpts(['bogus']), (e: unknown) => isKind(e, 'InvalidParameter') && /invalid --security-opt 1: "bogus"/.test((e as Error).message));
   assert.throws(() => parseSecurityOpts(['foo=bar']), /invalid --security-opt 2: "foo=bar"/);
   assert.throws(() => parseSecurityOpts(['no-new-privileges=maybe']), /invalid --security-opt 2/);
