@@ -1,8 +1,11 @@
 // berth: the CLI entry point. Parses global flags, then loads only the module of the command
 // asked for, so start-up stays cheap.
-import { Client, resolveHost } from '../client/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Client, resolveHost, type ClientTls } from '../client/index.ts';
 import { FlagError } from './flags.ts';
-import { daemonErrorText, errorText, runCommand, type CommandSpec, type Context } from './cli.ts';
+import { CliError, daemonErrorText, errorText, runCommand, type CommandSpec, type Context } from './cli.ts';
 
 type Loader = () => Promise<{ command: CommandSpec }>;
 
@@ -196,12 +199,38 @@ function stdinUsed(): boolean {
 /** Clients the command made: their connections are closed when it is done. */
 const clients: Client[] = [];
 
-function makeContext(host: string | undefined): Context {
+/**
+ * TLS to a tcp:// daemon, as the docker CLI does it: --tlsverify (or DOCKER_TLS_VERIFY) checks the
+ * daemon against the CA and presents the client certificate; --tls alone encrypts without checking.
+ * Files: the flags, else DOCKER_CERT_PATH (default ~/.docker) with ca.pem, cert.pem, key.pem.
+ */
+function clientTls(g: GlobalParse): ClientTls | undefined {
+  const envVerify = process.env.DOCKER_TLS_VERIFY !== undefined && process.env.DOCKER_TLS_VERIFY !== '' && process.env.DOCKER_TLS_VERIFY !== '0';
+  const verify = g.tlsVerify ?? envVerify;
+  if (!verify && !g.tls) return undefined;
+  const dir = process.env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  const read = (file: string | undefined, name: string, must: boolean): Buffer | undefined => {
+    const path = file ?? join(dir, name);
+    if (!must && file === undefined && !existsSync(path)) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new CliError(`could not read TLS file ${path}: ${(err as Error).message}`, 1);
+    }
+  };
+  const ca = read(g.tlsCaCert, 'ca.pem', verify);
+  const cert = read(g.tlsCert, 'cert.pem', false);
+  const key = read(g.tlsKey, 'key.pem', false);
+  return { verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+function makeContext(host: string | undefined, g: GlobalParse): Context {
   let client: Client | undefined;
   return {
     get client(): Client {
       if (!client) {
-        client = new Client({ host: resolveHost({ flag: host }) });
+        const tls = clientTls(g);
+        client = new Client({ host: resolveHost({ flag: host }), ...(tls ? { tls } : {}) });
         clients.push(client);
       }
       return client;
@@ -220,6 +249,11 @@ function makeContext(host: string | undefined): Context {
 
 interface GlobalParse {
   host?: string;
+  tls?: boolean;
+  tlsVerify?: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   rest: string[];
   help: boolean;
   version: boolean;
@@ -241,7 +275,12 @@ function parseGlobal(argv: readonly string[]): GlobalParse {
     };
     if (name === '-H' || name === '--host') out.host = value();
     else if (name === '-l' || name === '--log-level' || name === '--config' || name === '-c' || name === '--context') value();
-    else if (name === '-D' || name === '--debug' || name === '--tls' || name === '--tlsverify') continue;
+    else if (name === '--tls') out.tls = inline === undefined || !/^(0|f|false)$/i.test(inline);
+    else if (name === '--tlsverify') out.tlsVerify = inline === undefined || !/^(0|f|false)$/i.test(inline);
+    else if (name === '--tlscacert') out.tlsCaCert = value();
+    else if (name === '--tlscert') out.tlsCert = value();
+    else if (name === '--tlskey') out.tlsKey = value();
+    else if (name === '-D' || name === '--debug') continue;
     else if (name === '-h' || name === '--help') out.help = true;
     else if (name === '-v' || name === '--version') out.version = true;
     else if (name.startsWith('-H') && !name.startsWith('--')) out.host = name.slice(2);
@@ -314,7 +353,7 @@ async function execute(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const { command } = await entry.load();
-  const ctx = makeContext(global.host);
+  const ctx = makeContext(global.host, global);
   if (global.help) args = ['--help', ...args];
   return runCommand(invokedAs !== undefined ? { ...command, name: invokedAs } : command, ctx, args);
 }

@@ -1,5 +1,6 @@
 // Typed Docker Engine API client over a Unix socket or TCP, used by the CLI, compose and tests.
 import http from 'node:http';
+import https from 'node:https';
 import { Readable, Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { parseHost, resolveHost, type HostAddress } from './host.ts';
@@ -53,9 +54,18 @@ export class DaemonUnreachableError extends Error {
   }
 }
 
+/** TLS to a tcp:// daemon: verify it against `ca` (or not), present `cert`/`key` when given. */
+export interface ClientTls {
+  verify: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 export interface ClientOptions {
   /** Daemon address (`unix:///path` or `tcp://host:port`); defaults by resolveHost(). */
   host?: string;
+  tls?: ClientTls;
   /** When set, paths are prefixed with `/v<apiVersion>`. */
   apiVersion?: string;
 }
@@ -112,12 +122,20 @@ export class Client {
   readonly #address: HostAddress;
   readonly #agent: http.Agent;
   readonly #prefix: string;
+  /** node:http, or node:https for a tcp:// daemon with TLS. */
+  readonly #proto: typeof http | typeof https;
+  readonly #tls: ClientTls | undefined;
 
   constructor(opts: ClientOptions = {}) {
     this.host = opts.host ?? resolveHost();
     this.#address = parseHost(this.host);
     this.#prefix = opts.apiVersion !== undefined ? `/v${opts.apiVersion}` : '';
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.#tls = this.#address.kind === 'unix' ? undefined : opts.tls;
+    this.#proto = this.#tls ? https : http;
+    const tls = this.#tls;
+    this.#agent = tls
+      ? new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: 16 });
   }
 
   /** Closes idle keep-alive connections. */
@@ -162,7 +180,9 @@ export class Client {
       headers['Content-Type'] ??= 'application/json';
     }
     if (payload !== undefined && !(payload instanceof Readable)) headers['Content-Length'] = String(Buffer.byteLength(payload));
-    const req = http.request({ ...target, ...extra, method, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // TLS settings go with every request too: a hijacked connection has no pooled agent.
+    const tls = this.#tls ? { rejectUnauthorized: this.#tls.verify, ...(this.#tls.ca ? { ca: this.#tls.ca } : {}), ...(this.#tls.cert ? { cert: this.#tls.cert } : {}), ...(this.#tls.key ? { key: this.#tls.key } : {}) } : {};
+    const req = this.#proto.request({ ...target, ...tls, ...extra, method, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (payload instanceof Readable) {
       payload.on('error', (err) => req.destroy(err));
       payload.pipe(req);

@@ -53,6 +53,8 @@ export interface DaemonConfig {
   builderCacheMax: number | undefined;
   /** Per-registry TLS material: <dir>/<host[:port]>/{*.crt, *.cert, *.key}. */
   certsDirs: string[];
+  /** TLS on TCP listeners (`--tls`, `--tlsverify` with the CA that signs client certificates). */
+  tls: { cert: string; key: string; ca?: string; verify: boolean } | undefined;
 }
 
 const USAGE = `Usage: berthd [OPTIONS]
@@ -76,6 +78,11 @@ Options:
                              (loopback registries always may)
       --registry-mirror list Preferred registry mirrors for Docker Hub pulls
       --max-layer-size bytes Refuse pulled layers that unpack to more (default: 8 GiB or 100x compressed)
+      --tls                  Use TLS on TCP listeners (with --tlscert, --tlskey)
+      --tlsverify            Use TLS and require client certificates signed by --tlscacert
+      --tlscacert string     CA that signs client certificates
+      --tlscert string       Server certificate (PEM)
+      --tlskey string        Server key (PEM)
       --certs-dir string     Per-registry CAs and client certificates, <dir>/<host[:port]>/*.crt|*.cert|*.key
                              (default: /etc/berth/certs.d, then /etc/docker/certs.d)
       --builder-cache-max bytes  Bound of the build cache; least recently used steps go beyond it
@@ -99,7 +106,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['certs-dir', 'builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey', 'certs-dir', 'builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'debug', 'init-path', 'help', 'version']);
 
 /** A size as bytes, or with a k/m/g suffix (binary units). */
 function sizeFlag(v: string | undefined): number {
@@ -113,7 +120,7 @@ function sizeFlag(v: string | undefined): number {
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
   const alias: Record<string, string> = { H: 'host', l: 'log-level', h: 'help', v: 'version', D: 'debug' };
-  const boolFlags = new Set(['help', 'version', 'debug']);
+  const boolFlags = new Set(['help', 'version', 'debug', 'tls', 'tlsverify']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     let m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
@@ -181,6 +188,21 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     if (eq <= 0 || eq === def.length - 1) throw new Error(`invalid --add-runtime ${def}: expected NAME=PATH`);
     runtimes[runtimeName(def.slice(0, eq))] = def.slice(eq + 1);
   }
+  const truthy = (k: string): boolean => {
+    const f = flags[k]?.at(-1);
+    if (f !== undefined) return !/^(0|f|false)$/i.test(f);
+    return file[k] === true;
+  };
+  const verify = truthy('tlsverify');
+  let tls: DaemonConfig['tls'];
+  if (verify || truthy('tls')) {
+    const cert = pick('tlscert');
+    const key = pick('tlskey');
+    const ca = pick('tlscacert');
+    if (!cert || !key) throw new Error('--tls and --tlsverify need --tlscert and --tlskey');
+    if (verify && !ca) throw new Error('--tlsverify needs --tlscacert, the CA that signs client certificates');
+    tls = { cert: resolve(cert), key: resolve(key), ...(ca ? { ca: resolve(ca) } : {}), verify };
+  }
   const defaultRuntime = pick('default-runtime') ?? 'runc';
   if (!(defaultRuntime in runtimes)) throw new Error(`default runtime ${defaultRuntime} is not a configured runtime (${Object.keys(runtimes).join(', ')})`);
   return {
@@ -199,6 +221,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
     maxLayerSize: sizeFlag(pick('max-layer-size')),
     builderCacheMax: pick('builder-cache-max') !== undefined ? sizeFlag(pick('builder-cache-max')) : undefined,
+    tls,
     certsDirs: pick('certs-dir') !== undefined ? [resolve(pick('certs-dir')!)] : ['/etc/berth/certs.d', '/etc/docker/certs.d'],
     initPath: pick('init-path') ?? ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p)),
   };
@@ -427,11 +450,21 @@ export async function main(argv: string[]): Promise<void> {
   registerNetworks(router, deps);
   registerVolumes(router, deps);
   registerBuild(router, deps);
-  const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)` });
+  let tls: { cert: Buffer; key: Buffer; ca?: Buffer; verify: boolean } | undefined;
+  if (cfg.tls) {
+    try {
+      tls = { cert: await readFile(cfg.tls.cert), key: await readFile(cfg.tls.key), ...(cfg.tls.ca ? { ca: await readFile(cfg.tls.ca) } : {}), verify: cfg.tls.verify };
+    } catch (err) {
+      log.error(`TLS: ${messageOf(err)}`);
+      process.exit(1);
+    }
+  }
+  const server = new ApiServer({ router, logger: log, serverHeader: `berth/${BERTH_VERSION} (linux)`, ...(tls ? { tls } : {}) });
   for (const h of cfg.hosts) {
     try {
       await server.listen(h);
-      log.info('API listening', { address: h });
+      log.info('API listening', { address: h, ...(h.startsWith('tcp://') ? { tls: tls ? (tls.verify ? 'verify' : 'on') : 'off' } : {}) });
+      if (h.startsWith('tcp://') && !tls?.verify) log.warn('a TCP listener without --tlsverify: anyone who can connect to it controls this host as root', { address: h });
     } catch (err) {
       log.error(`cannot listen on ${h}: ${messageOf(err)}`);
       await unlink(lockPath).catch(() => {});

@@ -1,6 +1,7 @@
 // Listeners (unix socket, tcp), the /v1.NN prefix, version negotiation headers, routing and
 // the error → status mapping for every request.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { chmod, chown, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -46,12 +47,15 @@ export interface ApiServerOptions {
   router: Router;
   logger: Logger;
   serverHeader: string;
+  /** TLS for TCP listeners (Unix sockets never use it): with `verify`, clients need a certificate the CA signed. */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; verify: boolean };
 }
 
 export class ApiServer {
   #router: Router;
   #log: Logger;
   #serverHeader: string;
+  #tls: ApiServerOptions['tls'];
   #servers: http.Server[] = [];
   #socketPaths: string[] = [];
   #live = new Set<Duplex>();
@@ -61,14 +65,19 @@ export class ApiServer {
     this.#router = opts.router;
     this.#log = opts.logger;
     this.#serverHeader = opts.serverHeader;
+    this.#tls = opts.tls;
   }
 
   #commonHeaders(): Record<string, string> {
     return { 'Api-Version': API_VERSION, 'Docker-Experimental': 'false', Ostype: 'linux', Server: this.#serverHeader };
   }
 
-  #makeServer(): http.Server {
-    const server = http.createServer({ maxHeaderSize: HEADER_LIMIT, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 });
+  #makeServer(tcp: boolean): http.Server {
+    const common = { maxHeaderSize: HEADER_LIMIT, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 };
+    const tls = tcp ? this.#tls : undefined;
+    const server: http.Server = tls
+      ? https.createServer({ ...common, allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' })
+      : http.createServer(common);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       for (const [k, v] of Object.entries(this.#commonHeaders())) res.setHeader(k, v);
       void this.#dispatch(req, res, undefined);
@@ -161,7 +170,7 @@ export class ApiServer {
 
   /** Listens on `unix:///path` (0660 from the moment it exists) or `tcp://host:port`. */
   async listen(address: string): Promise<void> {
-    const server = this.#makeServer();
+    const server = this.#makeServer(address.startsWith('tcp://'));
     if (address.startsWith('unix://')) {
       const path = address.slice('unix://'.length);
       await mkdir(dirname(path), { recursive: true, mode: 0o755 });
