@@ -367,3 +367,18 @@ test('--pid container:X shares X\'s process namespace (X must exist, and run at 
     await api(d, 'DELETE', `/containers/${app}?force=1`);
   }
 });
+
+test('the none log driver keeps nothing (no file; logs answers 501) while attach still sees the output', { skip }, async () => {
+  const id = await create(d, { Cmd: ['sh', '-c', 'echo to-attach'], AttachStdout: true, HostConfig: { LogConfig: { Type: 'none', Config: {} }, NetworkMode: 'none' } });
+  const attached = api(d, 'POST', `/containers/${id}/attach?stream=1&stdout=1`);
+  await new Promise((r) => setTimeout(r, 50));
+  const waiting = api(d, 'POST', `/containers/${id}/wait?condition=next-exit`);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await waiting).json().StatusCode, 0);
+  assert.equal(demux((await attached).body).stdout, 'to-attach\n');
+  const logs = await api(d, 'GET', `/containers/${id}/logs?stdout=1`);
+  assert.equal(logs.status, 501);
+  assert.match(logs.json().message, /configured logging driver does not support reading/);
+  assert.ok(!existsSync((await inspect(d, id)).LogPath), 'no log file');
+  await api(d, 'DELETE', `/containers/${id}`);
+});

@@ -27,6 +27,8 @@ export interface CreateOptions extends ConmonCommon {
   bundle: string;
   exitDir: string;
   logPath: string;
+  /** `none`: conmon keeps no log (attach still sees the output). */
+  logDriver?: 'k8s-file' | 'none';
   logSizeMax?: number;
   stdin: boolean;
   leaveStdinOpen: boolean;
@@ -50,7 +52,7 @@ export function createArgs(o: CreateOptions): string[] {
     '-r', o.runtime, '-b', o.bundle,
     '-p', `${o.bundle}/pidfile`, '--conmon-pidfile', `${o.bundle}/conmon.pid`,
     '--exit-dir', o.exitDir, '--persist-dir', `${o.bundle}/persist`, '--full-attach',
-    '-l', `k8s-file:${o.logPath}`, '--log-level', o.logLevel ?? 'warn',
+    '-l', o.logDriver === 'none' ? 'none:/dev/null' : `k8s-file:${o.logPath}`, '--log-level', o.logLevel ?? 'warn',
   ];
   if (o.logSizeMax !== undefined && o.logSizeMax > 0) argv.push('--log-size-max', String(o.logSizeMax));
   if (o.stdin) argv.push('-i');

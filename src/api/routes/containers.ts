@@ -2,7 +2,7 @@
 import type { Router } from '../server/index.ts';
 import { pipeline } from 'node:stream/promises';
 import { readJsonBody, sendJson, sendEmpty, hijack, qBool, qInt, qFilters, startJsonStream, type Ctx, type ClientStream } from '../server/http.ts';
-import { invalidParameter, conflict, messageOf } from '../../core/errors.ts';
+import { BerthError, invalidParameter, conflict, messageOf } from '../../core/errors.ts';
 import { encodeFrame } from '../streams/frames.ts';
 import { humanStatus } from '../../engine/containers/state.ts';
 import { liveNet, matchLabels, parseTime, type ContainerRecord } from '../../engine/containers/service.ts';
@@ -242,6 +242,8 @@ export function registerContainers(r: Router, d: Deps): void {
 
   r.on('GET', '/containers/:id/logs', async (ctx) => {
     const rec = C.find(ctx.params.id!);
+    // As Docker: the none driver keeps nothing to read.
+    if (rec.HostConfig.LogConfig.Type === 'none') throw new BerthError('NotImplemented', 'configured logging driver does not support reading');
     const stdout = qBool(ctx, 'stdout');
     const stderr = qBool(ctx, 'stderr');
     if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');

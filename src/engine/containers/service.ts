@@ -545,6 +545,7 @@ export class ContainerService {
         bundle,
         exitDir: this.exitDir,
         logPath: rec.LogPath,
+        ...(rec.HostConfig.LogConfig.Type === 'none' ? { logDriver: 'none' as const } : {}),
         // The rotator renames at max-size; conmon's own cap at twice that bounds a burst
         // written between two rotator checks (conmon truncates when it is reached).
         ...(logMax > 0 ? { logSizeMax: 2 * logMax } : {}),
