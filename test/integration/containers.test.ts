@@ -382,3 +382,28 @@ test('the none log driver keeps nothing (no file; logs answers 501) while attach
   assert.ok(!existsSync((await inspect(d, id)).LogPath), 'no log file');
   await api(d, 'DELETE', `/containers/${id}`);
 });
+
+test('--ipc shareable and --ipc container:X: the same IPC namespace and /dev/shm; a private donor is refused', { skip }, async () => {
+  const { readlinkSync } = await import('node:fs');
+  const donor = await create(d, { Cmd: ['sh', '-c', 'echo shared-memory > /dev/shm/x; sleep 300'], HostConfig: { IpcMode: 'shareable', NetworkMode: 'none' } }, 'ipc-donor');
+  const priv = await create(d, { Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none' } }, 'ipc-private');
+  try {
+    assert.equal((await api(d, 'POST', `/containers/${donor}/start`)).status, 204);
+    assert.equal((await api(d, 'POST', `/containers/${priv}/start`)).status, 204);
+    await waitFor(async () => {
+      const e = await api(d, 'POST', `/containers/${donor}/exec`, { Cmd: ['cat', '/dev/shm/x'], AttachStdout: true });
+      return demux((await api(d, 'POST', `/exec/${e.json().Id}/start`, { Detach: false })).body).stdout === 'shared-memory\n';
+    }, 5000, 'the donor wrote its shm');
+    const donorNs = readlinkSync(`/proc/${(await inspect(d, donor)).State.Pid}/ns/ipc`);
+    const joiner = await runToExit(d, { Cmd: ['sh', '-c', 'cat /dev/shm/x; readlink /proc/self/ns/ipc'], HostConfig: { IpcMode: 'container:ipc-donor', NetworkMode: 'none' } });
+    assert.equal(joiner.stdout, `shared-memory\n${donorNs}\n`);
+    const refused = await create(d, { Cmd: ['true'], HostConfig: { IpcMode: 'container:ipc-private', NetworkMode: 'none' } });
+    const r = await api(d, 'POST', `/containers/${refused}/start`);
+    assert.equal(r.status, 409);
+    assert.match(r.json().message, /non-shareable IPC/);
+    await api(d, 'DELETE', `/containers/${refused}`);
+  } finally {
+    await api(d, 'DELETE', `/containers/${donor}?force=1`);
+    await api(d, 'DELETE', `/containers/${priv}?force=1`);
+  }
+});

@@ -8,6 +8,11 @@ export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; w
   await run(['mount', '-t', 'overlay', 'overlay', '-o', options, opts.target]);
 }
 
+/** A tmpfs at target (e.g. a shareable /dev/shm kept on the host). */
+export async function mountTmpfs(target: string, options: string[]): Promise<void> {
+  await run(['mount', '-t', 'tmpfs', '-o', options.join(','), 'tmpfs', target]);
+}
+
 export async function isMounted(target: string): Promise<boolean> {
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   for (const line of mounts.split('\n')) {

@@ -11,7 +11,7 @@ import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/
 import type { OciRuntime } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
-import { mountOverlay, unmount } from '../../adapters/mount/index.ts';
+import { isMounted, mountOverlay, mountTmpfs, unmount } from '../../adapters/mount/index.ts';
 import { run } from '../../adapters/exec/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { EventBus } from '../events/index.ts';
@@ -300,8 +300,10 @@ export class ContainerService {
     if (args.length === 0) throw invalidParameter('no command specified');
     checkWorkingDir(config.WorkingDir);
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
-    const pidFrom = req.hostConfig.PidMode?.startsWith('container:') ? req.hostConfig.PidMode.slice('container:'.length) : undefined;
-    if (pidFrom !== undefined && !this.tryFind(pidFrom)) throw notFound(`No such container: ${pidFrom}`);
+    for (const mode of [req.hostConfig.PidMode, req.hostConfig.IpcMode]) {
+      const from = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+      if (from !== undefined && !this.tryFind(from)) throw notFound(`No such container: ${from}`);
+    }
     req.hostConfig.Runtime ||= this.#o.runtimes.defaultName;
     this.#o.runtimes.get(req.hostConfig.Runtime);
     applyCapChanges(defaultCapabilities(), req.hostConfig.CapAdd, req.hostConfig.CapDrop);
@@ -496,6 +498,24 @@ export class ContainerService {
         if (other.State.Status !== 'running') throw conflict(`cannot join PID of a non running container: ${other.Id}`);
         pidnsPath = `/proc/${other.State.Pid}/ns/pid`;
       }
+      // IPC: a shareable container's /dev/shm is a tmpfs on the host, so others can join it.
+      const ipcMode = rec.HostConfig.IpcMode ?? '';
+      let ipcnsPath: string | undefined;
+      let shmPath: string | undefined;
+      if (ipcMode === 'shareable') {
+        shmPath = join(this.dir(id), 'shm');
+        await ensureDir(shmPath, 0o1777);
+        if (!(await isMounted(shmPath))) {
+          const size = rec.HostConfig.ShmSize && rec.HostConfig.ShmSize > 0 ? rec.HostConfig.ShmSize : 64 * 1024 * 1024;
+          await mountTmpfs(shmPath, ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`]);
+        }
+      } else if (ipcMode.startsWith('container:')) {
+        const other = this.find(ipcMode.slice('container:'.length));
+        if (other.State.Status !== 'running') throw conflict(`cannot join IPC of a non running container: ${other.Id}`);
+        if (other.HostConfig.IpcMode !== 'shareable') throw conflict(`non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+        ipcnsPath = `/proc/${other.State.Pid}/ns/ipc`;
+        shmPath = join(this.dir(other.Id), 'shm');
+      }
       await this.#writeEtcFiles(rec);
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
       const mounts = [
@@ -514,6 +534,8 @@ export class ContainerService {
         hostname: rec.Config.Hostname,
         ...(netnsPath !== undefined ? { netnsPath } : {}),
         ...(pidnsPath !== undefined ? { pidnsPath } : {}),
+        ...(ipcnsPath !== undefined ? { ipcnsPath } : {}),
+        ...(shmPath !== undefined ? { shmPath } : {}),
         cgroupsPath: this.cgroupsPath(id, rec),
         mounts,
         hostRlimitNofile: o.hostRlimitNofile,
@@ -976,6 +998,7 @@ export class ContainerService {
       this.#net.teardown(rec),
       (async () => {
         await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
+        await unmount(join(this.dir(id), 'shm')).catch(() => {});
         await removeAll(this.bundle(id));
       })(),
     ]);

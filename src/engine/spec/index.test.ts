@@ -242,7 +242,10 @@ test('namespaces: joined netns, host network, private network', () => {
   assert.equal(hostPid.hostname, undefined);
   assert.throws(() => buildSpec(input({ PidMode: 'container:x' })), (e: unknown) => isKind(e, 'Internal'));
   assert.deepEqual(buildSpec({ ...input({ PidMode: 'container:x' }), pidnsPath: '/proc/42/ns/pid' }).linux.namespaces.find((n) => n.type === 'pid'), { type: 'pid', path: '/proc/42/ns/pid' });
-  assert.throws(() => buildSpec(input({ IpcMode: 'container:x' })), (e: unknown) => isKind(e, 'NotImplemented'));
+  assert.throws(() => buildSpec(input({ IpcMode: 'container:x' })), (e: unknown) => isKind(e, 'Internal'));
+  const ipcJoined = buildSpec({ ...input({ IpcMode: 'container:x' }), ipcnsPath: '/proc/42/ns/ipc', shmPath: '/var/lib/x/shm' });
+  assert.deepEqual(ipcJoined.linux.namespaces.find((n) => n.type === 'ipc'), { type: 'ipc', path: '/proc/42/ns/ipc' });
+  assert.equal(ipcJoined.mounts.find((m) => m.destination === '/dev/shm')?.source, '/var/lib/x/shm');
 });
 
 test("masked and read-only paths are Docker's", () => {

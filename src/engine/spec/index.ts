@@ -103,6 +103,10 @@ export interface SpecInput {
   devices?: ContainerDevice[];
   /** `--pid container:X`: X's pid namespace. */
   pidnsPath?: string;
+  /** `--ipc container:X`: X's ipc namespace. */
+  ipcnsPath?: string;
+  /** A host tmpfs to bind at /dev/shm (`--ipc shareable`, or the one of the container joined). */
+  shmPath?: string;
 }
 
 const OCI_VERSION = '1.0.2-dev';
@@ -399,7 +403,7 @@ function cleanDestination(dest: string, what: string): string {
   return clean;
 }
 
-function defaultMounts(hc: HostConfig, privileged: boolean, ipcMode: string): OciMount[] {
+function defaultMounts(hc: HostConfig, privileged: boolean, ipcMode: string, shmPath: string | undefined): OciMount[] {
   const shm = hc.ShmSize !== undefined && hc.ShmSize > 0 ? hc.ShmSize : DEFAULT_SHM_SIZE;
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -421,6 +425,10 @@ function defaultMounts(hc: HostConfig, privileged: boolean, ipcMode: string): Oc
   ];
   if (ipcMode === 'host') {
     mounts.push({ destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  } else if (shmPath !== undefined) {
+    mounts.push({ destination: '/dev/shm', type: 'bind', source: shmPath, options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  } else if (ipcMode === 'container') {
+    throw internal('ipc mode container: without the shared /dev/shm');
   } else if (ipcMode !== 'none') {
     mounts.push({
       destination: '/dev/shm',
@@ -460,7 +468,7 @@ function buildMounts(input: SpecInput, privileged: boolean, ipcMode: string): Oc
 
   const userDest = new Set(user.map((m) => m.destination));
   const overDev = userDest.has('/dev');
-  const defaults = defaultMounts(hc, privileged, ipcMode).filter(
+  const defaults = defaultMounts(hc, privileged, ipcMode, input.shmPath).filter(
     (m) => !userDest.has(m.destination) && !(overDev && m.destination.startsWith('/dev/')),
   );
   if (hc.ReadonlyRootfs) {
@@ -483,7 +491,7 @@ function nsMode(value: string | undefined, what: string): 'private' | 'host' | '
   if (v === 'host') return 'host';
   if (v === 'none' && what === 'ipc') return 'none';
   // Another container's pid namespace (its path is given to buildSpec by the engine).
-  if (what === 'pid' && v.startsWith('container:') && v.length > 'container:'.length) return 'container';
+  if ((what === 'pid' || what === 'ipc') && v.startsWith('container:') && v.length > 'container:'.length) return 'container';
   throw notImplemented(`${what} mode "${v}" is not supported`);
 }
 
@@ -525,7 +533,10 @@ export function buildSpec(input: SpecInput): OciSpec {
     if (!input.pidnsPath) throw internal('pid mode container: without the other container\'s namespace');
     namespaces.push({ type: 'pid', path: input.pidnsPath });
   }
-  if (ipcMode !== 'host') namespaces.push({ type: 'ipc' });
+  if (ipcMode === 'container') {
+    if (!input.ipcnsPath) throw internal('ipc mode container: without the other container\'s namespace');
+    namespaces.push({ type: 'ipc', path: input.ipcnsPath });
+  } else if (ipcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (utsMode === 'private') namespaces.push({ type: 'uts' });
   namespaces.push({ type: 'mount' });
   if (input.netnsPath !== undefined) namespaces.push({ type: 'network', path: input.netnsPath });
