@@ -2,7 +2,7 @@
 // allows, then POST /containers/create.
 import { parseReference } from '../core/reference.ts';
 import { registryAuthHeader } from './credentials.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ApiError } from '../client/index.ts';
 import { CliError, errorText, type Context } from './cli.ts';
 import { FlagError } from './flags.ts';
@@ -19,7 +19,7 @@ export function normalizeReference(ref: string): { name: string; tag: string; fu
 }
 
 /** Streams POST /images/create progress to stderr, as docker's non-TTY output; throws on a pull error. */
-export async function pullImage(ctx: Context, ref: string, platform?: string): Promise<void> {
+export async function pullImage(ctx: Context, ref: string, platform?: string, quiet = false): Promise<void> {
   const at = ref.indexOf('@');
   const { name, tag } = at >= 0 ? { name: ref.slice(0, at), tag: ref.slice(at + 1) } : normalizeReference(ref);
   const query: Record<string, string> = { fromImage: name, tag };
@@ -35,7 +35,7 @@ export async function pullImage(ctx: Context, ref: string, platform?: string): P
     if (msg === null || typeof msg !== 'object') continue;
     const m = msg as { status?: string; id?: string; error?: string; errorDetail?: { message?: string }; progress?: string };
     if (m.error || m.errorDetail) throw new ApiError(500, m.errorDetail?.message ?? m.error ?? 'pull failed');
-    if (m.status && !m.progress) ctx.err(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
+    if (m.status && !m.progress && !quiet) ctx.err(m.id ? `${m.id}: ${m.status}\n` : `${m.status}\n`);
   }
 }
 
@@ -75,17 +75,20 @@ export async function createContainer(ctx: Context, opts: RunOptions): Promise<s
   if (opts.name !== undefined) query['name'] = opts.name;
   if (opts.platform !== undefined) query['platform'] = opts.platform;
   const body = createBody(opts);
-  if (opts.pull === 'always') await pullImage(ctx, opts.image, opts.platform);
+  // --cidfile refuses a file that is there already, before anything is made (as docker does).
+  if (opts.cidfile !== undefined && existsSync(opts.cidfile)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${opts.cidfile}`, 125);
+  if (opts.pull === 'always') await pullImage(ctx, opts.image, opts.platform, opts.quiet);
   const create = (): Promise<{ Id: string; Warnings?: string[] | null }> => ctx.client.json('POST', '/containers/create', { query, body });
   let res: { Id: string; Warnings?: string[] | null };
   try {
     res = await create();
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 404 || !/no such image/i.test(err.message) || opts.pull !== 'missing') throw err;
-    ctx.err(`Unable to find image '${normalizeReference(opts.image).full}' locally\n`);
-    await pullImage(ctx, opts.image, opts.platform);
+    if (!opts.quiet) ctx.err(`Unable to find image '${normalizeReference(opts.image).full}' locally\n`);
+    await pullImage(ctx, opts.image, opts.platform, opts.quiet);
     res = await create();
   }
   for (const w of res.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
+  if (opts.cidfile !== undefined) writeFileSync(opts.cidfile, res.Id, { flag: 'wx' });
   return res.Id;
 }

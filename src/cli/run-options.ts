@@ -45,6 +45,10 @@ export interface RunOptions {
   attach: { stdin: boolean; stdout: boolean; stderr: boolean };
   sigProxy: boolean;
   detachKeys?: string;
+  /** `--cidfile`: where the new container's ID is written. */
+  cidfile?: string;
+  /** `-q`: no pull output. */
+  quiet?: boolean;
   pull: PullPolicy;
   platform?: string;
   config: ContainerConfig;
@@ -98,6 +102,12 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'name', type: 'string', help: 'Assign a name to the container' },
   { long: 'network', type: 'string', aliases: ['net'], help: 'Connect a container to a network' },
   { long: 'oom-kill-disable', type: 'bool', help: 'Disable OOM Killer' },
+  { long: 'oom-score-adj', type: 'int', help: "Tune host's OOM preferences (-1000 to 1000)" },
+  { long: 'memory-swappiness', type: 'int', default: -1, help: 'Tune container memory swappiness (0 to 100)' },
+  { long: 'cgroupns', type: 'string', help: 'Cgroup namespace to use (host|private)' },
+  { long: 'device-cgroup-rule', type: 'list', help: 'Add a rule to the cgroup allowed devices list' },
+  { long: 'cidfile', type: 'string', help: 'Write the container ID to the file' },
+  { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
   { long: 'pid', type: 'string', help: 'PID namespace to use' },
   { long: 'pids-limit', type: 'int', help: 'Tune container pids limit (set -1 for unlimited)' },
   { long: 'platform', type: 'string', help: 'Set platform if server is multi-platform capable' },
@@ -615,6 +625,10 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (flags.list('device').length > 0) hostConfig.Devices = flags.list('device').map(parseDevice);
   if (flags.list('link').length > 0) hostConfig.Links = flags.list('link').map((l) => (l.includes(':') ? l : `${l}:${l}`));
   if (flags.changed('oom-kill-disable')) hostConfig.OomKillDisable = flags.bool('oom-kill-disable');
+  if (flags.changed('oom-score-adj')) hostConfig.OomScoreAdj = flags.int('oom-score-adj');
+  if (flags.changed('memory-swappiness')) hostConfig.MemorySwappiness = flags.int('memory-swappiness');
+  if (flags.changed('cgroupns')) hostConfig.CgroupnsMode = flags.string('cgroupns');
+  if (flags.list('device-cgroup-rule').length > 0) hostConfig.DeviceCgroupRules = flags.list('device-cgroup-rule');
   if (flags.changed('tmpfs')) {
     hostConfig.Tmpfs = {};
     for (const t of flags.list('tmpfs')) {
@@ -642,6 +656,8 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (flags.changed('name')) result.name = flags.string('name');
   if (opts.command === 'run' && flags.changed('detach-keys')) result.detachKeys = flags.string('detach-keys');
   if (flags.changed('platform')) result.platform = flags.string('platform');
+  if (flags.changed('cidfile')) result.cidfile = flags.string('cidfile');
+  if (flags.bool('quiet')) result.quiet = true;
   return { help: false, ...result };
 }
 

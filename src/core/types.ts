@@ -93,6 +93,14 @@ export interface HostConfig {
   PidsLimit?: number | null;
   Ulimits?: Ulimit[] | null;
   OomKillDisable?: boolean | null;
+  /** -1000..1000, the container's processes' oom_score_adj. */
+  OomScoreAdj?: number;
+  /** 0..100 (cgroup v1 memory.swappiness); -1 or absent: the host's. */
+  MemorySwappiness?: number | null;
+  /** `private` (its own cgroup namespace) or `host`. */
+  CgroupnsMode?: string;
+  /** Extra device cgroup rules: `c|b|a MAJOR|*:MINOR|* [rwm]`. */
+  DeviceCgroupRules?: string[] | null;
   Devices?: DeviceMapping[] | null;
   MaskedPaths?: string[];
   ReadonlyPaths?: string[];

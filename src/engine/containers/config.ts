@@ -2,7 +2,7 @@
 // Pure: no I/O, unit-tested.
 import { invalidParameter } from '../../core/errors.ts';
 import type { ContainerConfig, HostConfig, ImageRuntimeConfig, RestartPolicy } from '../../core/types.ts';
-import { checkDeviceMapping } from '../spec/devices.ts';
+import { checkDeviceMapping, parseDeviceRule } from '../spec/devices.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -198,6 +198,26 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   const uts = str(hcRaw, 'UTSMode', hp);
   if (uts !== '') hostConfig.UTSMode = uts;
   if (hcRaw.OomKillDisable !== undefined && hcRaw.OomKillDisable !== null) hostConfig.OomKillDisable = bool(hcRaw, 'OomKillDisable', hp);
+  if (hcRaw.OomScoreAdj !== undefined && hcRaw.OomScoreAdj !== null) {
+    const v = num(hcRaw, 'OomScoreAdj', hp);
+    if (!Number.isInteger(v) || v < -1000 || v > 1000) throw invalidParameter(`Invalid value ${v}, range for oom score adj is [-1000, 1000]`);
+    hostConfig.OomScoreAdj = v;
+  }
+  if (hcRaw.MemorySwappiness !== undefined && hcRaw.MemorySwappiness !== null) {
+    const v = num(hcRaw, 'MemorySwappiness', hp);
+    if (v !== -1 && (!Number.isInteger(v) || v < 0 || v > 100)) throw invalidParameter(`invalid value: ${v}, valid memory swappiness range is 0-100`);
+    hostConfig.MemorySwappiness = v;
+  }
+  const cgroupns = str(hcRaw, 'CgroupnsMode', hp);
+  if (cgroupns !== '') {
+    if (cgroupns !== 'private' && cgroupns !== 'host') throw invalidParameter(`invalid cgroup namespace mode: ${cgroupns}`);
+    hostConfig.CgroupnsMode = cgroupns;
+  }
+  const rules = strArray(hcRaw, 'DeviceCgroupRules', hp);
+  if (rules !== null && rules.length > 0) {
+    for (const r of rules) parseDeviceRule(r);
+    hostConfig.DeviceCgroupRules = rules;
+  }
   // Absent means Docker's defaults; an explicit list (even empty) replaces them.
   const masked = strArray(hcRaw, 'MaskedPaths', hp);
   if (masked !== null) hostConfig.MaskedPaths = masked;

@@ -105,3 +105,13 @@ export function hostDevices(root = '/dev'): OciDevice[] {
   walk(root);
   return out;
 }
+
+/** A device cgroup rule as `--device-cgroup-rule` gives it: `c 1:3 rwm`, `b 8:* r`, `a *:* m`. */
+export function parseDeviceRule(rule: string): { allow: true; type: 'a' | 'c' | 'b'; major?: number; minor?: number; access: string } {
+  const m = /^([acb]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/.exec(rule.trim());
+  if (!m) throw invalidParameter(`invalid device cgroup format '${rule}'`);
+  const out: { allow: true; type: 'a' | 'c' | 'b'; major?: number; minor?: number; access: string } = { allow: true, type: m[1] as 'a' | 'c' | 'b', access: m[4]! };
+  if (m[2] !== '*') out.major = Number(m[2]);
+  if (m[3] !== '*') out.minor = Number(m[3]);
+  return out;
+}

@@ -6,10 +6,10 @@ import type { ContainerConfig, HostConfig } from '../../core/types.ts';
 import { internal, invalidParameter, notImplemented } from '../../core/errors.ts';
 import { allCapabilities, applyCapChanges, defaultCapabilities } from './capabilities.ts';
 import { customSeccompProfile, defaultSeccompProfile, type OciSeccomp } from './seccomp.ts';
-import type { OciDevice, ContainerDevice } from './devices.ts';
+import { parseDeviceRule, type OciDevice, type ContainerDevice } from './devices.ts';
 
 export type { OciDevice, ContainerDevice } from './devices.ts';
-export { resolveDevice, hostDevices, checkDeviceMapping } from './devices.ts';
+export { resolveDevice, hostDevices, checkDeviceMapping, parseDeviceRule } from './devices.ts';
 
 export { applyCapChanges, defaultCapabilities, allCapabilities, hostCapabilities, capabilityMask } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp.ts';
@@ -53,13 +53,13 @@ export interface OciDeviceRule {
 
 export interface OciResources {
   devices: OciDeviceRule[];
-  memory?: { limit?: number; swap?: number; reservation?: number; disableOOMKiller?: boolean };
+  memory?: { limit?: number; swap?: number; reservation?: number; disableOOMKiller?: boolean; swappiness?: number };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
 }
 
 export interface OciLinux {
-  namespaces: Array<{ type: 'pid' | 'ipc' | 'uts' | 'mount' | 'network'; path?: string }>;
+  namespaces: Array<{ type: 'pid' | 'ipc' | 'uts' | 'mount' | 'network' | 'cgroup'; path?: string }>;
   cgroupsPath: string;
   resources: OciResources;
   maskedPaths: string[];
@@ -329,6 +329,7 @@ function buildResources(hc: HostConfig, privileged: boolean): OciResources {
   }
   if (reservation > 0) mem.reservation = reservation;
   if (hc.OomKillDisable === true) mem.disableOOMKiller = true;
+  if (hc.MemorySwappiness !== undefined && hc.MemorySwappiness !== null && hc.MemorySwappiness >= 0) mem.swappiness = hc.MemorySwappiness;
   if (Object.keys(mem).length > 0) res.memory = mem;
 
   const cpu: NonNullable<OciResources['cpu']> = {};
@@ -522,7 +523,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     capabilities: { bounding: [...caps], effective: [...caps], inheritable: [], permitted: [...caps], ambient: [] },
     rlimits: buildRlimits(hc, input.hostRlimitNofile),
     noNewPrivileges: sec.noNewPrivileges,
-    oomScoreAdj: 0,
+    oomScoreAdj: hc.OomScoreAdj ?? 0,
   };
   if (!proc.cwd.startsWith('/')) throw invalidParameter(`the working directory '${proc.cwd}' is invalid, it needs to be an absolute path`);
   if (sec.apparmor !== undefined && sec.apparmor !== '' && sec.apparmor !== 'unconfined') proc.apparmorProfile = sec.apparmor;
@@ -553,7 +554,9 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (!privileged) {
     // Each mapped device is allowed in the device cgroup with the permissions it was given.
     for (const d of input.devices ?? []) linux.resources.devices.push({ allow: true, type: d.device.type, major: d.device.major, minor: d.device.minor, access: d.access });
+    for (const r of hc.DeviceCgroupRules ?? []) linux.resources.devices.push(parseDeviceRule(r));
   }
+  if (hc.CgroupnsMode === 'private') namespaces.push({ type: 'cgroup' });
   if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps });
   if (!privileged && sec.seccomp === 'custom') linux.seccomp = customSeccompProfile(sec.seccompProfile!, { capabilities: caps });
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux.sysctl = { ...hc.Sysctls };
