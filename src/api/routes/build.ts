@@ -20,6 +20,20 @@ function jsonParam<T extends Record<string, unknown>>(ctx: Ctx, name: string): T
   return v as T;
 }
 
+/** A header holding base64 of a JSON object (berth's CLI → its daemon); undefined when absent. */
+function headerObject(ctx: Ctx, name: string): Record<string, unknown> | undefined {
+  const raw = ctx.req.headers[name];
+  if (raw === undefined || raw === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'));
+  } catch {
+    v = undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${name} header: not base64 of a JSON object`);
+  return v as Record<string, unknown>;
+}
+
 /**
  * `--secret` values travel from berth's CLI in one header, `X-Berth-Build-Secrets`: base64 of a
  * JSON object mapping each id to its base64 value. (Docker's classic protocol has no place for
@@ -28,15 +42,8 @@ function jsonParam<T extends Record<string, unknown>>(ctx: Ctx, name: string): T
 export const SECRETS_HEADER = 'x-berth-build-secrets';
 
 function buildSecrets(ctx: Ctx): Map<string, Buffer> | undefined {
-  const raw = ctx.req.headers[SECRETS_HEADER];
-  if (raw === undefined || raw === '') return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'));
-  } catch {
-    throw invalidParameter(`invalid ${SECRETS_HEADER} header: not base64 of a JSON object`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${SECRETS_HEADER} header: not base64 of a JSON object`);
+  const v = headerObject(ctx, SECRETS_HEADER);
+  if (!v) return undefined;
   const out = new Map<string, Buffer>();
   for (const [id, value] of Object.entries(v)) {
     if (typeof value !== 'string' || id === '') throw invalidParameter(`invalid ${SECRETS_HEADER} header: secret ${JSON.stringify(id)} is not a base64 string`);
@@ -53,15 +60,8 @@ function buildSecrets(ctx: Ctx): Map<string, Buffer> | undefined {
 export const SSH_HEADER = 'x-berth-build-ssh';
 
 function buildSsh(ctx: Ctx): Map<string, string> | undefined {
-  const raw = ctx.req.headers[SSH_HEADER];
-  if (raw === undefined || raw === '') return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8'));
-  } catch {
-    throw invalidParameter(`invalid ${SSH_HEADER} header: not base64 of a JSON object`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParameter(`invalid ${SSH_HEADER} header: not base64 of a JSON object`);
+  const v = headerObject(ctx, SSH_HEADER);
+  if (!v) return undefined;
   const out = new Map<string, string>();
   for (const [id, path] of Object.entries(v)) {
     if (typeof path !== 'string' || !path.startsWith('/')) throw invalidParameter(`invalid ${SSH_HEADER} header: ssh ${JSON.stringify(id)} needs an absolute socket path`);
