@@ -70,6 +70,8 @@ interface Live {
   exitHandled?: Promise<void>;
   /** Runtime state (runc, cgroups, mount, bundle) already removed since the last start. */
   runtimeClean?: boolean;
+  /** conmon's PID as the monitor poll last confirmed it (from its pid file, checked to be conmon). */
+  conmonPid?: number;
 }
 
 const BACKOFF_START = 100;
@@ -77,6 +79,7 @@ const BACKOFF_MAX = 60_000;
 
 export class ContainerService {
   readonly #o: EngineOptions;
+  #pollRound = 0;
   readonly #records = new Map<string, ContainerRecord>();
   readonly #live = new Map<string, Live>();
   readonly #names = new Map<string, string>();
@@ -204,13 +207,24 @@ export class ContainerService {
     if (rec.State.Status === 'exited' && !rec.berth.manuallyStopped && this.#shouldRestart(rec)) this.#scheduleRestart(rec.Id);
   }
 
+  /**
+   * The fallback for a conmon killed without writing an exit file. Each container's conmon is
+   * identified once (pid file, comm, state); later rounds only ask the kernel whether that PID
+   * lives (no file reads: thousands of containers cost little), and every 15th round identifies
+   * them all again in case a PID was reused.
+   */
   async #pollMonitors(): Promise<void> {
+    const full = ++this.#pollRound % 15 === 0;
     for (const rec of this.#records.values()) {
       if (!isActive(rec.State.Status)) continue;
       const live = this.#live.get(rec.Id);
-      if (live?.mutex.held) continue;
+      if (!live || live.mutex.held) continue;
+      if (!full && live.conmonPid !== undefined && pidAlive(live.conmonPid)) continue;
       const conmon = await livingConmonPid(join(this.bundle(rec.Id), 'conmon.pid'));
-      if (conmon === undefined) await this.#checkExit(rec.Id, true);
+      if (conmon === undefined) {
+        delete live.conmonPid;
+        await this.#checkExit(rec.Id, true);
+      } else live.conmonPid = conmon;
     }
   }
 
@@ -485,6 +499,7 @@ export class ContainerService {
         lower = [empty];
       }
       live.runtimeClean = false;
+      delete live.conmonPid;
       if (rec.berth.hasBeenStarted) await unmount(rootfs);
       await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
       phase('prepare');
@@ -1432,4 +1447,14 @@ export function parseTime(v: string, now = Date.now()): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalidParameter(`invalid time value: ${v}`);
   return t / 1000;
+}
+
+/** Whether a process with this PID exists (signal 0: no signal is sent). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
