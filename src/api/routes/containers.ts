@@ -63,7 +63,7 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     Status: humanStatus(rec.State),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
     NetworkSettings: { Networks: networksSummary(rec) },
-    Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
+    Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), ...(m.Driver ? { Driver: m.Driver } : {}), Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
   };
   if (!img) out.ImageID = rec.Image;
   if (size !== undefined) {
