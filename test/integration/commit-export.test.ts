@@ -76,3 +76,20 @@ test('a client hanging up mid-export or mid-save leaves berthd running and nothi
   const mounts = spawnSync('sh', ['-c', `grep -c ${d.dataRoot}/containers/${r.id} /proc/mounts || true`], { encoding: 'utf8' }).stdout.trim();
   assert.equal(mounts, '0');
 });
+
+test('commit leaves out the empty stubs the runtime made for hostname, hosts and resolv.conf', { skip }, async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { berth } = await import('../helpers/daemon.ts');
+  const r = await runToExit(d, { Cmd: ['touch', '/made'] });
+  assert.equal((await api(d, 'POST', `/commit?container=${r.id}&repo=stubs&tag=1`)).status, 201);
+  const dir = mkdtempSync(join(d.dir, 'stubs-'));
+  assert.equal((await berth(d, ['save', '-o', join(dir, 'img.tar'), 'stubs:1'])).code, 0);
+  spawnSync('tar', ['-C', dir, '-xf', join(dir, 'img.tar')]);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
+  const top = manifest[0]!.Layers.at(-1)!;
+  const names = spawnSync('tar', ['-tf', join(dir, top)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  assert.ok(names.includes('made'), names.join(' '));
+  assert.ok(!names.some((n) => /^etc\/(hostname|hosts|resolv\.conf)$/.test(n)), names.join(' '));
+  await api(d, 'DELETE', `/containers/${r.id}`);
+});

@@ -658,6 +658,8 @@ export interface CreateTarOptions {
   gid?: number;
   /** Turn overlay whiteouts (0:0 char devices, opaque xattrs) back into `.wh.` entries. */
   aufsWhiteouts?: boolean;
+  /** Leave out these paths (relative, `a/b`) when they are empty regular files. */
+  skipEmptyFiles?: ReadonlySet<string>;
 }
 
 function devNumbers(rdev: bigint): { major: number; minor: number } {
@@ -691,6 +693,8 @@ async function* walk(dir: string, opts: CreateTarOptions): AsyncGenerator<PackEn
         yield* visit(p, name);
       } else if (st.isSymbolicLink()) {
         yield { ...base, type: 'symlink', linkname: readlinkSync(p) };
+      } else if (st.isFile() && st.size === 0n && opts.skipEmptyFiles?.has(name)) {
+        continue;
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1n ? firstLink.get(key) : undefined;

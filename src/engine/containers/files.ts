@@ -12,6 +12,9 @@ import type { ImageRuntimeConfig } from '../../core/types.ts';
 import type { ContainerRecord } from './record.ts';
 import { isActive } from './state.ts';
 
+/** What berth bind-mounts onto in every container: empty stubs of these in the upper layer are its own. */
+const MOUNT_STUBS: ReadonlySet<string> = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.conf']);
+
 export interface FilesHost {
   images: ImageStore;
   dir(id: string): string;
@@ -62,7 +65,8 @@ export class ContainerFiles {
       if (opts.changes.length > 0) runtime = applyChanges(runtime, opts.changes);
       const created = new Date().toISOString();
       const history = [...(image.config.history ?? []), { created, created_by: opts.createdBy ?? opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
-      const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true });
+      // The empty files the runtime made to bind hostname, hosts and resolv.conf onto are not changes.
+      const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true, skipEmptyFiles: MOUNT_STUBS });
       const { rootfs: _parentLayers, ...parentConfig } = image.config;
       return await this.#h.images.createImage({
         layerTars: [layer],
@@ -126,7 +130,7 @@ export class ContainerFiles {
     };
     await walk('');
     // berth's bind-mount targets for hostname, hosts and resolv.conf are not the user's changes.
-    const mountPoints = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    const mountPoints = new Set([...MOUNT_STUBS].map((p) => `/${p}`));
     const own = await Promise.all(out.map(async (c) => c.Kind === 1 && mountPoints.has(c.Path) && (await lstat(join(upper, c.Path))).size === 0));
     const kept = out.filter((_, i) => !own[i]);
     // A directory shows as changed only when something under it remains.
