@@ -156,3 +156,17 @@ test('volume driver options: a tmpfs volume, a bind of a host directory; removin
     assert.equal(r.status, 400, JSON.stringify(bad));
   }
 });
+
+test('volume mount and unmount events, as Docker emits them', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const r = await runToExit(d, { Cmd: ['true'], HostConfig: { Binds: ['evvol:/ev'] } });
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const body = (await api(d, 'GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ['volume'] }))}`)).body.toString();
+  const events = body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+  const mine = events.filter((e) => e.Actor.ID === 'evvol');
+  assert.deepEqual(mine.map((e) => e.Action), ['create', 'mount', 'unmount']);
+  assert.equal(mine[1]!.Actor.Attributes.container, r.id);
+  assert.equal(mine[1]!.Actor.Attributes.destination, '/ev');
+  await api(d, 'DELETE', `/containers/${r.id}`);
+  await api(d, 'DELETE', '/volumes/evvol');
+});

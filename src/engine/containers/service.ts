@@ -299,6 +299,16 @@ export class ContainerService {
     return { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra };
   }
 
+  /** Docker's volume `mount`/`unmount` events, one per named volume the container uses. */
+  #emitVolumes(rec: ContainerRecord, action: 'mount' | 'unmount'): void {
+    for (const m of rec.berth.mounts ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      const attrs: Record<string, string> = { container: rec.Id, driver: m.Driver ?? 'local' };
+      if (action === 'mount') Object.assign(attrs, { destination: m.Destination, 'read/write': String(m.RW), propagation: m.Propagation ?? '' });
+      this.#o.events.emit('volume', action, m.Name, attrs);
+    }
+  }
+
   #emit(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
     this.#o.events.emit('container', action, rec.Id, this.#attrs(rec, extra));
   }
@@ -623,6 +633,7 @@ export class ContainerService {
       o.log.debug('container started', { id: shortId(id), ...phases });
       this.#startRotator(rec);
       this.#health.start(rec, { fresh: true });
+      this.#emitVolumes(rec, 'mount');
       this.#emit(rec, 'start');
       created.exited.then(() => this.#checkExit(id)).catch(() => {});
     } catch (err) {
@@ -994,6 +1005,7 @@ export class ContainerService {
     if (!rec.HostConfig.AutoRemove) await this.#save(rec);
     if (oom) this.#emit(rec, 'oom');
     this.#emit(rec, 'die', { exitCode: String(code) });
+    this.#emitVolumes(rec, 'unmount');
     const done = live.waiters.filter((w) => w.condition !== 'removed');
     live.waiters = live.waiters.filter((w) => w.condition === 'removed');
     for (const w of done) w.resolve({ StatusCode: code, Error: error ? { Message: error } : null });
