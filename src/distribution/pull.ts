@@ -11,6 +11,7 @@ import { invalidParameter, internal, messageOf, isKind } from '../core/errors.ts
 import { digestHex, sha256Digest } from '../core/digest.ts';
 import { familiarName, formatReference, parseReference, withDefaultTag, type Reference } from '../core/reference.ts';
 import { chainIds as chainIdsOf } from '../stores/layers.ts';
+import { limiter } from '../core/limit.ts';
 import type { ImageStore } from '../stores/images.ts';
 import type { StagedLayer } from '../stores/layers.ts';
 import { ociArchitecture } from '../stores/images.ts';
@@ -46,22 +47,6 @@ const DEFAULT_BUDGET: { floor: number; ratio: number; cap?: number } = { floor: 
 function maxBytesText(budget: { floor: number; ratio: number; cap?: number }, size: number): string {
   const n = budget.cap !== undefined && budget.cap > 0 ? budget.cap : Math.max(budget.floor, budget.ratio * size);
   return String(n);
-}
-
-/** Runs fn over items with at most n in flight, keeping their order in the results. */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  return async (fn) => {
-    if (active >= n) await new Promise<void>((r) => queue.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
 }
 
 function scopeOf(ref: Reference, actions = 'pull'): string {

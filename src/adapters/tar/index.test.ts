@@ -371,3 +371,47 @@ test('long names and link targets survive (PAX headers)', async () => {
     await rm(base, { recursive: true, force: true });
   }
 });
+
+test('small files written in the background: later entries at their path, links and parents see them', async () => {
+  const { base, root } = await setup();
+  try {
+    const entries: Spec[] = [{ name: 'd/', type: 'directory', mode: 0o750, uid: 7, gid: 8 }];
+    for (let i = 0; i < 100; i++) entries.push({ name: `d/f${i}`, body: `content ${i}\n`.repeat(i + 1), mode: 0o640, uid: 1000 + i, gid: 2000 + i });
+    entries.push(
+      { name: 'd/f3', body: 'replaced' },
+      { name: 'd/f4', type: 'directory', mode: 0o700 },
+      { name: 'd/f4/inner', body: 'inner' },
+      { name: 'd/f5.link', type: 'link', linkname: 'd/f5' },
+      { name: 'd/f6', type: 'symlink', linkname: 'f7' },
+      { name: 'd/.wh.f8' },
+    );
+    const r = await extract(await makeTar(entries), root);
+    assert.equal(await readFile(join(root, 'd/f3'), 'utf8'), 'replaced');
+    assert.ok((await lstat(join(root, 'd/f4'))).isDirectory());
+    assert.equal(await readFile(join(root, 'd/f4/inner'), 'utf8'), 'inner');
+    assert.equal((await stat(join(root, 'd/f5'))).ino, (await stat(join(root, 'd/f5.link'))).ino);
+    assert.equal(await readlink(join(root, 'd/f6')), 'f7');
+    assert.ok((await lstat(join(root, 'd/f8'))).isCharacterDevice(), 'whiteout replaced the file');
+    for (const i of [0, 50, 99]) {
+      const st = await stat(join(root, `d/f${i}`));
+      assert.equal(await readFile(join(root, `d/f${i}`), 'utf8'), `content ${i}\n`.repeat(i + 1));
+      assert.equal(st.mode & 0o7777, 0o640);
+      assert.equal(st.uid, 1000 + i);
+      assert.equal(st.gid, 2000 + i);
+      assert.equal(st.mtimeMs, 1_000_000_000_000);
+    }
+    // Directory metadata comes after the files inside it were written.
+    const d = await stat(join(root, 'd'));
+    assert.equal(d.mode & 0o7777, 0o750);
+    assert.equal(d.mtimeMs, 1_000_000_000_000);
+    assert.ok(r.size > 0);
+
+    // A file used as a directory by a later entry is refused as a bad archive.
+    const root2 = join(base, 'root2');
+    await mkdir(root2);
+    const bad = await makeTar([{ name: 'x', body: 'file' }, { name: 'x/y', body: 'under a file' }]);
+    await assert.rejects(extract(bad, root2), (err: unknown) => isKind(err, 'InvalidParameter') && /not a directory/.test(String(err)));
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});

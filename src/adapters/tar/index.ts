@@ -17,9 +17,11 @@ import {
   lutimesSync,
   chmodSync,
   linkSync,
-  openSync,
+  open,
+  constants as fsConstants,
   writeSync,
   write,
+  writev,
   fchownSync,
   fchmodSync,
   futimesSync,
@@ -51,7 +53,11 @@ const WHITEOUT_META_PREFIX = '.wh..wh.';
 const WHITEOUT_OPAQUE = '.wh..wh..opq';
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const MAX_SYMLINK_HOPS = 255;
-const SMALL_FILE = 1 << 20;
+const SMALL_FILE = 64 * 1024;
+/** Files up to this size are read whole and written in the background (see Extractor.#defer). */
+const DEFER_MAX = 1 << 20;
+const MAX_PENDING_FILES = 32;
+const MAX_PENDING_BYTES = 16 << 20;
 /** zlib's 16 KiB default output pieces make extraction several times slower (a write per piece). */
 const DECOMPRESS_CHUNK = 512 * 1024;
 
@@ -138,8 +144,37 @@ export function detectCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
+/** O_EXCL: never write through whatever might sit at the final component. */
+const CREATE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+
+/**
+ * Creates a file from the thread pool: an ext4 create can take a millisecond of kernel time (its
+ * inode allocator scans past recently deleted inodes), which would otherwise stall hashing and
+ * parsing of the stream behind it.
+ */
+function createAsync(path: string): Promise<number> {
+  return new Promise((resolve, reject) => open(path, CREATE_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
 function writeAsync(fd: number, buf: Buffer, off: number): Promise<number> {
   return new Promise((resolve, reject) => write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+async function writeAllAsync(fd: number, chunks: Buffer[]): Promise<void> {
+  let bufs = chunks.filter((c) => c.length > 0);
+  while (bufs.length > 0) {
+    let n = await new Promise<number>((resolve, reject) => writev(fd, bufs, (err, written) => (err ? reject(err) : resolve(written))));
+    while (n > 0 && bufs.length > 0) {
+      const first = bufs[0]!;
+      if (n >= first.length) {
+        n -= first.length;
+        bufs.shift();
+      } else {
+        bufs = [first.subarray(n), ...bufs.slice(1)];
+        n = 0;
+      }
+    }
+  }
 }
 
 function toBuffer(chunk: unknown): Buffer {
@@ -337,6 +372,16 @@ class Extractor {
   #dirs = new Map<string, DirMeta>();
   /** Resolved parent directories by their entry path; dropped whenever the tree changes shape. */
   #parents = new Map<string, string>();
+  /**
+   * Small files read from the stream but still being created and written from the thread pool, so
+   * the next entries are parsed and hashed meanwhile. Anything that could observe them (another
+   * entry at the same path, a parent not yet resolved, links, whiteouts, directory metadata) waits
+   * for all of them first.
+   */
+  #pending = new Set<Promise<void>>();
+  #pendingPaths = new Set<string>();
+  #pendingBytes = 0;
+  #failure: unknown;
   size = 0;
 
   constructor(root: string, opts: ExtractOptions) {
@@ -357,10 +402,51 @@ class Extractor {
     this.#parents.clear();
   }
 
+  /** Waits for every deferred file; the first failure among them is thrown. */
+  async drain(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Waits for every deferred file, ignoring failures (before the staging directory is removed). */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #defer(target: string, chunks: Buffer[], size: number, meta: { uid: number; gid: number; mode: number; mtime: Date }): void {
+    const task = (async () => {
+      const fd = await createAsync(target);
+      try {
+        await writeAllAsync(fd, chunks);
+        // chown clears set-id bits, so the mode comes after it.
+        fchownSync(fd, meta.uid, meta.gid);
+        fchmodSync(fd, meta.mode);
+        futimesSync(fd, meta.mtime, meta.mtime);
+      } finally {
+        closeSync(fd);
+      }
+    })();
+    this.#pending.add(task);
+    this.#pendingPaths.add(target);
+    this.#pendingBytes += size;
+    task
+      .catch((err: unknown) => {
+        this.#failure ??= err;
+      })
+      .finally(() => {
+        this.#pending.delete(task);
+        this.#pendingPaths.delete(target);
+        this.#pendingBytes -= size;
+      });
+  }
+
   async entry(header: Headers, body: EntryBody): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
     const parts = cleanEntryPath(header.name);
     // tar-stream reports typeflags it does not know as null: those entries are skipped below.
     const type = header.type ?? 'unknown';
+    const deferrable = (type === 'file' || type === 'contiguous-file') && (header.size ?? 0) <= DEFER_MAX;
+    if (!deferrable) await this.drain();
     if (parts.length === 0) {
       // The root itself (`./`): keep its metadata, nothing to create.
       if (type === 'directory') this.#dirs.set(this.#root, dirMeta(this.#root, header));
@@ -372,6 +458,7 @@ class Extractor {
 
     if (base.startsWith(WHITEOUT_PREFIX)) {
       body.resume();
+      await this.drain();
       await this.#whiteout(parentParts, base, header.name);
       return;
     }
@@ -382,8 +469,10 @@ class Extractor {
       return;
     }
 
+    if (this.#pending.size > 0 && !this.#parents.has(parentParts.join('/'))) await this.drain();
     const parent = this.#parentOf(parentParts);
     const target = join(parent, base);
+    if (this.#pendingPaths.has(target)) await this.drain();
     const existing = lstatOrUndefined(target);
     if (existing !== undefined) {
       if (existing.isDirectory() && type === 'directory') {
@@ -403,8 +492,15 @@ class Extractor {
     switch (type) {
       case 'file':
       case 'contiguous-file': {
-        // O_EXCL: never write through whatever might sit at the final component.
-        const fd = openSync(target, 'wx', 0o600);
+        if (deferrable) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of body) chunks.push(toBuffer(chunk));
+          this.#defer(target, chunks, header.size ?? 0, { uid, gid, mode, mtime });
+          this.size += header.size ?? 0;
+          while (this.#pending.size >= MAX_PENDING_FILES || this.#pendingBytes > MAX_PENDING_BYTES) await Promise.race(this.#pending);
+          return;
+        }
+        const fd = await createAsync(target);
         try {
           // Big files are written from the thread pool, so hashing and parsing the next piece of
           // the stream overlap with the write; small ones synchronously (cheaper per call).
@@ -550,10 +646,12 @@ export async function extractLayer(input: NodeJS.ReadableStream, dest: string, o
       // other work run now and then.
       if (++n % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+    await extractor.drain();
     await flowing;
     extractor.finishDirs();
     await splitter?.close();
   } catch (err) {
+    await extractor.settle();
     splitter?.abort();
     source.destroy();
     extract.destroy();

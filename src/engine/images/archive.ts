@@ -17,7 +17,8 @@ import { invalidParameter, notFound, notImplemented } from '../../core/errors.ts
 import { digestHex, isDigest, sha256Digest } from '../../core/digest.ts';
 import { familiarName, formatReference, parseReference, withDefaultTag } from '../../core/reference.ts';
 import type { ImageRecord, ImageStore } from '../../stores/images.ts';
-import { chainIds as chainIdsOf } from '../../stores/layers.ts';
+import { chainIds as chainIdsOf, type StagedLayer } from '../../stores/layers.ts';
+import { limiter } from '../../core/limit.ts';
 import { unmount } from '../../adapters/mount/index.ts';
 import { MT, parseManifest, type ImageManifest } from '../../distribution/manifest.ts';
 
@@ -273,26 +274,21 @@ export async function loadImages(images: ImageStore, input: NodeJS.ReadableStrea
       const chains = chainIdsOf(diffIds as string[]);
       const held: string[] = [];
       let ok = false;
+      // Layers unpack side by side (two at a time) and are committed bottom first.
+      const limit = limiter(STAGE_CONCURRENCY);
+      const staged = c.layers.map((l, i) => (images.layers.has(chains[i]!) ? Promise.resolve(undefined) : limit(() => stageLayer(images, spool.resolve(l.path), l.digest, opts.signal))));
+      for (const p of staged) p.catch(() => {});
       try {
         let parent: string | null = null;
         for (let i = 0; i < c.layers.length; i++) {
           const chain = chains[i]!;
-          if (!images.layers.has(chain)) {
-            const l = c.layers[i]!;
-            const file = spool.resolve(l.path);
-            const hash = createHash('sha256');
-            const source = createReadStream(file);
-            if (l.digest !== undefined) source.on('data', (b) => hash.update(b as Buffer));
-            const staged = await images.layers.stage(source, opts.signal ? { signal: opts.signal } : {});
-            if (l.digest !== undefined && `sha256:${hash.digest('hex')}` !== l.digest) {
-              await staged.discard();
-              throw invalidParameter(`invalid archive: blob ${l.digest} does not match its digest`);
+          const s = await staged[i]!;
+          if (s !== undefined) {
+            if (s.diffId !== diffIds[i]) {
+              await s.discard();
+              throw invalidParameter(`invalid archive: layer ${c.layers[i]!.path} has diff ID ${s.diffId}, the config says ${String(diffIds[i])}`);
             }
-            if (staged.diffId !== diffIds[i]) {
-              await staged.discard();
-              throw invalidParameter(`invalid archive: layer ${l.path} has diff ID ${staged.diffId}, the config says ${String(diffIds[i])}`);
-            }
-            await staged.commit(parent, { hold: true });
+            await s.commit(parent, { hold: true });
           } else {
             images.layers.hold(chain);
           }
@@ -310,6 +306,7 @@ export async function loadImages(images: ImageStore, input: NodeJS.ReadableStrea
         opts.onLoaded?.(c.tags[0] ?? img.id, img.id);
         ok = true;
       } finally {
+        if (!ok) await Promise.all(staged.map((p) => p.then((st) => st?.discard()).catch(() => {})));
         for (const h of held) images.layers.release(h);
         if (!ok) await images.removeUnusedLayers(held).catch(() => {});
       }
@@ -318,6 +315,22 @@ export async function loadImages(images: ImageStore, input: NodeJS.ReadableStrea
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const STAGE_CONCURRENCY = 2;
+
+/** Unpacks one layer file of the archive; a blob named by its digest must match it. */
+async function stageLayer(images: ImageStore, file: string, digest: string | undefined, signal: AbortSignal | undefined): Promise<StagedLayer> {
+  const hash = createHash('sha256');
+  // 1 MiB reads: a quarter of the time of 64 KiB ones per byte through the extractor.
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (digest !== undefined) source.on('data', (b) => hash.update(b as Buffer));
+  const staged = await images.layers.stage(source, signal ? { signal } : {});
+  if (digest !== undefined && `sha256:${hash.digest('hex')}` !== digest) {
+    await staged.discard();
+    throw invalidParameter(`invalid archive: blob ${digest} does not match its digest`);
+  }
+  return staged;
 }
 
 async function readBlob(spool: Spool, digest: string): Promise<Buffer> {
