@@ -44,8 +44,27 @@ test('seccomp and capabilities deny unshare and mount by default', { skip }, asy
 });
 
 test('environment, working dir and user from create', { skip }, async () => {
-  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo $FOO; pwd; id -u; id -g'], Env: ['FOO=bar'], WorkingDir: '/tmp', User: '65534:65534' });
-  assert.equal(r.stdout, 'bar\n/tmp\n65534\n65534\n');
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'echo $FOO; pwd; id -u; id -g; id -G'], Env: ['FOO=bar'], WorkingDir: '/tmp', User: '65534:65534' });
+  // As Docker: the primary group is among the supplementary groups too.
+  assert.equal(r.stdout, 'bar\n/tmp\n65534\n65534\n65534\n');
+  const g = await runToExit(d, { Cmd: ['id', '-G'], User: '1000:1000', HostConfig: { GroupAdd: ['44', '7'] } });
+  assert.deepEqual(g.stdout.trim().split(' ').sort(), ['1000', '44', '7']);
+});
+
+test('bad stop signals, CPU counts and cpusets the host lacks are refused at create with 400', { skip }, async () => {
+  const before = (await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length;
+  const cases: Array<[object, RegExp]> = [
+    [{ Image: 'busybox', StopSignal: 'WHAT' }, /^Invalid signal: WHAT$/],
+    [{ Image: 'busybox', HostConfig: { NanoCpus: 100000e9 } }, /^Range of CPUs is from 0.01 to/],
+    [{ Image: 'busybox', HostConfig: { CpusetCpus: '4095' } }, /^Requested CPUs are not available - requested 4095, available: /],
+    [{ Image: 'busybox', HostConfig: { CpusetCpus: 'x' } }, /^Invalid value x for cpuset cpus$/],
+  ];
+  for (const [body, msg] of cases) {
+    const r = await api(d, 'POST', '/containers/create', body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.match(r.json().message, msg);
+  }
+  assert.equal((await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length, before);
 });
 
 test('read-only rootfs refuses writes but /tmp-like tmpfs works', { skip }, async () => {

@@ -1,8 +1,8 @@
 // Reads container cgroups (v1 per-controller hierarchies or the v2 unified one) for stats, top and
 // OOM detection, and removes them. Writes only rmdir; runc creates and configures the cgroups.
 import { readFile, readdir, rmdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidParameter } from '../../core/errors.ts';
@@ -142,6 +142,25 @@ export function parseIoStatV2(text: string | undefined): RawStats['blkio'] {
     serviced.push({ major, minor, op: 'read', value: kv.rios ?? 0 }, { major, minor, op: 'write', value: kv.wios ?? 0 });
   }
   return { serviceBytes, serviced };
+}
+
+let hostResources: { cpus: number; onlineCpus: string; onlineMems: string } | undefined;
+
+/** The host's CPU count and its online CPUs and memory nodes (kernel list form), read once. */
+export function readHostResources(): { cpus: number; onlineCpus: string; onlineMems: string } {
+  const read = (path: string, dflt: string): string => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return dflt;
+    }
+  };
+  hostResources ??= {
+    cpus: availableParallelism(),
+    onlineCpus: read('/sys/devices/system/cpu/online', `0-${availableParallelism() - 1}`),
+    onlineMems: read('/sys/devices/system/node/online', '0'),
+  };
+  return hostResources;
 }
 
 /** The host's CPU time (ns) as Docker computes it, from the aggregate `cpu` line, and the online CPU count. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from './config.ts';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources, parseIdList } from './config.ts';
 
 test('decodeCreateBody: defaults and Docker validation messages', () => {
   const r = decodeCreateBody({ Image: 'busybox' });
@@ -50,4 +50,18 @@ test('checkWorkingDir refuses paths through /proc/*/fd', () => {
   assert.throws(() => checkWorkingDir('//proc/1/fd/3'), /may not point into/);
   checkWorkingDir('/proc');
   checkWorkingDir('/app');
+});
+
+test('CPU limits and cpusets are checked against the host as Docker does', () => {
+  const host = { cpus: 2, onlineCpus: '0-1', onlineMems: '0' };
+  const hc = (over: Partial<{ NanoCpus: number; CpusetCpus: string; CpusetMems: string }>) => ({ NanoCpus: 0, CpusetCpus: '', CpusetMems: '', ...over });
+  checkHostResources(hc({ NanoCpus: 2e9, CpusetCpus: '0-1', CpusetMems: '0' }), host);
+  assert.throws(() => checkHostResources(hc({ NanoCpus: 3e9 }), host), /InvalidParameter.: Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available$/);
+  assert.throws(() => checkHostResources(hc({ NanoCpus: 1e6 }), host), /Range of CPUs/);
+  assert.throws(() => checkHostResources(hc({ CpusetCpus: '7' }), host), /InvalidParameter.: Requested CPUs are not available - requested 7, available: 0-1$/);
+  assert.throws(() => checkHostResources(hc({ CpusetMems: '1' }), host), /Requested memory nodes are not available - requested 1, available: 0/);
+  assert.throws(() => checkHostResources(hc({ CpusetCpus: '1-0' }), host), /Invalid value 1-0 for cpuset cpus/);
+  assert.throws(() => checkHostResources(hc({ CpusetCpus: 'a' }), host), /Invalid value a for cpuset cpus/);
+  assert.deepEqual([...parseIdList('0-2,5')!], [0, 1, 2, 5]);
+  assert.equal(parseIdList('0-2,,5'), undefined);
 });

@@ -304,3 +304,45 @@ export function checkWorkingDir(dir: string): void {
     throw invalidParameter(`the working directory '${dir}' is invalid: it may not point into /proc/*/fd`);
   }
 }
+
+/** What the host offers, for the checks Docker makes against it at create and update. */
+export interface HostResources {
+  cpus: number;
+  /** Online CPUs and memory nodes in the kernel's list form (`0-3,6`). */
+  onlineCpus: string;
+  onlineMems: string;
+}
+
+/** Parses a kernel CPU/node list (`0-3,6`); undefined when it is malformed. */
+export function parseIdList(text: string): Set<number> | undefined {
+  const out = new Set<number>();
+  if (text.trim() === '') return out;
+  for (const part of text.trim().split(',')) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    if (!m) return undefined;
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) return undefined;
+    for (let i = lo; i <= hi; i++) out.add(i);
+  }
+  return out;
+}
+
+/** Refuses CPU limits and cpusets the host cannot give, with Docker's messages. */
+export function checkHostResources(hc: Pick<HostConfig, 'NanoCpus' | 'CpusetCpus' | 'CpusetMems'>, host: HostResources): void {
+  if (hc.NanoCpus > 0 && (hc.NanoCpus < 1e7 || hc.NanoCpus > host.cpus * 1e9)) {
+    throw invalidParameter(`Range of CPUs is from 0.01 to ${host.cpus.toFixed(2)}, as there are only ${host.cpus} CPUs available`);
+  }
+  for (const [value, online, what, label] of [
+    [hc.CpusetCpus, host.onlineCpus, 'cpus', 'CPUs'],
+    [hc.CpusetMems, host.onlineMems, 'mems', 'memory nodes'],
+  ] as const) {
+    if (!value) continue;
+    const want = parseIdList(value);
+    if (want === undefined) throw invalidParameter(`Invalid value ${value} for cpuset ${what}`);
+    const have = parseIdList(online);
+    if (have !== undefined && [...want].some((n) => !have.has(n))) {
+      throw invalidParameter(`Requested ${label} are not available - requested ${value}, available: ${online}`);
+    }
+  }
+}

@@ -15,7 +15,8 @@ import { isMounted, mountOverlay, mountTmpfs, unmount } from '../../adapters/mou
 import { run } from '../../adapters/exec/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { EventBus } from '../events/index.ts';
-import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir } from './config.ts';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
+import { parseSignal } from '../../core/signals.ts';
 import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
 import { connectAttach, type AttachRequest } from './attach.ts';
 import { ContainerNetworking } from './network.ts';
@@ -28,7 +29,7 @@ import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type M
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
-import { removeCgroup, readOomKillCount } from '../../adapters/cgroups/index.ts';
+import { removeCgroup, readOomKillCount, readHostResources } from '../../adapters/cgroups/index.ts';
 import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
@@ -323,6 +324,8 @@ export class ContainerService {
     const args = processArgs(config);
     if (args.length === 0) throw invalidParameter('no command specified');
     checkWorkingDir(config.WorkingDir);
+    if (req.config.StopSignal) parseSignal(req.config.StopSignal);
+    checkHostResources(req.hostConfig, readHostResources());
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
     for (const mode of [req.hostConfig.PidMode, req.hostConfig.IpcMode]) {
       const from = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
@@ -1081,6 +1084,7 @@ export class ContainerService {
 
   async stop(ref: string, opts: { signal?: string; timeout?: number }): Promise<void> {
     const rec = this.find(ref);
+    if (opts.signal) parseSignal(opts.signal);
     const live = this.#liveOf(rec.Id);
     if (rec.State.Status === 'restarting') {
       await live.mutex.run(async () => {
@@ -1122,8 +1126,8 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'KILL'): Promise<void> {
     const rec = this.find(ref);
+    parseSignal(signal);
     if (!isActive(rec.State.Status)) throw conflict(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
-    if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/i.test(signal)) throw invalidParameter(`Invalid signal: ${signal}`);
     const sig = signal.toUpperCase();
     if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') {
       rec.berth.manuallyStopped = true;
@@ -1295,6 +1299,7 @@ export class ContainerService {
         next.CpuPeriod = 0;
         next.CpuQuota = 0;
       } else if (num('CpuPeriod') || num('CpuQuota')) next.NanoCpus = 0;
+      checkHostResources(next, readHostResources());
       if (num('Memory') && !num('MemorySwap') && rec.HostConfig.MemorySwap > 0 && next.Memory > rec.HostConfig.MemorySwap) {
         throw invalidParameter('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
       }

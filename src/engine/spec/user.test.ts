@@ -52,27 +52,27 @@ test('passwd and group parsing skips blanks and comments', () => {
 });
 
 test("'' is root", async () => {
-  assert.deepEqual(await resolveUser(rootfs, ''), { uid: 0, gid: 0, additionalGids: [], home: '/root' });
+  assert.deepEqual(await resolveUser(rootfs, ''), { uid: 0, gid: 0, additionalGids: [0], home: '/root' });
 });
 
 test('a name takes uid, gid and home from passwd and supplementary groups from membership', async () => {
-  assert.deepEqual(await resolveUser(rootfs, 'app'), { uid: 1000, gid: 1000, additionalGids: [29, 44], home: '/home/app' });
+  assert.deepEqual(await resolveUser(rootfs, 'app'), { uid: 1000, gid: 1000, additionalGids: [1000, 29, 44], home: '/home/app' });
 });
 
 test('numeric uid with and without a passwd entry', async () => {
-  assert.deepEqual(await resolveUser(rootfs, '33'), { uid: 33, gid: 33, additionalGids: [29], home: '/var/www' });
-  assert.deepEqual(await resolveUser(rootfs, '4242'), { uid: 4242, gid: 0, additionalGids: [], home: '/' });
+  assert.deepEqual(await resolveUser(rootfs, '33'), { uid: 33, gid: 33, additionalGids: [33, 29], home: '/var/www' });
+  assert.deepEqual(await resolveUser(rootfs, '4242'), { uid: 4242, gid: 0, additionalGids: [0], home: '/' });
 });
 
 test('explicit groups by name or number replace the primary group and skip membership', async () => {
-  assert.deepEqual(await resolveUser(rootfs, 'app:staff'), { uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
-  assert.deepEqual(await resolveUser(rootfs, '1000:7777'), { uid: 1000, gid: 7777, additionalGids: [], home: '/home/app' });
-  assert.deepEqual(await resolveUser(rootfs, '5:44'), { uid: 5, gid: 44, additionalGids: [], home: '/' });
+  assert.deepEqual(await resolveUser(rootfs, 'app:staff'), { uid: 1000, gid: 50, additionalGids: [50], home: '/home/app' });
+  assert.deepEqual(await resolveUser(rootfs, '1000:7777'), { uid: 1000, gid: 7777, additionalGids: [7777], home: '/home/app' });
+  assert.deepEqual(await resolveUser(rootfs, '5:44'), { uid: 5, gid: 44, additionalGids: [44], home: '/' });
 });
 
 test('groupAdd appends groups by name or gid, without duplicates', async () => {
   const u = await resolveUser(rootfs, 'app', ['staff', '29', '9999']);
-  assert.deepEqual(u.additionalGids, [29, 44, 50, 9999]);
+  assert.deepEqual(u.additionalGids, [1000, 29, 44, 50, 9999]);
 });
 
 test('missing user, group or added group are invalid parameters with Docker wording', async () => {
@@ -88,8 +88,8 @@ test('missing user, group or added group are invalid parameters with Docker word
 test('without /etc/passwd numeric users still work and names fail', async () => {
   const bare = path.join(dir, 'bare');
   await mkdir(bare);
-  assert.deepEqual(await resolveUser(bare, '123:456'), { uid: 123, gid: 456, additionalGids: [], home: '/' });
-  assert.deepEqual(await resolveUser(bare, ''), { uid: 0, gid: 0, additionalGids: [], home: '/' });
+  assert.deepEqual(await resolveUser(bare, '123:456'), { uid: 123, gid: 456, additionalGids: [456], home: '/' });
+  assert.deepEqual(await resolveUser(bare, ''), { uid: 0, gid: 0, additionalGids: [0], home: '/' });
   await assert.rejects(resolveUser(bare, 'app'), /unable to find user app: no matching entries in passwd file/);
 });
 
@@ -130,7 +130,7 @@ test('symlinks that stay inside the root are followed', async () => {
   await writeFile(path.join(ok, 'usr/etc/group.real'), 'svcgrp:x:79:svc\n');
   await symlink('/usr/etc', path.join(ok, 'etc'));
   await symlink('../etc/group.real', path.join(ok, 'usr/etc/group'));
-  assert.deepEqual(await resolveUser(ok, 'svc'), { uid: 77, gid: 78, additionalGids: [79], home: '/srv' });
+  assert.deepEqual(await resolveUser(ok, 'svc'), { uid: 77, gid: 78, additionalGids: [78, 79], home: '/srv' });
 });
 
 test('a directory in place of /etc/passwd is refused', async () => {

@@ -208,6 +208,7 @@ export async function resolveUser(rootfs: string, user: string, groupAdd?: strin
     else if (gidArg !== undefined) out.additionalGids.push(checkRange(gidArg));
     else throw invalidParameter(`Unable to find group ${want}: no matching entries in group file`);
   }
-  out.additionalGids = [...new Set(out.additionalGids)];
+  // As Docker: the primary group is also the first supplementary one (`id` shows groups=<gid>,…).
+  out.additionalGids = [...new Set([out.gid, ...out.additionalGids])];
   return out;
 }
