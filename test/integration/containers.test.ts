@@ -165,7 +165,7 @@ test('exec runs in the container and reports its exit code', { skip }, async () 
   const bad = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['/nonexistent'], AttachStdout: true, AttachStderr: true });
   const badOut = await api(d, 'POST', `/exec/${bad.json().Id}/start`, {});
   assert.match(demux(badOut.body).stderr, /no such file|not found/i);
-  assert.equal((await api(d, 'GET', `/exec/${bad.json().Id}/json`)).json().ExitCode, 127);
+  assert.equal((await api(d, 'GET', `/exec/${bad.json().Id}/json`)).json().ExitCode, 126, 'as Docker: any exec that cannot start reports 126');
   const wd = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['true'], WorkingDir: '/proc/self/fd/7' });
   assert.equal(wd.status, 400);
   await api(d, 'DELETE', `/containers/${id}?force=1`);

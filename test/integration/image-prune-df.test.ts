@@ -54,3 +54,33 @@ test('system df reports images, containers, volumes and container log files', { 
   await api(d, 'DELETE', `/containers/${c.id}?v=1`);
   await api(d, 'DELETE', '/volumes/dfvol');
 });
+
+test('container, network and volume prune check their filters first and honour label and until', { skip }, async () => {
+  const q = (f: object): string => `filters=${encodeURIComponent(JSON.stringify(f))}`;
+  for (const path of ['/containers/prune', '/networks/prune', '/volumes/prune']) {
+    const r = await api(d, 'POST', `${path}?${q({ bogus: ['1'] })}`);
+    assert.equal(r.status, 400, path);
+    assert.match(r.json().message, /invalid filter 'bogus'/);
+  }
+  for (const path of ['/containers/prune', '/networks/prune']) {
+    const r = await api(d, 'POST', `${path}?${q({ until: ['not-a-time'] })}`);
+    assert.equal(r.status, 400, path);
+  }
+  for (const name of ['pr-keep', 'pr-go']) {
+    const r = await api(d, 'POST', '/networks/create', { Name: name, Labels: { role: name } });
+    assert.equal(r.status, 201, r.text());
+    const v = await api(d, 'POST', '/volumes/create', { Name: name, Labels: { role: name } });
+    assert.equal(v.status, 201, v.text());
+  }
+  const nets = (await api(d, 'POST', `/networks/prune?${q({ label: ['role=pr-go'] })}`)).json().NetworksDeleted as string[];
+  assert.deepEqual(nets, ['pr-go']);
+  // Created just now: not older than an hour ago.
+  assert.deepEqual((await api(d, 'POST', `/networks/prune?${q({ until: ['1h'] })}`)).json().NetworksDeleted, []);
+  const vols = (await api(d, 'POST', `/volumes/prune?${q({ all: ['true'], 'label!': ['role=pr-keep'] })}`)).json().VolumesDeleted as string[];
+  assert.ok(vols.includes('pr-go') && !vols.includes('pr-keep'), JSON.stringify(vols));
+  assert.equal((await api(d, 'DELETE', '/networks/pr-keep')).status, 204);
+  assert.equal((await api(d, 'DELETE', '/volumes/pr-keep')).status, 204);
+  const ev = await api(d, 'GET', '/events?since=200&until=100');
+  assert.equal(ev.status, 400);
+  assert.match(ev.json().message, /`since` time \(200\) cannot be after `until` time \(100\)/);
+});

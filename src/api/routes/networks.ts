@@ -3,7 +3,7 @@ import type { Router } from '../server/index.ts';
 import { readJsonBody, sendJson, sendEmpty, qFilters } from '../server/http.ts';
 import { invalidParameter } from '../../core/errors.ts';
 import type { NetworkRecord } from '../../engine/networks/index.ts';
-import { liveNet } from '../../engine/containers/service.ts';
+import { liveNet, matchLabels, pruneUntil } from '../../engine/containers/service.ts';
 import type { Deps } from './deps.ts';
 
 function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
@@ -47,8 +47,12 @@ export function registerNetworks(r: Router, d: Deps): void {
   });
 
   r.on('POST', '/networks/prune', async (ctx) => {
+    const filters = qFilters(ctx);
+    const until = pruneUntil(filters);
     const deleted: string[] = [];
     for (const n of N.list()) {
+      if (!matchLabels(n.Labels, filters)) continue;
+      if (until !== undefined && Date.parse(n.Created) / 1000 >= until) continue;
       if (d.containers.list().some((c) => c.HostConfig.NetworkMode === n.Name || c.HostConfig.NetworkMode === n.Id)) continue;
       await N.remove(n.Id, () => []).then(() => deleted.push(n.Name), () => {});
     }

@@ -187,6 +187,9 @@ export function registerSystem(r: Router, d: Deps): void {
     const untilQ = ctx.query.get('until');
     const since = sinceQ ? parseTime(sinceQ) : undefined;
     const until = untilQ ? parseTime(untilQ) : undefined;
+    if (since !== undefined && until !== undefined && since > until) {
+      throw invalidParameter(`\`since\` time (${Math.floor(since)}) cannot be after \`until\` time (${Math.floor(until)})`);
+    }
     const out = startJsonStream(ctx);
     const inWindow = (e: EngineEvent): boolean => {
       const t = e.timeNano / 1e9;

@@ -2,6 +2,8 @@
 import type { Router } from '../server/index.ts';
 import { readJsonBody, sendJson, sendEmpty, qBool, qFilters } from '../server/http.ts';
 import type { Deps } from './deps.ts';
+import { invalidParameter } from '../../core/errors.ts';
+import { matchLabels } from '../../engine/containers/service.ts';
 
 function strMap(v: unknown): Record<string, string> {
   if (!v || typeof v !== 'object') return {};
@@ -47,10 +49,12 @@ export function registerVolumes(r: Router, d: Deps): void {
 
   r.on('POST', '/volumes/prune', async (ctx) => {
     const f = qFilters(ctx);
+    for (const k of Object.keys(f)) if (k !== 'all' && k !== 'label' && k !== 'label!') throw invalidParameter(`invalid filter '${k}'`);
     const all = f.all?.[0] === 'true' || f.all?.[0] === '1';
     const deleted: string[] = [];
     for (const v of V.list()) {
       if (!all && !v.anonymous) continue;
+      if (!matchLabels(v.Labels, f)) continue;
       if (users(v.Name).length > 0) continue;
       await V.remove(v.Name, { usedBy: users }).then(() => deleted.push(v.Name), () => {});
     }

@@ -123,10 +123,14 @@ export const prune: CommandSpec = {
   name: 'network prune',
   usage: '[OPTIONS]',
   summary: 'Remove all unused networks',
-  flags: [{ long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' }],
+  flags: [
+    { long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
+    { long: 'filter', type: 'list', help: 'Provide filter values (e.g. "until=<timestamp>")' },
+  ],
   maxArgs: 0,
-  async run(ctx) {
-    const r = await ctx.client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune');
+  async run(ctx, flags) {
+    const filters = filtersQuery(flags.list('filter'));
+    const r = await ctx.client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', filters ? { query: { filters } } : {});
     const deleted = r.NetworksDeleted ?? [];
     if (deleted.length > 0) ctx.out(`Deleted Networks:\n${deleted.join('\n')}\n`);
     return 0;

@@ -1,6 +1,6 @@
 // berth volume create | ls | inspect | rm | prune
 import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
-import { filtersQuery } from '../filters.ts';
+import { filtersQuery, parseFilters } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
 import { renderListing } from '../listing.ts';
 
@@ -93,11 +93,13 @@ export const prune: CommandSpec = {
   flags: [
     { long: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
     { long: 'all', short: 'a', type: 'bool', help: 'Remove all unused volumes, not just anonymous ones' },
+    { long: 'filter', type: 'list', help: 'Provide filter values (e.g. "label=<label>")' },
   ],
   maxArgs: 0,
   async run(ctx, flags) {
-    const filters = flags.bool('all') ? { all: ['true'] } : {};
-    const r = await ctx.client.json<{ VolumesDeleted: string[] | null }>('POST', '/volumes/prune', filters ? { query: { filters } } : {});
+    const filters = parseFilters(flags.list('filter'));
+    if (flags.bool('all')) filters.all = { true: true };
+    const r = await ctx.client.json<{ VolumesDeleted: string[] | null }>('POST', '/volumes/prune', { query: { filters: JSON.stringify(filters) } });
     const deleted = r.VolumesDeleted ?? [];
     if (deleted.length > 0) ctx.out(`Deleted Volumes:\n${deleted.join('\n')}\n\n`);
     ctx.out('Total reclaimed space: 0B\n');

@@ -206,9 +206,10 @@ export class ExecService {
       await Promise.race([streamDone, new Promise((r) => setTimeout(r, 2000))]);
       sink?.end();
     } catch (err) {
-      const msg = err instanceof ConmonError ? `OCI runtime exec failed: ${err.message}` : messageOf(err);
+      const msg = (err instanceof ConmonError ? `OCI runtime exec failed: ${err.message}` : messageOf(err)).trimEnd();
       e.running = false;
-      e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : 126;
+      // As Docker: an exec that cannot start reports 126, whatever the cause (run reports 127 for a missing binary).
+      e.exitCode = 126;
       await removeAll(e.dir);
       if (sink) {
         sink.output('stderr', Buffer.from(`${msg}\r\n`));

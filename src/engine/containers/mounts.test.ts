@@ -26,6 +26,10 @@ test('parseBind refuses bad names, relative targets, .. and unknown modes', () =
   assert.throws(() => parseBind('/a:/b/../c'), /may not contain/);
   assert.throws(() => parseBind('/a:/'), /destination can't be/);
   assert.throws(() => parseBind('/a:/b:xx'), /invalid mode: xx/);
+  assert.throws(() => parseBind('vol:/b:rw,ro'), /invalid mode: rw,ro/);
+  assert.throws(() => parseBind('/a:/b:z,Z'), /invalid mode: z,Z/);
+  assert.throws(() => parseBind('/a:/b:shared,slave'), /invalid mode: shared,slave/);
+  assert.equal(parseBind('/a:/b:ro,z,rshared,nocopy,cached').readOnly, true);
   assert.throws(() => parseBind('/a:/b:ro:extra'), /invalid volume specification/);
   assert.throws(() => parseBind('/a/../../etc:/b'), /may not contain/);
 });

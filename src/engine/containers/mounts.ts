@@ -17,7 +17,10 @@ export interface MountRequest {
 }
 
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave']);
-const MODES = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', ...PROPAGATIONS]);
+const CONSISTENCY = new Set(['consistent', 'cached', 'delegated']);
+const MODES = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', ...PROPAGATIONS, ...CONSISTENCY]);
+/** Each kind of mode may be given once, as Docker checks. */
+const MODE_KIND = (o: string): string => (o === 'ro' || o === 'rw' ? 'rw' : o === 'z' || o === 'Z' ? 'label' : PROPAGATIONS.has(o) ? 'propagation' : CONSISTENCY.has(o) ? 'consistency' : o);
 
 /** An absolute, clean container path other than '/'; '..' is refused rather than resolved. */
 export function checkDestination(dest: string): string {
@@ -54,10 +57,13 @@ export function parseBind(spec: string): MountRequest {
       m.source = validateVolumeName(src);
     }
   }
+  const kinds = new Set<string>();
   for (const o of opts.split(',').filter(Boolean)) {
+    if (!MODES.has(o) || kinds.has(MODE_KIND(o))) throw invalidParameter(`invalid mode: ${opts}`);
+    kinds.add(MODE_KIND(o));
     if (o === 'ro') m.readOnly = true;
     else if (o === 'rw') m.readOnly = false;
-    else if (o === 'z' || o === 'Z') continue;
+    else if (o === 'z' || o === 'Z' || CONSISTENCY.has(o)) continue;
     else if (o === 'nocopy') m.noCopy = true;
     else if (PROPAGATIONS.has(o)) m.propagation = o;
     else throw invalidParameter(`invalid mode: ${o}`);

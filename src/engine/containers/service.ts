@@ -1346,15 +1346,13 @@ export class ContainerService {
   }
 
   async prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const until = pruneUntil(filters);
     const deleted: string[] = [];
     let space = 0;
     for (const rec of this.list()) {
       if (isActive(rec.State.Status) || rec.State.Status === 'restarting') continue;
       if (!matchLabels(rec.Config.Labels, filters)) continue;
-      if (filters.until?.length) {
-        const until = parseTime(filters.until[0]!);
-        if (Date.parse(rec.Created) / 1000 >= until) continue;
-      }
+      if (until !== undefined && Date.parse(rec.Created) / 1000 >= until) continue;
       space += await this.sizeRw(rec.Id).catch(() => 0);
       await this.remove(rec.Id, { force: false }).then(
         () => deleted.push(rec.Id),
@@ -1451,6 +1449,14 @@ export function matchLabels(labels: Record<string, string>, filters: Record<stri
     if (i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1)) return false;
   }
   return true;
+}
+
+/** The filters of a prune (`until`, `label`, `label!`) checked before anything is removed; the `until` time. */
+export function pruneUntil(filters: Record<string, string[]>): number | undefined {
+  for (const k of Object.keys(filters)) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalidParameter(`invalid filter '${k}'`);
+  const values = filters.until ?? [];
+  if (values.length > 1) throw invalidParameter('more than one until filter specified');
+  return values.length === 1 ? parseTime(values[0]!) : undefined;
 }
 
 /** Docker's time filter values: unix seconds (fractional), RFC 3339, or a duration like 10m ago. */
