@@ -108,8 +108,10 @@ test('docker network create; containers resolve each other by name; published po
   const port = 20000 + Math.floor(Math.random() * 20000);
   const web = await docker(['run', '-d', '--name', `w${tag}`, '--network', net, '-p', `127.0.0.1:${port}:80`, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
   assert.equal(web.code, 0, web.stderr);
-  const ns = await docker(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', `printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 w${tag} 80 | tail -1`]);
-  assert.equal(ns.stdout.trim(), web.stdout.trim().slice(0, 12));
+  // httpd may still be starting when the client runs (app readiness, not the engine's): a few tries.
+  const fetchName = `for i in 1 2 3 4 5; do out=$(printf "GET /hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 3 w${tag} 80 | tail -1); [ -n "$out" ] && break; sleep 0.3; done; echo "$out"`;
+  const ns = await docker(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', fetchName]);
+  assert.equal(ns.stdout.trim(), web.stdout.trim().slice(0, 12), ns.stderr);
   const port2 = await docker(['port', `w${tag}`]);
   assert.match(port2.stdout, new RegExp(`80/tcp -> 127.0.0.1:${port}`));
   assert.equal((await docker(['rm', '-f', `w${tag}`])).code, 0);
