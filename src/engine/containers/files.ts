@@ -1,5 +1,6 @@
 // A container's filesystem as a whole: commit (its changes as a new image layer), export (the
 // flattened root filesystem as a tar) and diff (the changes against its image).
+import { byteOrder } from '../../core/order.ts';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -117,7 +118,7 @@ export class ContainerFiles {
     };
     const walk = async (rel: string): Promise<void> => {
       const entries = await readdir(join(upper, rel), { withFileTypes: true }).catch(() => []);
-      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const e of entries.sort((a, b) => byteOrder(a.name, b.name))) {
         const path = `${rel}/${e.name}`;
         const st = await lstat(join(upper, path));
         if (st.isCharacterDevice() && st.rdev === 0) {

@@ -1,5 +1,6 @@
 // Networks: user-defined bridge networks, their definitions and IPAM. berth picks addresses and
 // hands them to netavark as static IPs.
+import { byteOrder } from '../../core/order.ts';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, conflict, invalidParameter, notFound } from '../../core/errors.ts';
@@ -106,7 +107,7 @@ export class NetworkService {
   }
 
   list(): NetworkRecord[] {
-    return [...this.#nets.values()].sort((a, b) => a.Name.localeCompare(b.Name));
+    return [...this.#nets.values()].sort((a, b) => byteOrder(a.Name, b.Name));
   }
 
   tryFind(ref: string): NetworkRecord | undefined {

@@ -1,5 +1,6 @@
 // Volumes: the local driver. Each volume is a directory `<data-root>/volumes/<name>/_data` with a
 // metadata file beside it; names are validated before they become a path component.
+import { byteOrder } from '../../core/order.ts';
 import { readdir, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, internal, invalidParameter, messageOf, notFound } from '../../core/errors.ts';
@@ -73,7 +74,7 @@ export class VolumeService {
   }
 
   list(): VolumeRecord[] {
-    return [...this.#vols.values()].sort((a, b) => a.Name.localeCompare(b.Name));
+    return [...this.#vols.values()].sort((a, b) => byteOrder(a.Name, b.Name));
   }
 
   get(name: string): VolumeRecord {
