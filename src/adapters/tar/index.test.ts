@@ -406,6 +406,14 @@ test('small files written in the background: later entries at their path, links 
     assert.equal(d.mtimeMs, 1_000_000_000_000);
     assert.ok(r.size > 0);
 
+    // Into a directory that already has content, existing names are still found and replaced.
+    const root3 = join(base, 'root3');
+    await mkdir(join(root3, 'sub'), { recursive: true });
+    await writeFile(join(root3, 'sub/pre'), 'old');
+    await extract(await makeTar([{ name: 'sub/pre', body: 'new' }, { name: 'sub/', type: 'directory', mode: 0o711 }]), root3);
+    assert.equal(await readFile(join(root3, 'sub/pre'), 'utf8'), 'new');
+    assert.equal((await stat(join(root3, 'sub'))).mode & 0o7777, 0o711);
+
     // A file used as a directory by a later entry is refused as a bad archive.
     const root2 = join(base, 'root2');
     await mkdir(root2);

@@ -19,7 +19,6 @@ import {
   linkSync,
   open,
   constants as fsConstants,
-  writeSync,
   write,
   writev,
   fchownSync,
@@ -53,7 +52,10 @@ const WHITEOUT_META_PREFIX = '.wh..wh.';
 const WHITEOUT_OPAQUE = '.wh..wh..opq';
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 const MAX_SYMLINK_HOPS = 255;
-const SMALL_FILE = 64 * 1024;
+/** Files up to this size are read whole when packed. */
+const SMALL_FILE = 1 << 20;
+/** Bytes of one big file written behind the stream at most. */
+const WRITE_BEHIND_BYTES = 8 << 20;
 /** Files up to this size are read whole and written in the background (see Extractor.#defer). */
 const DEFER_MAX = 1 << 20;
 const MAX_PENDING_FILES = 32;
@@ -156,8 +158,11 @@ function createAsync(path: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, CREATE_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
-function writeAsync(fd: number, buf: Buffer, off: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+/** Writes all of buf at position pos (pwrite: several may be in flight on one descriptor). */
+async function pwriteAll(fd: number, buf: Buffer, pos: number): Promise<void> {
+  for (let off = 0; off < buf.length; ) {
+    off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, pos + off, (err, n) => (err ? reject(err) : resolve(n))));
+  }
 }
 
 async function writeAllAsync(fd: number, chunks: Buffer[]): Promise<void> {
@@ -298,7 +303,7 @@ function lstatOrUndefined(path: string): Stats | undefined {
  * Resolves directory components inside root, following symlinks without ever leaving it.
  * Returns the real path of the directory. Missing directories are created when `create` is set.
  */
-export function resolveInRoot(root: string, parts: readonly string[], opts: { create: boolean }): string {
+export function resolveInRoot(root: string, parts: readonly string[], opts: { create: boolean; onCreate?: (path: string) => void }): string {
   const done: string[] = [];
   const todo = [...parts].reverse();
   let hops = 0;
@@ -314,6 +319,7 @@ export function resolveInRoot(root: string, parts: readonly string[], opts: { cr
     if (st === undefined) {
       if (!opts.create) throw invalidParameter(`invalid archive: ${join(...done, c)} does not exist`);
       mkdirSync(p, { mode: 0o755 });
+      opts.onCreate?.(p);
       done.push(c);
       continue;
     }
@@ -382,18 +388,25 @@ class Extractor {
   #pendingPaths = new Set<string>();
   #pendingBytes = 0;
   #failure: unknown;
+  /**
+   * Every path this extraction made, when it began in an empty directory: a name not in it does
+   * not exist, so no lstat is needed (a lookup of a missing name waits on the directory's lock
+   * while a create in it runs on the thread pool).
+   */
+  #made: Set<string> | undefined;
   size = 0;
 
   constructor(root: string, opts: ExtractOptions) {
     this.#root = root;
     this.#opts = opts;
+    this.#made = readdirSync(root).length === 0 ? new Set([root]) : undefined;
   }
 
   #parentOf(parts: readonly string[]): string {
     const key = parts.join('/');
     const hit = this.#parents.get(key);
     if (hit !== undefined) return hit;
-    const real = resolveInRoot(this.#root, parts, { create: true });
+    const real = resolveInRoot(this.#root, parts, { create: true, onCreate: (p) => this.#made?.add(p) });
     this.#parents.set(key, real);
     return real;
   }
@@ -473,7 +486,8 @@ class Extractor {
     const parent = this.#parentOf(parentParts);
     const target = join(parent, base);
     if (this.#pendingPaths.has(target)) await this.drain();
-    const existing = lstatOrUndefined(target);
+    const existing = this.#made === undefined || this.#made.has(target) ? lstatOrUndefined(target) : undefined;
+    this.#made?.add(target);
     if (existing !== undefined) {
       if (existing.isDirectory() && type === 'directory') {
         this.#dirs.set(target, dirMeta(target, header));
@@ -501,19 +515,31 @@ class Extractor {
           return;
         }
         const fd = await createAsync(target);
+        // Big files are written behind the stream: pieces go to the thread pool at their offsets
+        // while the next ones are hashed and parsed, a few megabytes at most in flight.
+        const inflight = new Set<Promise<void>>();
+        let inflightBytes = 0;
         try {
-          // Big files are written from the thread pool, so hashing and parsing the next piece of
-          // the stream overlap with the write; small ones synchronously (cheaper per call).
-          const big = (header.size ?? 0) > SMALL_FILE;
+          let pos = 0;
           for await (const chunk of body) {
             const buf = toBuffer(chunk);
-            for (let off = 0; off < buf.length; ) off += big ? await writeAsync(fd, buf, off) : writeSync(fd, buf, off);
+            const write = pwriteAll(fd, buf, pos).finally(() => {
+              inflight.delete(write);
+              inflightBytes -= buf.length;
+            });
+            write.catch(() => {});
+            inflight.add(write);
+            inflightBytes += buf.length;
+            pos += buf.length;
+            while (inflightBytes > WRITE_BEHIND_BYTES) await Promise.race(inflight);
           }
+          await Promise.all(inflight);
           // chown clears set-id bits, so the mode comes after it.
           fchownSync(fd, uid, gid);
           fchmodSync(fd, mode);
           futimesSync(fd, mtime, mtime);
         } finally {
+          await Promise.allSettled(inflight);
           closeSync(fd);
         }
         this.size += header.size ?? 0;
@@ -586,6 +612,7 @@ class Extractor {
       throw invalidParameter(`invalid archive: invalid whiteout ${JSON.stringify(name.slice(0, 200))}`);
     }
     const target = join(parent, hidden);
+    this.#made?.add(target);
     if (lstatOrUndefined(target) !== undefined) {
       rmSync(target, { recursive: true, force: true });
     }
