@@ -2,6 +2,7 @@
 // reporting errors and exit statuses.
 import type { Client } from '../client/index.ts';
 import { FlagError, parseArgs, renderFlagHelp, type FlagSpec, type Flags } from './flags.ts';
+import { limiter } from '../core/limit.ts';
 
 export interface Context {
   /** The API client (created on first use, so `--help` never touches the daemon). */
@@ -83,16 +84,29 @@ export async function forEachTarget(
   ctx: Context,
   targets: readonly string[],
   fn: (target: string) => Promise<string | undefined | void>,
+  opts: { parallel?: number } = {},
 ): Promise<number> {
+  // As docker's CLI: several at once where it does so (rm, stop, kill, pause), results printed in
+  // the order the targets were given.
+  const limit = limiter(Math.max(1, opts.parallel ?? 1));
+  const results = targets.map((target) =>
+    limit(async () => {
+      try {
+        return { ok: true as const, printed: await fn(target) };
+      } catch (err) {
+        return { ok: false as const, err };
+      }
+    }),
+  );
   const errors: string[] = [];
-  for (const target of targets) {
-    try {
-      const printed = await fn(target);
-      if (printed === undefined) ctx.out(`${target}\n`);
-      else if (printed !== '') ctx.out(`${printed}\n`);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'DaemonUnreachableError') throw err;
-      errors.push(daemonErrorText(err));
+  for (let i = 0; i < targets.length; i++) {
+    const r = await results[i]!;
+    if (r.ok) {
+      if (r.printed === undefined) ctx.out(`${targets[i]}\n`);
+      else if (r.printed !== '') ctx.out(`${r.printed}\n`);
+    } else {
+      if (r.err instanceof Error && r.err.name === 'DaemonUnreachableError') throw r.err;
+      errors.push(daemonErrorText(r.err));
     }
   }
   if (errors.length > 0) {
@@ -101,6 +115,9 @@ export async function forEachTarget(
   }
   return 0;
 }
+
+/** How many containers docker's CLI removes, stops, kills or pauses at once. */
+export const PARALLEL_TARGETS = 50;
 
 /** A path component for the API: names and IDs go in as they are, escaped. */
 export function seg(s: string): string {

@@ -29,6 +29,8 @@ export interface ApiResponse {
 }
 
 /** An error status (≥ 400) from the daemon, with its `{"message": ...}` text. */
+const MAX_SOCKETS = 64;
+
 export class ApiError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {
@@ -133,9 +135,10 @@ export class Client {
     this.#tls = this.#address.kind === 'unix' ? undefined : opts.tls;
     this.#proto = this.#tls ? https : http;
     const tls = this.#tls;
+    // Enough connections for the CLI's parallel commands (rm, stop, kill: 50 targets at once).
     this.#agent = tls
-      ? new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) })
-      : new http.Agent({ keepAlive: true, maxSockets: 16 });
+      ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 
   /** Closes idle keep-alive connections. */

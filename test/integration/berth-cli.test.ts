@@ -79,6 +79,18 @@ test('rm of a running container is refused without -f', { skip }, async () => {
   assert.equal((await berth(d, ['rm', '-f', 'busy'])).code, 0);
 });
 
+test('stop and rm of many containers run side by side and report in the order given', { skip }, async () => {
+  const names = Array.from({ length: 12 }, (_, i) => `many${i}`);
+  for (const n of names) assert.equal((await berth(d, ['run', '-d', '--network', 'none', '--name', n, 'busybox', 'sleep', '300'])).code, 0);
+  const stop = await berth(d, ['stop', '-t', '1', ...names]);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(stop.stdout, names.map((n) => `${n}\n`).join(''));
+  const rm = await berth(d, ['rm', names[0]!, 'no-such-many', ...names.slice(1)]);
+  assert.equal(rm.code, 1);
+  assert.equal(rm.stdout, names.map((n) => `${n}\n`).join(''));
+  assert.match(rm.stderr, /No such container: no-such-many/);
+});
+
 test('import a rootfs tarball (from stdin, and from a URL) as an image and run it', { skip }, async () => {
   const exp = spawn('tar', ['-C', '/', '-c', 'bin/busybox'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, PARALLEL_TARGETS, seg, type CommandSpec } from '../cli.ts';
 
 export const command: CommandSpec = {
   name: 'kill',
@@ -11,6 +11,6 @@ export const command: CommandSpec = {
     const query = { signal: flags.changed('signal') ? flags.string('signal') : undefined };
     return forEachTarget(ctx, args, async (name) => {
       await ctx.client.call('POST', `/containers/${seg(name)}/kill`, { query });
-    });
+    }, { parallel: PARALLEL_TARGETS });
   },
 };

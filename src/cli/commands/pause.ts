@@ -1,4 +1,4 @@
-import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, PARALLEL_TARGETS, seg, type CommandSpec } from '../cli.ts';
 
 export const command: CommandSpec = {
   name: 'pause',
@@ -10,6 +10,6 @@ export const command: CommandSpec = {
   run(ctx, _flags, args) {
     return forEachTarget(ctx, args, async (name) => {
       await ctx.client.call('POST', `/containers/${seg(name)}/pause`);
-    });
+    }, { parallel: PARALLEL_TARGETS });
   },
 };

@@ -1,4 +1,4 @@
-import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, PARALLEL_TARGETS, seg, type CommandSpec } from '../cli.ts';
 
 export const command: CommandSpec = {
   name: 'rm',
@@ -15,6 +15,6 @@ export const command: CommandSpec = {
     const query = { force: flags.bool('force') || undefined, v: flags.bool('volumes') || undefined, link: flags.bool('link') || undefined };
     return forEachTarget(ctx, args, async (name) => {
       await ctx.client.call('DELETE', `/containers/${seg(name)}`, { query });
-    });
+    }, { parallel: PARALLEL_TARGETS });
   },
 };

@@ -1,4 +1,4 @@
-import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { forEachTarget, PARALLEL_TARGETS, seg, type CommandSpec } from '../cli.ts';
 
 export const command: CommandSpec = {
   name: 'stop',
@@ -17,6 +17,6 @@ export const command: CommandSpec = {
     };
     return forEachTarget(ctx, args, async (name) => {
       await ctx.client.call('POST', `/containers/${seg(name)}/stop`, { query });
-    });
+    }, { parallel: PARALLEL_TARGETS });
   },
 };
