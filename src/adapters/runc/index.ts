@@ -6,6 +6,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { run, ExecError } from '../exec/index.ts';
 import type { OciRuntime } from '../../core/ports.ts';
+import { parseSignal } from '../../core/signals.ts';
 
 export interface RuncState {
   id: string;
@@ -83,8 +84,43 @@ export class Runc implements OciRuntime {
     }
   }
 
+  /**
+   * Signals the container's init process. `runc kill` reads its state, checks that the init
+   * process is still the one it started (its start time) and calls kill(2); that is done here
+   * without starting runc (~15 ms of a Go program per signal). Anything unexpected — no state,
+   * another process behind the PID, `--all` — goes to `runc kill`, which reports it.
+   */
   async kill(id: string, signal: string, opts: { all?: boolean } = {}): Promise<void> {
+    if (!opts.all && (await this.#signalInit(id, signal))) return;
     await run(this.args('kill', ...(opts.all ? ['--all'] : []), id, signal));
+  }
+
+  async #signalInit(id: string, signal: string): Promise<boolean> {
+    let signo: number;
+    try {
+      signo = parseSignal(signal);
+    } catch {
+      return false;
+    }
+    let state: { init_process_pid?: unknown; init_process_start?: unknown };
+    try {
+      state = JSON.parse(await fsp.readFile(join(this.root, id, 'state.json'), 'utf8')) as typeof state;
+    } catch {
+      return false;
+    }
+    const pid = state.init_process_pid;
+    const start = state.init_process_start;
+    if (typeof pid !== 'number' || pid <= 0 || typeof start !== 'number') return false;
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    // Fields after the command name (which may hold spaces): state is field 3, starttime field 22.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields === undefined || Number(fields[19]) !== start || fields[0] === 'Z') return false;
+    try {
+      process.kill(pid, signo);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Changes a live container's cgroup limits (`runc update --resources`, OCI LinuxResources JSON). */
