@@ -3,6 +3,7 @@ import { open, rename, mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { run, ExecError } from '../exec/index.ts';
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -106,4 +107,30 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The bytes of the files under dir as Docker counts a container's or a volume's size: regular
+ * files and symlinks, each inode once (hard links), directories not at all. 0 when dir is missing.
+ */
+export async function directorySize(dir: string): Promise<number> {
+  let out: string;
+  try {
+    // -xdev: a mount inside (a volume under a container's upper dir cannot be, but be sure) is not counted.
+    out = (await run(['find', dir, '-xdev', '!', '-type', 'd', '-printf', '%i %s\\n'])).stdout;
+  } catch (err) {
+    if (err instanceof ExecError && /No such file or directory/.test(err.stderr)) return 0;
+    throw err;
+  }
+  const seen = new Set<string>();
+  let total = 0;
+  for (const line of out.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const ino = line.slice(0, sp);
+    if (seen.has(ino)) continue;
+    seen.add(ino);
+    total += Number(line.slice(sp + 1)) || 0;
+  }
+  return total;
 }

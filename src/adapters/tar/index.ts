@@ -354,7 +354,7 @@ export interface ExtractResult {
   diffId: string;
   /** Bytes of the uncompressed tar stream. */
   tarSize: number;
-  /** Sum of the sizes of the regular files written. */
+  /** Bytes of the regular files and symlinks written (each hard-linked file once), as Docker sizes a layer. */
   size: number;
   /** With splitPath: whether the tar can be rebuilt exactly from the unpacked files. */
   splitExact?: boolean;
@@ -554,6 +554,8 @@ class Extractor {
         body.resume();
         if (!header.linkname) throw invalidParameter(`invalid archive: symlink ${header.name} has no target`);
         symlinkSync(header.linkname, target);
+        // Counted as Docker counts a layer's size: a symlink's own size is its target's length.
+        this.size += Buffer.byteLength(header.linkname);
         this.#changedShape();
         lchownSync(target, uid, gid);
         lutimesSync(target, mtime, mtime);

@@ -7,7 +7,7 @@ import { sendJson, sendText, startJsonStream, qFilters, readJsonBody, type Ctx }
 import { invalidParameter } from '../../core/errors.ts';
 import { authFromObject } from '../../distribution/index.ts';
 import { logsSize } from '../../engine/logs/index.ts';
-import { run } from '../../adapters/exec/index.ts';
+import { directorySize } from '../../adapters/fs/index.ts';
 import { summary as containerSummary } from './containers.ts';
 import { matchEvent, type EngineEvent } from '../../engine/events/index.ts';
 import { parseTime } from '../../engine/containers/service.ts';
@@ -77,7 +77,7 @@ export function registerSystem(r: Router, d: Deps): void {
       out.Volumes = await Promise.all(
         d.volumes.list().map(async (v) => {
           const view = d.volumes.view(v) as Record<string, unknown>;
-          const size = await run(['du', '-sb', String(view.Mountpoint)]).then((r) => Number(r.stdout.split('\t')[0]) || 0, () => -1);
+          const size = await directorySize(String(view.Mountpoint)).catch(() => -1);
           return { ...view, UsageData: { Size: size, RefCount: d.containers.volumeUsers(v.Name).length } };
         }),
       );

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
-import { writeJsonAtomic, readJson, ensureDir, removeAll } from '../../adapters/fs/index.ts';
+import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize } from '../../adapters/fs/index.ts';
 import type { OciRuntime } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
@@ -1362,9 +1362,9 @@ export class ContainerService {
     return { ContainersDeleted: deleted, SpaceReclaimed: space };
   }
 
+  /** The bytes the container wrote (its upper dir), counted as Docker counts them. */
   async sizeRw(id: string): Promise<number> {
-    const { stdout } = await run(['du', '-sb', join(this.dir(id), 'upper')]);
-    return Number(stdout.split('\t')[0]) || 0;
+    return directorySize(join(this.dir(id), 'upper'));
   }
 
   // ---- inspect ----------------------------------------------------------------------------
