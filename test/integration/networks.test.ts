@@ -119,6 +119,13 @@ test('static addresses, network aliases, -P and host-gateway', { skip }, async (
   assert.equal((await api(d, 'POST', `/containers/${db}/start`)).status, 204);
   const info = await inspect(d, db);
   assert.equal(info.NetworkSettings.Networks[netName].IPAddress, `${prefix}.50`);
+  // API 1.45+: Aliases are what was asked for; DNSNames every name the network resolves.
+  const name = (info.Name as string).slice(1);
+  assert.deepEqual(info.NetworkSettings.Networks[netName].Aliases, ['db']);
+  assert.deepEqual(info.NetworkSettings.Networks[netName].DNSNames, [name, 'db', db.slice(0, 12)]);
+  const old = (await api(d, 'GET', `/v1.43/containers/${db}/json`)).json();
+  assert.deepEqual(old.NetworkSettings.Networks[netName].Aliases, ['db', db.slice(0, 12)]);
+  assert.equal('DNSNames' in old.NetworkSettings.Networks[netName], false);
   const hostPort = Number(info.NetworkSettings.Ports['80/tcp'][0].HostPort);
   assert.ok(hostPort > 0);
   assert.equal((await httpGet(hostPort, '/hostname')).trim(), db.slice(0, 12));

@@ -124,6 +124,7 @@ export function registerContainers(r: Router, d: Deps): void {
 
   r.on('GET', '/containers/:id/json', async (ctx) => {
     const info = C.inspect(ctx.params.id!);
+    olderNetworkShape(info, ctx.apiVersion);
     info.ExecIDs = d.execs.execIdsOf(info.Id as string);
     if ((info.ExecIDs as string[]).length === 0) info.ExecIDs = null;
     if (qBool(ctx, 'size')) {
@@ -416,4 +417,19 @@ export function registerContainers(r: Router, d: Deps): void {
     sendJson(ctx, 200, await C.update(ctx.params.id!, await readJsonBody(ctx)));
   });
 
+}
+
+/**
+ * Clients of API versions before 1.45 get the endpoint shape they know: the short ID among the
+ * aliases of a connected endpoint, and (before 1.44) no DNSNames.
+ */
+function olderNetworkShape(info: Record<string, unknown>, apiVersion: string): void {
+  const [major = 1, minor = 0] = apiVersion.split('.').map(Number);
+  if (major > 1 || minor >= 45) return;
+  const networks = (info.NetworkSettings as { Networks?: Record<string, Record<string, unknown>> } | undefined)?.Networks ?? {};
+  for (const ep of Object.values(networks)) {
+    const names = ep.DNSNames as string[] | null | undefined;
+    if (Array.isArray(names)) ep.Aliases = [...((ep.Aliases as string[] | null) ?? []), String(info.Id).slice(0, 12)];
+    if (minor < 44) delete ep.DNSNames;
+  }
 }

@@ -1382,14 +1382,20 @@ export class ContainerService {
       const n = this.#o.networks?.tryFind(c.networkId);
       if (!n) continue;
       const x = rec.berth.extraNets?.find((e) => e.networkId === c.networkId);
-      networks[n.Name] = { ...emptyEndpoint(), NetworkID: n.Id, Aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases], ...(x ? { EndpointID: `${rec.Id.slice(0, 32)}${n.Id.slice(0, 32)}`, Gateway: x.gateway, IPAddress: x.ip, IPPrefixLen: x.prefix, MacAddress: x.mac } : {}) };
+      networks[n.Name] = {
+        ...emptyEndpoint(),
+        NetworkID: n.Id,
+        Aliases: c.aliases.length > 0 ? [...c.aliases] : null,
+        ...(x ? { EndpointID: `${rec.Id.slice(0, 32)}${n.Id.slice(0, 32)}`, Gateway: x.gateway, IPAddress: x.ip, IPPrefixLen: x.prefix, MacAddress: x.mac, DNSNames: dnsNames(rec, c.aliases, false) } : {}),
+      };
     }
     if (userNet) {
       networks[userNet.Name] = {
         ...emptyEndpoint(),
         NetworkID: userNet.Id,
-        Aliases: (net ? Object.values(net.request.networks)[0]?.aliases : null) ?? null,
-        ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac } : {}),
+        // As Docker (API 1.45): the aliases asked for; every name the network resolves is in DNSNames.
+        Aliases: rec.berth.endpoint?.aliases?.length ? [...rec.berth.endpoint.aliases] : null,
+        ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac, DNSNames: userNet.Name === 'bridge' ? null : dnsNames(rec, rec.berth.endpoint?.aliases ?? [], true) } : {}),
       };
     }
     return {
@@ -1434,7 +1440,7 @@ export class ContainerService {
 }
 
 function emptyEndpoint(): Record<string, unknown> {
-  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+  return { IPAMConfig: null, Links: null, Aliases: null, DNSNames: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
 }
 
 export function matchLabels(labels: Record<string, string>, filters: Record<string, string[]>): boolean {
@@ -1457,6 +1463,13 @@ export function pruneUntil(filters: Record<string, string[]>): number | undefine
   const values = filters.until ?? [];
   if (values.length > 1) throw invalidParameter('more than one until filter specified');
   return values.length === 1 ? parseTime(values[0]!) : undefined;
+}
+
+/** The names a network resolves to the container, in Docker's order: name, aliases, short ID, hostname. */
+function dnsNames(rec: ContainerRecord, aliases: readonly string[], withHostname: boolean): string[] {
+  const names = [rec.Name.slice(1), ...aliases, shortId(rec.Id)];
+  if (withHostname && rec.Config.Hostname) names.push(rec.Config.Hostname);
+  return [...new Set(names)];
 }
 
 /** Docker's time filter values: unix seconds (fractional), RFC 3339, or a duration like 10m ago. */
