@@ -19,3 +19,115 @@ export interface OciRuntime {
   /** Runs a process in the container; resolves with its exit code and output. */
   exec(id: string, args: string[], opts?: { signal?: AbortSignal }): Promise<{ exitCode: number; output: string }>;
 }
+
+// ---- networks ------------------------------------------------------------------------------
+// The JSON a network backend takes and gives (netavark's, which Podman defined): berth owns the
+// definitions and IPAM and hands the backend static addresses.
+
+/** A bridge network as the backend sets it up. */
+export interface BackendNetwork {
+  name: string;
+  id: string;
+  driver: 'bridge';
+  network_interface: string;
+  subnets: Array<{ subnet: string; gateway: string }>;
+  ipv6_enabled: false;
+  internal: boolean;
+  dns_enabled: boolean;
+  ipam_options: { driver: 'host-local' };
+  options?: Record<string, string>;
+}
+
+/** A published port range. */
+export interface BackendPortMapping {
+  host_ip: string;
+  container_port: number;
+  host_port: number;
+  range: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+/** One container's interfaces on its networks, its names there and its published ports. */
+export interface NetworkSetupRequest {
+  container_id: string;
+  container_name: string;
+  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac?: string }>;
+  network_info: Record<string, BackendNetwork>;
+  port_mappings: BackendPortMapping[] | null;
+  dns_servers?: string[];
+}
+
+/** What the backend made, by network: interfaces (MAC, addresses) and DNS servers. */
+export interface NetworkSetupResult {
+  [network: string]: {
+    dns_search_domains?: string[];
+    dns_server_ips?: string[];
+    interfaces: Record<string, { mac_address: string; subnets: Array<{ ipnet: string; gateway: string }> }>;
+  };
+}
+
+/** Network namespaces, and bridges, veths, NAT, port forwarding and DNS in them (netavark). */
+export interface NetworkBackend {
+  /** Creates the named network namespace; returns its path. */
+  createNetns(name: string): Promise<string>;
+  /** Removes a named network namespace; a missing one is not an error. */
+  deleteNetns(name: string): Promise<void>;
+  setup(netnsPath: string, req: NetworkSetupRequest): Promise<NetworkSetupResult>;
+  /** Undoes setup, leaving no rule or chain of this container behind. */
+  teardown(netnsPath: string, req: NetworkSetupRequest): Promise<void>;
+}
+
+// ---- container monitor ---------------------------------------------------------------------
+
+/** What every monitor call names: the OCI runtime (program and state root) and the container. */
+export interface MonitorTarget {
+  runtime: string;
+  runtimeRoot: string;
+  containerId: string;
+  name: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface MonitorCreateOptions extends MonitorTarget {
+  bundle: string;
+  exitDir: string;
+  logPath: string;
+  /** `none`: no log is kept (attach still sees the output). */
+  logDriver?: 'k8s-file' | 'none';
+  logSizeMax?: number;
+  stdin: boolean;
+  leaveStdinOpen: boolean;
+  tty: boolean;
+}
+
+export interface MonitorExecOptions extends MonitorTarget {
+  execId: string;
+  execDir: string;
+  processSpecPath: string;
+  attach: boolean;
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** The OCI runtime refused (bad spec, missing executable): the runtime's own words are kept. */
+export class MonitorError extends Error {
+  readonly runtimeMessage: string;
+  constructor(message: string, runtimeMessage: string) {
+    super(message);
+    this.name = 'MonitorError';
+    this.runtimeMessage = runtimeMessage;
+  }
+}
+
+/**
+ * The per-container monitor (conmon): creates a container through the OCI runtime, holds its
+ * stdio, writes its log, serves attach and records the exit code, outliving the daemon.
+ */
+export interface ContainerMonitor {
+  /** Creates the container; `exited` resolves once its exit code is recorded. */
+  create(o: MonitorCreateOptions): Promise<{ pid: number; exited: Promise<void> }>;
+  /** Runs a process in it; with `attach`, onAttachReady runs before the process starts. */
+  exec(o: MonitorExecOptions, onAttachReady?: () => Promise<void>): Promise<{ pid: number; exitCode: Promise<number> }>;
+  /** The monitor's pid from its pid file, while that process lives and is the monitor. */
+  livingPid(pidFile: string): Promise<number | undefined>;
+}

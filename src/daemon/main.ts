@@ -12,6 +12,7 @@ import { registerVolumes } from '../api/routes/volumes.ts';
 import { VolumeService } from '../engine/volumes/index.ts';
 import { NetworkService } from '../engine/networks/index.ts';
 import { Netavark } from '../adapters/netavark/index.ts';
+import { Conmon } from '../adapters/conmon/index.ts';
 import type { Deps } from '../api/routes/deps.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { ContainerService } from '../engine/containers/service.ts';
@@ -384,6 +385,7 @@ export async function main(argv: string[]): Promise<void> {
   const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events });
   await volumes.load();
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
+  const monitor = new Conmon(cfg.conmon);
   // Each runtime's own state root: runc keeps <exec-root>/runc, others <exec-root>/runtimes/<name>.
   const runtimes = new Runtimes(
     Object.fromEntries(Object.entries(cfg.runtimes).map(([name, binary]) => [name, new Runc({ binary, root: name === 'runc' ? join(cfg.execRoot, 'runc') : join(cfg.execRoot, 'runtimes', name) })])),
@@ -393,7 +395,7 @@ export async function main(argv: string[]): Promise<void> {
   const containers = new ContainerService({
     paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },
     runtimes,
-    conmonPath: cfg.conmon,
+    monitor,
     images,
     events,
     log,
@@ -406,7 +408,7 @@ export async function main(argv: string[]): Promise<void> {
     volumes,
   });
   await containers.load();
-  const execs = new ExecService({ containers, execRoot: cfg.execRoot, conmonPath: cfg.conmon, events });
+  const execs = new ExecService({ containers, execRoot: cfg.execRoot, monitor, events });
 
   const builder = new Builder({
     images,

@@ -4,13 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { start } from '../exec/index.ts';
+import { MonitorError, type ContainerMonitor, type MonitorCreateOptions, type MonitorExecOptions } from '../../core/ports.ts';
 
-export class ConmonError extends Error {
-  readonly runtimeMessage: string;
+export class ConmonError extends MonitorError {
   constructor(message: string, runtimeMessage: string) {
-    super(message);
+    super(message, runtimeMessage);
     this.name = 'ConmonError';
-    this.runtimeMessage = runtimeMessage;
   }
 }
 
@@ -270,5 +269,25 @@ export async function livingConmonPid(pidFile: string): Promise<number | undefin
     return comm === 'conmon' && state !== 'Z' ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The ContainerMonitor port on conmon at the given path. */
+export class Conmon implements ContainerMonitor {
+  readonly binary: string;
+  constructor(binary: string) {
+    this.binary = binary;
+  }
+
+  create(o: MonitorCreateOptions): Promise<CreatedContainer> {
+    return createContainer({ ...o, conmon: this.binary });
+  }
+
+  exec(o: MonitorExecOptions, onAttachReady?: () => Promise<void>): Promise<ExecSession> {
+    return execProcess({ ...o, conmon: this.binary }, onAttachReady);
+  }
+
+  livingPid(pidFile: string): Promise<number | undefined> {
+    return livingConmonPid(pidFile);
   }
 }

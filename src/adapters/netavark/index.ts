@@ -3,49 +3,13 @@
 import { ensureDir } from '../fs/index.ts';
 import { run } from '../exec/index.ts';
 import { Mutex } from '../../lib/mutex.ts';
+import type { NetworkBackend, NetworkSetupRequest, NetworkSetupResult } from '../../core/ports.ts';
+import { createNetns, deleteNetns } from '../netns/index.ts';
 
 export const NETAVARK = '/usr/lib/podman/netavark';
 export const AARDVARK = '/usr/lib/podman/aardvark-dns';
 
-export interface NetavarkNetwork {
-  name: string;
-  id: string;
-  driver: 'bridge';
-  network_interface: string;
-  subnets: Array<{ subnet: string; gateway: string }>;
-  ipv6_enabled: false;
-  internal: boolean;
-  dns_enabled: boolean;
-  ipam_options: { driver: 'host-local' };
-  options?: Record<string, string>;
-}
-
-export interface PortMapping {
-  host_ip: string;
-  container_port: number;
-  host_port: number;
-  range: number;
-  protocol: 'tcp' | 'udp' | 'sctp';
-}
-
-export interface NetavarkRequest {
-  container_id: string;
-  container_name: string;
-  networks: Record<string, { interface_name: string; static_ips: string[]; aliases: string[]; static_mac?: string }>;
-  network_info: Record<string, NetavarkNetwork>;
-  port_mappings: PortMapping[] | null;
-  dns_servers?: string[];
-}
-
-export interface NetavarkResult {
-  [network: string]: {
-    dns_search_domains?: string[];
-    dns_server_ips?: string[];
-    interfaces: Record<string, { mac_address: string; subnets: Array<{ ipnet: string; gateway: string }> }>;
-  };
-}
-
-export class Netavark {
+export class Netavark implements NetworkBackend {
   readonly configDir: string;
   readonly binary: string;
   // netavark decides from its config dir whether a network's last container is going; two runs
@@ -61,7 +25,7 @@ export class Netavark {
   }
 
   /** Runs netavark; it reports failures as `{"error": …}` on stdout with a non-zero exit. */
-  async #call(cmd: 'setup' | 'teardown', netns: string, req: NetavarkRequest): Promise<string> {
+  async #call(cmd: 'setup' | 'teardown', netns: string, req: NetworkSetupRequest): Promise<string> {
     await ensureDir(this.configDir);
     const r = await this.#lock.run(() => run(this.#argv(cmd, netns), { input: JSON.stringify(req), okCodes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255] }));
     if (r.exitCode !== 0) {
@@ -74,12 +38,32 @@ export class Netavark {
     return r.stdout;
   }
 
-  async setup(netns: string, req: NetavarkRequest): Promise<NetavarkResult> {
-    return JSON.parse(await this.#call('setup', netns, req)) as NetavarkResult;
+  createNetns(name: string): Promise<string> {
+    return createNetns(name);
   }
 
-  async teardown(netns: string, req: NetavarkRequest): Promise<void> {
+  deleteNetns(name: string): Promise<void> {
+    return deleteNetns(name);
+  }
+
+  async setup(netns: string, req: NetworkSetupRequest): Promise<NetworkSetupResult> {
+    return JSON.parse(await this.#call('setup', netns, req)) as NetworkSetupResult;
+  }
+
+  async teardown(netns: string, req: NetworkSetupRequest): Promise<void> {
     await this.#call('teardown', netns, req);
+    if (req.port_mappings) await dropEmptyDnatChains().catch(() => {});
+  }
+}
+
+/** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
+async function dropEmptyDnatChains(): Promise<void> {
+  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
+  const lines = stdout.split('\n');
+  const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
+  for (const c of chains) {
+    const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
+    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { conflict, invalidParameter, notFound, messageOf } from '../../core/errors.ts';
 import { newId, shortId } from '../../core/ids.ts';
 import { ensureDir, removeAll } from '../../adapters/fs/index.ts';
-import { execProcess, ConmonError } from '../../adapters/conmon/index.ts';
+import { MonitorError, type ContainerMonitor } from '../../core/ports.ts';
 import { resolveUser, applyCapChanges, defaultCapabilities } from '../spec/index.ts';
 import type { ContainerService } from './service.ts';
 import { checkCanExec } from './state.ts';
@@ -41,7 +41,8 @@ interface ExecRecord {
 export interface ExecOptions {
   containers: ContainerService;
   execRoot: string;
-  conmonPath: string;
+  /** The per-container monitor (conmon) that runs exec sessions. */
+  monitor: ContainerMonitor;
   events: EventBus;
 }
 
@@ -150,9 +151,8 @@ export class ExecService {
     let attached: Promise<void> = Promise.resolve();
     let streamDone: Promise<void> = Promise.resolve();
     try {
-      const session = await execProcess(
+      const session = await this.#o.monitor.exec(
         {
-          conmon: this.#o.conmonPath,
           runtime: this.#o.containers.runtimeOf(c).binary,
           runtimeRoot: this.#o.containers.runtimeOf(c).root,
           containerId: c.Id,
@@ -206,7 +206,7 @@ export class ExecService {
       await Promise.race([streamDone, new Promise((r) => setTimeout(r, 2000))]);
       sink?.end();
     } catch (err) {
-      const msg = (err instanceof ConmonError ? `OCI runtime exec failed: ${err.message}` : messageOf(err)).trimEnd();
+      const msg = (err instanceof MonitorError ? `OCI runtime exec failed: ${err.message}` : messageOf(err)).trimEnd();
       e.running = false;
       // As Docker: an exec that cannot start reports 126, whatever the cause (run reports 127 for a missing binary).
       e.exitCode = 126;

@@ -8,9 +8,7 @@ import { createHash } from 'node:crypto';
 import { BerthError, invalidParameter, notFound, messageOf } from '../../core/errors.ts';
 import { shortId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic, readJson } from '../../adapters/fs/index.ts';
-import { run } from '../../adapters/exec/index.ts';
-import type { Netavark, NetavarkRequest, PortMapping } from '../../adapters/netavark/index.ts';
-import { createNetns, deleteNetns } from '../../adapters/netns/index.ts';
+import type { NetworkBackend, NetworkSetupRequest, BackendPortMapping } from '../../core/ports.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { NetworkService, NetworkRecord } from '../networks/index.ts';
 import { liveNet, type ContainerRecord, type NetState, type Logger } from './record.ts';
@@ -18,7 +16,8 @@ import { isActive } from './state.ts';
 
 export interface NetworkingOptions {
   networks?: NetworkService;
-  netavark?: Netavark;
+  /** Namespaces, bridges, NAT and DNS (netavark); without it containers get no bridge networking. */
+  netavark?: NetworkBackend;
   log: Logger;
   execRoot: string;
   save(rec: ContainerRecord): Promise<void>;
@@ -94,15 +93,15 @@ export class ContainerNetworking {
    */
   async #newNetns(id: string, name: string): Promise<string> {
     await this.#pendingTeardown.get(id)?.catch(() => {});
-    return this.#nsLock.run(() => createNetns(name));
+    return this.#nsLock.run(() => this.#o.netavark!.createNetns(name));
   }
 
   /** The create-time network's netavark request (eth0, aliases, published ports) and its state. */
-  async #primary(rec: ContainerRecord, net: NetworkRecord, ip: string, netns: string): Promise<{ request: NetavarkRequest; state: NetState }> {
+  async #primary(rec: ContainerRecord, net: NetworkRecord, ip: string, netns: string): Promise<{ request: NetworkSetupRequest; state: NetState }> {
     const id = rec.Id;
     const info = this.#o.networks!.netavarkInfo(net);
     const { mappings, ports } = await this.#portMappings(rec);
-    const request: NetavarkRequest = {
+    const request: NetworkSetupRequest = {
       container_id: id,
       container_name: rec.Name.slice(1),
       networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
@@ -146,8 +145,8 @@ export class ContainerNetworking {
   }
 
   /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
-  async #portMappings(rec: ContainerRecord): Promise<{ mappings: PortMapping[]; ports: NetState['ports'] }> {
-    const mappings: PortMapping[] = [];
+  async #portMappings(rec: ContainerRecord): Promise<{ mappings: BackendPortMapping[]; ports: NetState['ports'] }> {
+    const mappings: BackendPortMapping[] = [];
     const ports: NetState['ports'] = {};
     const bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> = { ...(rec.HostConfig.PortBindings ?? {}) };
     if (rec.HostConfig.PublishAllPorts) {
@@ -161,7 +160,7 @@ export class ContainerNetworking {
       const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/.exec(key);
       if (!m) throw invalidParameter(`invalid port specification: "${key}"`);
       const containerPort = Number(m[1]);
-      const protocol = (m[2] ?? 'tcp') as PortMapping['protocol'];
+      const protocol = (m[2] ?? 'tcp') as BackendPortMapping['protocol'];
       ports[`${containerPort}/${protocol}`] = [];
       for (const b of binds ?? [{}]) {
         const hostIp = b.HostIp ?? '';
@@ -207,15 +206,14 @@ export class ContainerNetworking {
 
   async #runTeardown(id: string, net: NetState, journal: string): Promise<void> {
     if (net.detached) {
-      await deleteNetns(net.netns);
+      await this.#o.netavark?.deleteNetns(net.netns);
       await unlink(journal).catch(() => {});
       return;
     }
     if (this.#o.netavark) {
       await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
-      if (net.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
     }
-    await deleteNetns(net.netns);
+    await this.#o.netavark?.deleteNetns(net.netns);
     this.#o.networks?.release(net.networkId, net.ip);
     await unlink(journal).catch(() => {});
   }
@@ -235,7 +233,7 @@ export class ContainerNetworking {
     const info = networks.netavarkInfo(net);
     const ip = networks.allocate(net.Id, c.ip);
     const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
-    const request: NetavarkRequest = {
+    const request: NetworkSetupRequest = {
       container_id: rec.Id,
       container_name: rec.Name.slice(1),
       networks: { [info.name]: { interface_name: iface, static_ips: [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
@@ -297,7 +295,6 @@ export class ContainerNetworking {
         // eth0 and its published ports go; the namespace stays for the container and its other networks.
         await this.#netQueue.run(async () => {
           await this.#o.netavark?.teardown(`/run/netns/${wired.netns}`, wired.request);
-          if (wired.request.port_mappings) await dropEmptyNetavarkChains().catch(() => {});
         });
         networks.release(wired.networkId, wired.ip);
         rec.berth.net = { ...detachedState(net), netns: wired.netns };
@@ -382,7 +379,7 @@ export class ContainerNetworking {
     const info = this.#o.networks.netavarkInfo(net);
     const ip = this.#o.networks.allocate(net.Id);
     const cfg = net.IPAM.Config[0]!;
-    const request: NetavarkRequest = {
+    const request: NetworkSetupRequest = {
       container_id: id,
       container_name: 'berth-anchor',
       networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], aliases: [] } },
@@ -394,7 +391,7 @@ export class ContainerNetworking {
     try {
       await ensureDir(join(this.#o.execRoot, 'teardown'));
       await writeJsonAtomic(journal, state);
-      await this.#o.netavark.setup(await createNetns(name), request);
+      await this.#o.netavark.setup(await this.#o.netavark.createNetns(name), request);
       this.#anchor = { state, journal };
     } catch (err) {
       this.#o.log.warn('default bridge anchor not set up; each container will create the bridge', { error: messageOf(err) });
@@ -454,13 +451,3 @@ function claimPort(hostIp: string, port: number, protocol: string): Promise<numb
   });
 }
 
-/** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
-async function dropEmptyNetavarkChains(): Promise<void> {
-  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
-  const lines = stdout.split('\n');
-  const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
-  for (const c of chains) {
-    const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
-    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
-  }
-}

@@ -1,6 +1,6 @@
 // What berth keeps on disk for each container, shared by the container service and its helpers.
 import type { ContainerConfig, ContainerState, HostConfig } from '../../core/types.ts';
-import type { NetavarkRequest } from '../../adapters/netavark/index.ts';
+import type { NetworkSetupRequest } from '../../core/ports.ts';
 
 export interface Logger {
   debug(msg: string, extra?: Record<string, unknown>): void;
@@ -76,7 +76,7 @@ export interface NetState {
   prefix: number;
   gateway: string;
   mac: string;
-  request: NetavarkRequest;
+  request: NetworkSetupRequest;
   ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   /**
    * The namespace is held but the network is not wired: the container left its create-time

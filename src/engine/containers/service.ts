@@ -8,9 +8,8 @@ import { BerthError, conflict, internal, invalidParameter, notFound, notModified
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize } from '../../adapters/fs/index.ts';
-import type { OciRuntime } from '../../core/ports.ts';
+import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
-import { createContainer, ConmonError, livingConmonPid } from '../../adapters/conmon/index.ts';
 import { isMounted, mountOverlay, mountTmpfs, unmount } from '../../adapters/mount/index.ts';
 import { run } from '../../adapters/exec/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
@@ -35,7 +34,6 @@ import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
 import { existsSync, statSync } from 'node:fs';
-import type { Netavark } from '../../adapters/netavark/index.ts';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
 export { liveNet } from './record.ts';
@@ -43,7 +41,8 @@ export { liveNet } from './record.ts';
 export interface EngineOptions {
   paths: ContainerPaths;
   runtimes: Runtimes;
-  conmonPath: string;
+  /** The per-container monitor (conmon). */
+  monitor: ContainerMonitor;
   images: ImageStore;
   events: EventBus;
   log: Logger;
@@ -52,7 +51,7 @@ export interface EngineOptions {
   hostRlimitNofile: { soft: number; hard: number };
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   networks?: NetworkService;
-  netavark?: Netavark;
+  netavark?: NetworkBackend;
   volumes?: VolumeService;
 }
 
@@ -184,7 +183,7 @@ export class ContainerService {
     }
     const s = rec.State.Status;
     if (s === 'running' || s === 'paused' || s === 'restarting') {
-      const conmon = await livingConmonPid(join(this.bundle(rec.Id), 'conmon.pid'));
+      const conmon = await this.#o.monitor.livingPid(join(this.bundle(rec.Id), 'conmon.pid'));
       const exitFile = join(this.exitDir, rec.Id);
       const exited = await access(exitFile).then(() => true, () => false);
       if (conmon !== undefined && !exited) {
@@ -221,7 +220,7 @@ export class ContainerService {
       const live = this.#live.get(rec.Id);
       if (!live || live.mutex.held) continue;
       if (!full && live.conmonPid !== undefined && pidAlive(live.conmonPid)) continue;
-      const conmon = await livingConmonPid(join(this.bundle(rec.Id), 'conmon.pid'));
+      const conmon = await this.#o.monitor.livingPid(join(this.bundle(rec.Id), 'conmon.pid'));
       if (conmon === undefined) {
         delete live.conmonPid;
         await this.#checkExit(rec.Id, true);
@@ -586,8 +585,7 @@ export class ContainerService {
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       phase('spec');
       const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
-      const created = await createContainer({
-        conmon: o.conmonPath,
+      const created = await o.monitor.create({
         runtime: this.runtimeOf(rec).binary,
         runtimeRoot: this.runtimeOf(rec).root,
         containerId: id,
@@ -641,7 +639,7 @@ export class ContainerService {
       created.exited.then(() => this.#checkExit(id)).catch(() => {});
     } catch (err) {
       await this.#cleanupRuntime(rec).catch(() => {});
-      const msg = err instanceof ConmonError ? `failed to create task for container: OCI runtime create failed: ${err.message}` : messageOf(err);
+      const msg = err instanceof MonitorError ? `failed to create task for container: OCI runtime create failed: ${err.message}` : messageOf(err);
       rec.State.Error = msg;
       if (!(err instanceof BerthError)) {
         rec.State.ExitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;

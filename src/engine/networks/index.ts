@@ -7,7 +7,7 @@ import { BerthError, conflict, invalidParameter, notFound } from '../../core/err
 import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
-import type { NetavarkNetwork } from '../../adapters/netavark/index.ts';
+import type { BackendNetwork } from '../../core/ports.ts';
 
 export interface NetworkRecord {
   Name: string;
@@ -270,7 +270,7 @@ export class NetworkService {
     this.#alloc.get(networkId)?.delete(ipToInt(ip));
   }
 
-  netavarkInfo(n: NetworkRecord): NetavarkNetwork {
+  netavarkInfo(n: NetworkRecord): BackendNetwork {
     const cfg = n.IPAM.Config[0]!;
     return {
       // netavark derives iptables chain names from the network name: a name unique to this
