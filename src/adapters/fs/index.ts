@@ -134,3 +134,8 @@ export async function directorySize(dir: string): Promise<number> {
   }
   return total;
 }
+
+/** Copies what src holds into dst (an existing directory), keeping owners, modes, times and links (cp -a). */
+export async function copyTree(src: string, dst: string): Promise<void> {
+  await run(['cp', '-a', '--', `${src}/.`, dst]);
+}

@@ -8,6 +8,11 @@ export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; w
   await run(['mount', '-t', 'overlay', 'overlay', '-o', options, opts.target]);
 }
 
+/** A read-only union of lowerDirs (top first) at target, with nothing to write to. */
+export async function mountOverlayReadOnly(lowerDirs: string[], target: string): Promise<void> {
+  await run(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')}`, target]);
+}
+
 /** A tmpfs at target (e.g. a shareable /dev/shm kept on the host). */
 export async function mountTmpfs(target: string, options: string[]): Promise<void> {
   await run(['mount', '-t', 'tmpfs', '-o', options.join(','), 'tmpfs', target]);

@@ -13,7 +13,8 @@ import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
 import { run } from '../../adapters/exec/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
-import { readJson, writeJsonAtomic, ensureDir } from '../../adapters/fs/index.ts';
+import { readJson, writeJsonAtomic, ensureDir, directorySize } from '../../adapters/fs/index.ts';
+import { mountOverlayReadOnly, unmount } from '../../adapters/mount/index.ts';
 import { ociArchitecture, type ImageRecord, type ImageStore } from '../../stores/images.ts';
 import type { ContainerService } from '../containers/service.ts';
 import { readLogs } from '../logs/index.ts';
@@ -214,10 +215,10 @@ export class Builder {
     }
     const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
     for (const name of await readdir(mounts).catch(() => [] as string[])) {
-      const { stdout } = await run(['du', '-sb', join(mounts, name)]).catch(() => ({ stdout: '0' }));
+      const size = await directorySize(join(mounts, name)).catch(() => 0);
       const st = await stat(join(mounts, name)).catch(() => undefined);
       const when = st?.mtime.toISOString() ?? new Date(0).toISOString();
-      out.push({ ID: name.slice(0, 12), Type: 'exec.cachemount', Description: 'cache mount', Size: Number(stdout.split('\t')[0]) || 0, InUse: false, Shared: false, CreatedAt: when, LastUsedAt: when, UsageCount: 1 });
+      out.push({ ID: name.slice(0, 12), Type: 'exec.cachemount', Description: 'cache mount', Size: size, InUse: false, Shared: false, CreatedAt: when, LastUsedAt: when, UsageCount: 1 });
     }
     return out;
   }
@@ -237,8 +238,7 @@ export class Builder {
     if (opts.all) {
       const mounts = join(this.#d.dataRoot, 'builder', 'cache-mounts');
       for (const name of await readdir(mounts).catch(() => [] as string[])) {
-        const { stdout } = await run(['du', '-sb', join(mounts, name)]).catch(() => ({ stdout: '0' }));
-        space += Number(stdout.split('\t')[0]) || 0;
+        space += await directorySize(join(mounts, name)).catch(() => 0);
         await rm(join(mounts, name), { recursive: true, force: true });
         deleted.push(name);
       }
@@ -1107,7 +1107,7 @@ export class Builder {
     let path = target;
     if (lowers.length === 1) path = lowers[0]!;
     else if (lowers.length > 1) {
-      await run(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowers.join(':')}`, target]);
+      await mountOverlayReadOnly(lowers, target);
       mounted = true;
     }
     const root = RootFs.open(path);
@@ -1115,7 +1115,7 @@ export class Builder {
       root,
       release: async () => {
         root.close();
-        if (mounted) await run(['umount', target]).catch(() => run(['umount', '-l', target]));
+        if (mounted) await unmount(target).catch(() => {});
         await rm(target, { recursive: true, force: true }).catch(() => {});
       },
     };

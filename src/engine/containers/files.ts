@@ -1,12 +1,11 @@
 // A container's filesystem as a whole: commit (its changes as a new image layer), export (the
 // flattened root filesystem as a tar) and diff (the changes against its image).
 import { byteOrder } from '../../core/order.ts';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict } from '../../core/errors.ts';
 import { createTar } from '../../adapters/tar/index.ts';
-import { run } from '../../adapters/exec/index.ts';
 import { mountOverlay, unmount, isMounted } from '../../adapters/mount/index.ts';
 import { applyChanges, type ImageRecord, type ImageStore } from '../../stores/images.ts';
 import type { ImageRuntimeConfig } from '../../core/types.ts';
@@ -97,7 +96,7 @@ export class ContainerFiles {
     const dir = this.#h.dir(rec.Id);
     if (lower.length === 0) {
       const empty = join(dir, 'empty');
-      await run(['mkdir', '-p', empty]);
+      await mkdir(empty, { recursive: true });
       lower.push(empty);
     }
     await unmount(rootfs);

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
-import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize } from '../../adapters/fs/index.ts';
+import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
 import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { isMounted, mountOverlay, mountTmpfs, unmount } from '../../adapters/mount/index.ts';
-import { run } from '../../adapters/exec/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
@@ -683,7 +682,7 @@ export class ContainerService {
       } catch {
         src = undefined;
       }
-      if (src && statSync(src).isDirectory()) await run(['cp', '-a', '--', `${src}/.`, v.Mountpoint]);
+      if (src && statSync(src).isDirectory()) await copyTree(src, v.Mountpoint);
     }
     await vols.markPopulated(v.Name);
   }
