@@ -1,7 +1,7 @@
 // Distribution: pull, push and login against registries, for the image routes.
 import type { ImageStore } from '../stores/images.ts';
 import { BlobMetadata } from './metadata.ts';
-import { Puller, type PullOptions } from './pull.ts';
+import { Puller, type PullOptions, type DistributionInspect } from './pull.ts';
 import { Pusher, type PushOptions } from './push.ts';
 import { insecureMatcher, readBounded, RegistryClient } from './registry.ts';
 import { RegistryTls } from './tls.ts';
@@ -69,6 +69,11 @@ export class Distribution {
 
   push(opts: PushOptions, progress: ProgressSink): Promise<void> {
     return this.#pusher.push(opts, progress);
+  }
+
+  /** The registry's descriptor and platforms for a reference, without pulling it. */
+  inspect(opts: { ref: string; auth: AuthConfig; signal?: AbortSignal }): Promise<DistributionInspect> {
+    return this.#puller.inspect(opts);
   }
 
   /**

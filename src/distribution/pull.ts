@@ -31,6 +31,12 @@ export interface PullerDeps {
   onPulled?: (ref: string, id: string) => void;
 }
 
+/** `GET /distribution/{name}/json`'s answer, in the Engine API's shape. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Platform[];
+}
+
 export interface PullOptions {
   ref: string;
   auth: AuthConfig;
@@ -93,6 +99,32 @@ export class Puller {
       const direct = new RegistryClient(ref.domain, opts.auth, { ...this.#d.registry, useMirrors: false, ...(opts.signal ? { signal: opts.signal } : {}) });
       await this.#pullOne(direct, withDefaultTag(ref), opts, progress, true);
     }
+  }
+
+  /**
+   * What the registry holds under a reference, without pulling it (`GET /distribution/{name}/json`):
+   * the manifest's descriptor and the platforms it offers (read from its config when it is not an index).
+   */
+  async inspect(opts: { ref: string; auth: AuthConfig; signal?: AbortSignal }): Promise<DistributionInspect> {
+    const ref = withDefaultTag(parseReference(opts.ref));
+    const client = new RegistryClient(ref.domain, opts.auth, { ...this.#d.registry, useMirrors: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const name = familiarName(formatReference(ref));
+    const top = await this.#fetchManifest(client, ref, ref.digest ?? ref.tag ?? 'latest', name);
+    const parsed = parseManifest(top.bytes, top.contentType);
+    let platforms: Platform[];
+    if (parsed.kind === 'index') {
+      platforms = parsed.manifests.flatMap((m) => (m.platform ? [m.platform] : []));
+    } else {
+      let config: { os?: unknown; architecture?: unknown; variant?: unknown };
+      try {
+        config = JSON.parse((await this.#fetchConfig(client, ref, parsed.config)).toString('utf8')) as typeof config;
+      } catch (err) {
+        if (err instanceof SyntaxError) throw invalidParameter('invalid image config: not JSON');
+        throw err;
+      }
+      platforms = typeof config.os === 'string' && typeof config.architecture === 'string' ? [{ os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' ? { variant: config.variant } : {}) }] : [];
+    }
+    return { Descriptor: { mediaType: parsed.mediaType || top.contentType, digest: top.digest, size: top.bytes.length }, Platforms: platforms };
   }
 
   async #listTags(client: RegistryClient, ref: Reference): Promise<string[]> {

@@ -83,6 +83,14 @@ test('push, rmi, pull: the same image ID, runnable, with its repo digest; second
   const byDigest = await berth(d, ['pull', `${reg!.host}/team/bb@${digest}`]);
   assert.equal(byDigest.code, 0, byDigest.stderr);
   assert.deepEqual(partials(), []);
+  // What the registry holds, without pulling (GET /distribution/{name}/json, the SDKs' registry data).
+  const dist = await api(d, 'GET', `/distribution/${ref}/json`);
+  assert.equal(dist.status, 200, dist.text());
+  assert.deepEqual(dist.json(), { Descriptor: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest, size: dist.json().Descriptor.size }, Platforms: [{ os: 'linux', architecture: 'amd64' }] });
+  assert.ok(dist.json().Descriptor.size > 0);
+  const missing = await api(d, 'GET', `/distribution/${reg!.host}/team/bb:nope/json`);
+  assert.equal(missing.status, 404, missing.text());
+  assert.match(missing.json().message, /manifest for .*bb:nope not found/);
 });
 
 test('docker CLI: push, pull and an unknown tag against berthd', { skip: skipRef || (!DOCKER ? 'docker CLI not installed' : false) }, async () => {

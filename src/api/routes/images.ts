@@ -1,7 +1,7 @@
 // /images/*: the part of the image API the engine core needs (list, inspect, tag, remove, import).
 import type { Router } from '../server/index.ts';
 import { sendJson, qBool, qFilters, startJsonStream, type Ctx } from '../server/http.ts';
-import { invalidParameter, notImplemented, messageOf } from '../../core/errors.ts';
+import { invalidParameter, notFound, notImplemented, messageOf } from '../../core/errors.ts';
 import type { Deps } from './deps.ts';
 import { decodeRegistryAuth, parsePlatform, type ProgressSink } from '../../distribution/index.ts';
 import type { PullOptions } from '../../distribution/pull.ts';
@@ -212,6 +212,14 @@ export function registerImages(r: Router, d: Deps): void {
     throw notImplemented(`${op} is not supported by this berthd yet`);
   };
   r.on(['GET', 'POST', 'DELETE'], '/images/*', byName);
+
+  // GET /distribution/{name}/json: what a registry holds under a name, without pulling it.
+  r.on('GET', '/distribution/*', async (ctx) => {
+    const m = /^(.+)\/json$/.exec(ctx.params['*'] ?? '');
+    if (!m) throw notFound('page not found');
+    const auth = decodeRegistryAuth(header(ctx, 'x-registry-auth'));
+    sendJson(ctx, 200, await d.distribution.inspect({ ref: m[1]!, auth, signal: clientGone(ctx) }));
+  });
 }
 
 function header(ctx: Ctx, name: string): string | undefined {
