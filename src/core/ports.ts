@@ -131,3 +131,20 @@ export interface ContainerMonitor {
   /** The monitor's pid from its pid file, while that process lives and is the monitor. */
   livingPid(pidFile: string): Promise<number | undefined>;
 }
+
+// ---- mounts --------------------------------------------------------------------------------
+
+/** The mounts the engine makes: overlay roots, read-only image views, tmpfs; and their removal. */
+export interface Mounter {
+  overlay(o: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void>;
+  /** A read-only union of lowerDirs (top first) at target. */
+  overlayReadOnly(lowerDirs: string[], target: string): Promise<void>;
+  tmpfs(target: string, options: string[]): Promise<void>;
+  /** Any file system by type, as the local volume driver's `type`, `device` and `o` options say. */
+  mount(type: string, device: string, options: string | undefined, target: string): Promise<void>;
+  isMounted(target: string): Promise<boolean>;
+  /** Unmounts target (lazily when busy); not mounted is fine. */
+  unmount(target: string): Promise<void>;
+  /** Mount points below dir, deepest first. */
+  mountsUnder(dir: string): Promise<string[]>;
+}

@@ -13,6 +13,7 @@ import { VolumeService } from '../engine/volumes/index.ts';
 import { NetworkService } from '../engine/networks/index.ts';
 import { Netavark } from '../adapters/netavark/index.ts';
 import { Conmon } from '../adapters/conmon/index.ts';
+import { hostMounts } from '../adapters/mount/index.ts';
 import type { Deps } from '../api/routes/deps.ts';
 import { EventBus } from '../engine/events/index.ts';
 import { ContainerService } from '../engine/containers/service.ts';
@@ -373,7 +374,7 @@ export async function main(argv: string[]): Promise<void> {
     maxLayerSize: cfg.maxLayerSize,
     certsDirs: cfg.certsDirs,
   });
-  await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'));
+  await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'), hostMounts);
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
   await networks.load();
   try {
@@ -382,7 +383,7 @@ export async function main(argv: string[]): Promise<void> {
     log.error(`default bridge network: ${messageOf(err)}`);
     process.exit(1);
   }
-  const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events });
+  const volumes = new VolumeService({ dataRoot: cfg.dataRoot, events, mounts: hostMounts });
   await volumes.load();
   const netavark = new Netavark({ configDir: join(cfg.execRoot, 'netavark') });
   const monitor = new Conmon(cfg.conmon);
@@ -396,6 +397,7 @@ export async function main(argv: string[]): Promise<void> {
     paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },
     runtimes,
     monitor,
+    mounts: hostMounts,
     images,
     events,
     log,
@@ -413,6 +415,7 @@ export async function main(argv: string[]): Promise<void> {
   const builder = new Builder({
     images,
     containers,
+    mounts: hostMounts,
     dataRoot: cfg.dataRoot,
     secretsDir: join(cfg.execRoot, 'build-secrets'),
     cacheMaxBytes: cfg.builderCacheMax ?? tenthOf(cfg.dataRoot),

@@ -1,6 +1,7 @@
 // overlayfs mounts through mount(8)/umount(8).
 import { run, ExecError } from '../exec/index.ts';
 import { readFile } from 'node:fs/promises';
+import type { Mounter } from '../../core/ports.ts';
 
 export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void> {
   // An image with no layers still needs a lowerdir; the caller passes an empty directory then.
@@ -37,3 +38,29 @@ export async function unmount(target: string): Promise<void> {
     await run(['umount', '-l', target]);
   }
 }
+
+/** A file system of the given type at target (the local volume driver's options). */
+export async function mountType(type: string, device: string, options: string | undefined, target: string): Promise<void> {
+  await run(['mount', '-t', type, ...(options ? ['-o', options] : []), device, target]);
+}
+
+/** Mount points below dir, deepest first. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return mountinfo
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => m !== undefined && m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** The Mounter port on the host's mount(8) and umount(8). */
+export const hostMounts: Mounter = {
+  overlay: mountOverlay,
+  overlayReadOnly: mountOverlayReadOnly,
+  tmpfs: mountTmpfs,
+  mount: mountType,
+  isMounted,
+  unmount,
+  mountsUnder,
+};

@@ -14,7 +14,7 @@ import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../
 import { run } from '../../adapters/exec/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
 import { readJson, writeJsonAtomic, ensureDir, directorySize } from '../../adapters/fs/index.ts';
-import { mountOverlayReadOnly, unmount } from '../../adapters/mount/index.ts';
+import type { Mounter } from '../../core/ports.ts';
 import { ociArchitecture, type ImageRecord, type ImageStore } from '../../stores/images.ts';
 import type { ContainerService } from '../containers/service.ts';
 import { readLogs } from '../logs/index.ts';
@@ -70,6 +70,8 @@ export interface BuildOptions {
 export interface BuilderDeps {
   images: ImageStore;
   containers: ContainerService;
+  /** Read-only views of images (mount(8)). */
+  mounts: Mounter;
   dataRoot: string;
   /** Where secrets are put for the RUN steps that mount them: memory-backed (under the exec root). */
   secretsDir: string;
@@ -1107,7 +1109,7 @@ export class Builder {
     let path = target;
     if (lowers.length === 1) path = lowers[0]!;
     else if (lowers.length > 1) {
-      await mountOverlayReadOnly(lowers, target);
+      await this.#d.mounts.overlayReadOnly(lowers, target);
       mounted = true;
     }
     const root = RootFs.open(path);
@@ -1115,7 +1117,7 @@ export class Builder {
       root,
       release: async () => {
         root.close();
-        if (mounted) await unmount(target).catch(() => {});
+        if (mounted) await this.#d.mounts.unmount(target).catch(() => {});
         await rm(target, { recursive: true, force: true }).catch(() => {});
       },
     };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict } from '../../core/errors.ts';
 import { createTar } from '../../adapters/tar/index.ts';
-import { mountOverlay, unmount, isMounted } from '../../adapters/mount/index.ts';
+import type { Mounter } from '../../core/ports.ts';
 import { applyChanges, type ImageRecord, type ImageStore } from '../../stores/images.ts';
 import type { ImageRuntimeConfig } from '../../core/types.ts';
 import type { ContainerRecord } from './record.ts';
@@ -17,6 +17,7 @@ const MOUNT_STUBS: ReadonlySet<string> = new Set(['etc/hostname', 'etc/hosts', '
 
 export interface FilesHost {
   images: ImageStore;
+  mounts: Mounter;
   dir(id: string): string;
   rootfs(id: string): string;
   pause(id: string): Promise<void>;
@@ -91,7 +92,8 @@ export class ContainerFiles {
    */
   async mountRootfs(rec: ContainerRecord): Promise<() => Promise<void>> {
     const rootfs = this.#h.rootfs(rec.Id);
-    if (isActive(rec.State.Status) && (await isMounted(rootfs))) return async () => {};
+    const mounts = this.#h.mounts;
+    if (isActive(rec.State.Status) && (await mounts.isMounted(rootfs))) return async () => {};
     const lower = this.#h.images.lowerDirs(rec.Image);
     const dir = this.#h.dir(rec.Id);
     if (lower.length === 0) {
@@ -99,10 +101,10 @@ export class ContainerFiles {
       await mkdir(empty, { recursive: true });
       lower.push(empty);
     }
-    await unmount(rootfs);
-    await mountOverlay({ lowerDirs: lower, upper: join(dir, 'upper'), work: join(dir, 'work'), target: rootfs });
+    await mounts.unmount(rootfs);
+    await mounts.overlay({ lowerDirs: lower, upper: join(dir, 'upper'), work: join(dir, 'work'), target: rootfs });
     return async () => {
-      if (!isActive(rec.State.Status)) await unmount(rootfs).catch(() => {});
+      if (!isActive(rec.State.Status)) await mounts.unmount(rootfs).catch(() => {});
     };
   }
 

@@ -8,9 +8,8 @@ import { BerthError, conflict, internal, invalidParameter, notFound, notModified
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
-import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor } from '../../core/ports.ts';
+import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type Mounter } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
-import { isMounted, mountOverlay, mountTmpfs, unmount } from '../../adapters/mount/index.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
@@ -42,6 +41,8 @@ export interface EngineOptions {
   runtimes: Runtimes;
   /** The per-container monitor (conmon). */
   monitor: ContainerMonitor;
+  /** Overlay roots and tmpfs (mount(8)). */
+  mounts: Mounter;
   images: ImageStore;
   events: EventBus;
   log: Logger;
@@ -102,6 +103,7 @@ export class ContainerService {
     });
     this.#files = new ContainerFiles({
       images: opts.images,
+      mounts: opts.mounts,
       dir: (id) => this.dir(id),
       rootfs: (id) => this.rootfs(id),
       pause: (id) => this.pause(id),
@@ -511,8 +513,8 @@ export class ContainerService {
       }
       live.runtimeClean = false;
       delete live.conmonPid;
-      if (rec.berth.hasBeenStarted) await unmount(rootfs);
-      await mountOverlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
+      if (rec.berth.hasBeenStarted) await o.mounts.unmount(rootfs);
+      await o.mounts.overlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
       phase('prepare');
       // netavark wires the namespace while runc creates the container; both finish before start.
       const network = await this.#net.setup(rec);
@@ -531,9 +533,9 @@ export class ContainerService {
       if (ipcMode === 'shareable') {
         shmPath = join(this.dir(id), 'shm');
         await ensureDir(shmPath, 0o1777);
-        if (!(await isMounted(shmPath))) {
+        if (!(await o.mounts.isMounted(shmPath))) {
           const size = rec.HostConfig.ShmSize && rec.HostConfig.ShmSize > 0 ? rec.HostConfig.ShmSize : 64 * 1024 * 1024;
-          await mountTmpfs(shmPath, ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`]);
+          await o.mounts.tmpfs(shmPath, ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`]);
         }
       } else if (ipcMode.startsWith('container:')) {
         const other = this.find(ipcMode.slice('container:'.length));
@@ -1024,8 +1026,8 @@ export class ContainerService {
       })(),
       this.#net.teardown(rec),
       (async () => {
-        await unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
-        await unmount(join(this.dir(id), 'shm')).catch(() => {});
+        await this.#o.mounts.unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
+        await this.#o.mounts.unmount(join(this.dir(id), 'shm')).catch(() => {});
         await removeAll(this.bundle(id));
       })(),
     ]);

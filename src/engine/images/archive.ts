@@ -19,7 +19,7 @@ import { familiarName, formatReference, parseReference, withDefaultTag } from '.
 import type { ImageRecord, ImageStore } from '../../stores/images.ts';
 import { chainIds as chainIdsOf, type StagedLayer } from '../../stores/layers.ts';
 import { limiter } from '../../core/limit.ts';
-import { unmount } from '../../adapters/mount/index.ts';
+import type { Mounter } from '../../core/ports.ts';
 import { MT, parseManifest, type ImageManifest } from '../../distribution/manifest.ts';
 
 const MAX_META_BYTES = 8 * 1024 * 1024;
@@ -208,16 +208,10 @@ async function spoolArchive(input: NodeJS.ReadableStream, dir: string, signal?: 
  * Removes what loads and builds interrupted by a crash left in tmpRoot, unmounting first any image
  * root a build had mounted there.
  */
-export async function removeLoadLeftovers(tmpRoot: string): Promise<void> {
+export async function removeLoadLeftovers(tmpRoot: string, mounts: Mounter): Promise<void> {
   const names = await readdir(tmpRoot).catch(() => [] as string[]);
   if (names.length === 0) return;
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  const mounted = mountinfo
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => m !== undefined && m.startsWith(`${tmpRoot}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounted) await unmount(m).catch(() => {});
+  for (const m of await mounts.mountsUnder(tmpRoot)) await mounts.unmount(m).catch(() => {});
   for (const n of names) if (n.startsWith('load-') || n.startsWith('build-')) await rm(join(tmpRoot, n), { recursive: true, force: true });
 }
 

@@ -4,11 +4,10 @@ import { byteOrder } from '../../core/order.ts';
 import { readdir, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, internal, invalidParameter, messageOf, notFound } from '../../core/errors.ts';
-import { run } from '../../adapters/exec/index.ts';
-import { isMounted, unmount } from '../../adapters/mount/index.ts';
 import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
+import type { Mounter } from '../../core/ports.ts';
 
 export interface VolumeRecord {
   Name: string;
@@ -53,10 +52,12 @@ export class VolumeService {
   readonly #root: string;
   readonly #events: EventBus;
   readonly #vols = new Map<string, VolumeRecord>();
+  readonly #mounts: Mounter;
 
-  constructor(opts: { dataRoot: string; events: EventBus }) {
+  constructor(opts: { dataRoot: string; events: EventBus; mounts: Mounter }) {
     this.#root = join(opts.dataRoot, 'volumes');
     this.#events = opts.events;
+    this.#mounts = opts.mounts;
   }
 
   async load(): Promise<void> {
@@ -120,10 +121,9 @@ export class VolumeService {
     const v = this.get(name);
     const o = v.Options;
     if (!o || !o.type) return;
-    if (await isMounted(v.Mountpoint)) return;
-    const argv = ['mount', '-t', o.type, ...(o.o ? ['-o', o.o] : []), o.device ?? o.type, v.Mountpoint];
+    if (await this.#mounts.isMounted(v.Mountpoint)) return;
     try {
-      await run(argv);
+      await this.#mounts.mount(o.type, o.device ?? o.type, o.o || undefined, v.Mountpoint);
     } catch (err) {
       throw internal(`error while mounting volume '${v.Mountpoint}': ${messageOf(err)}`, err);
     }
@@ -149,8 +149,8 @@ export class VolumeService {
     if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
     // A volume mounted from elsewhere (a bind of a host directory) is unmounted first, and never
     // removed while still mounted: that would delete the host's files.
-    await unmount(v.Mountpoint);
-    if (await isMounted(v.Mountpoint)) throw internal(`remove ${name}: the volume is still mounted at ${v.Mountpoint}`);
+    await this.#mounts.unmount(v.Mountpoint);
+    if (await this.#mounts.isMounted(v.Mountpoint)) throw internal(`remove ${name}: the volume is still mounted at ${v.Mountpoint}`);
     this.#vols.delete(name);
     await rm(join(this.#root, name), { recursive: true, force: true });
     this.#events.emit('volume', 'destroy', name, { driver: 'local' });
