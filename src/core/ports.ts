@@ -148,3 +148,15 @@ export interface Mounter {
   /** Mount points below dir, deepest first. */
   mountsUnder(dir: string): Promise<string[]>;
 }
+
+// ---- cgroups -------------------------------------------------------------------------------
+
+/** The host's control groups, where the engine reads or removes them itself (runc makes them). */
+export interface Cgroups {
+  /** Removes a container's cgroup in every hierarchy, waiting briefly for its last processes. */
+  remove(cgroupsPath: string): Promise<void>;
+  /** How many times the OOM killer acted in the cgroup. */
+  oomKillCount(cgroupsPath: string): Promise<number>;
+  /** The host's CPU count and its online CPUs and memory nodes (kernel list form). */
+  hostResources(): { cpus: number; onlineCpus: string; onlineMems: string };
+}

@@ -22,7 +22,7 @@ import { Runtimes } from '../engine/containers/runtimes.ts';
 import { Runc } from '../adapters/runc/index.ts';
 import { run } from '../adapters/exec/index.ts';
 import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
-import { detectCgroupVersion } from '../adapters/cgroups/index.ts';
+import { detectCgroupVersion, hostCgroups } from '../adapters/cgroups/index.ts';
 import { ImageStore } from '../stores/index.ts';
 import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
 import { newId } from '../core/ids.ts';
@@ -398,6 +398,7 @@ export async function main(argv: string[]): Promise<void> {
     runtimes,
     monitor,
     mounts: hostMounts,
+    cgroups: hostCgroups,
     images,
     events,
     log,

@@ -6,6 +6,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidParameter } from '../../core/errors.ts';
+import type { Cgroups } from '../../core/ports.ts';
 
 export type CgroupVersion = 1 | 2;
 
@@ -419,3 +420,10 @@ export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: {
     id: meta.id,
   };
 }
+
+/** The Cgroups port on the host's cgroup file systems (v1 or v2). */
+export const hostCgroups: Cgroups = {
+  remove: (path) => removeCgroup(path),
+  oomKillCount: (path) => readOomKillCount(path),
+  hostResources: readHostResources,
+};

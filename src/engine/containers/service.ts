@@ -8,7 +8,7 @@ import { BerthError, conflict, internal, invalidParameter, notFound, notModified
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
-import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type Mounter } from '../../core/ports.ts';
+import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type Mounter, type Cgroups } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { EventBus } from '../events/index.ts';
@@ -26,7 +26,6 @@ import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type M
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
-import { removeCgroup, readOomKillCount, readHostResources } from '../../adapters/cgroups/index.ts';
 import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
@@ -43,6 +42,7 @@ export interface EngineOptions {
   monitor: ContainerMonitor;
   /** Overlay roots and tmpfs (mount(8)). */
   mounts: Mounter;
+  cgroups: Cgroups;
   images: ImageStore;
   events: EventBus;
   log: Logger;
@@ -325,7 +325,7 @@ export class ContainerService {
     if (args.length === 0) throw invalidParameter('no command specified');
     checkWorkingDir(config.WorkingDir);
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
-    checkHostResources(req.hostConfig, readHostResources());
+    checkHostResources(req.hostConfig, this.#o.cgroups.hostResources());
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
     for (const mode of [req.hostConfig.PidMode, req.hostConfig.IpcMode]) {
       const from = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
@@ -991,7 +991,7 @@ export class ContainerService {
     const oom =
       (await access(join(bundle, 'oom')).then(() => true, () => false)) ||
       (await access(join(bundle, 'persist', 'oom')).then(() => true, () => false)) ||
-      (code === 137 && (await readOomKillCount(this.cgroupsPath(id, rec)).catch(() => 0)) > 0);
+      (code === 137 && (await this.#o.cgroups.oomKillCount(this.cgroupsPath(id, rec)).catch(() => 0)) > 0);
     live.rotator?.stop();
     delete live.rotator;
     this.#health.stop(id);
@@ -1022,7 +1022,7 @@ export class ContainerService {
     await Promise.all([
       (async () => {
         await this.runtimeOf(rec).forget(id).catch((err) => this.#o.log.warn('runc delete failed', { id, error: messageOf(err) }));
-        await removeCgroup(this.cgroupsPath(id, rec)).catch(() => {});
+        await this.#o.cgroups.remove(this.cgroupsPath(id, rec)).catch(() => {});
       })(),
       this.#net.teardown(rec),
       (async () => {
@@ -1298,7 +1298,7 @@ export class ContainerService {
         next.CpuPeriod = 0;
         next.CpuQuota = 0;
       } else if (num('CpuPeriod') || num('CpuQuota')) next.NanoCpus = 0;
-      checkHostResources(next, readHostResources());
+      checkHostResources(next, this.#o.cgroups.hostResources());
       if (num('Memory') && !num('MemorySwap') && rec.HostConfig.MemorySwap > 0 && next.Memory > rec.HostConfig.MemorySwap) {
         throw invalidParameter('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
       }
