@@ -1,7 +1,7 @@
 // `docker top`: run the host's procps `ps` with the user's arguments and keep the header plus the
 // rows whose PID column belongs to the container.
-import { run, ExecError } from '../adapters/exec/index.ts';
-import { internal, invalidParameter } from '../core/errors.ts';
+import { psOutput } from '../adapters/procps/index.ts';
+import { invalidParameter } from '../core/errors.ts';
 
 export interface TopResult {
   Titles: string[];
@@ -47,15 +47,6 @@ export function parsePsOutput(output: string, pids: readonly number[]): TopResul
 export async function top(pids: number[], psArgs?: string): Promise<TopResult> {
   const args = fields(psArgs === undefined || psArgs.trim() === '' ? '-ef' : psArgs);
   validatePsArgs(args);
-  let stdout: string;
-  try {
-    // Asking ps for only our pids keeps the output small on busy hosts; some options (e.g. `f`)
-    // refuse -q, so fall back to the full listing and filter.
-    const narrowed = pids.length > 0 ? await run(['ps', ...args, `-q${pids.join(',')}`], { maxOutput: 16 << 20 }).catch(() => undefined) : undefined;
-    stdout = narrowed?.stdout ?? (await run(['ps', ...args], { maxOutput: 16 << 20 })).stdout;
-  } catch (err) {
-    if (err instanceof ExecError && err.missing) throw internal('top: ps is not installed on the host (procps)', err);
-    throw internal(`Error running ps: ${err instanceof ExecError ? err.stderr.trim() || err.message : String(err)}`, err);
-  }
+  const stdout = await psOutput(args, pids);
   return parsePsOutput(stdout, pids);
 }

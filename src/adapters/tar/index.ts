@@ -860,3 +860,23 @@ export function createTar(dir: string, opts: CreateTarOptions = {}): Readable {
 export function packDirectory(dir: string, opts: { mtime?: Date } = {}): Readable {
   return createTar(dir, { mtime: opts.mtime ?? new Date(0), uid: 0, gid: 0 });
 }
+
+// ---------------------------------------------------------------------------------------------
+// GNU tar, for trees berth made itself (a checked-out build context, a copy it wrote)
+
+/** The directory as a tar stream by GNU tar (numeric owners); the stream fails if tar does. */
+export function tarDirectoryWithTar(dir: string): Readable {
+  const child = start(['tar', '-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const out = child.stdout!;
+  child.on('exit', (code) => {
+    if (code !== 0) out.destroy(new Error(`tar of ${dir} failed: ${err.trim() || `exit ${code}`}`));
+  });
+  return out;
+}
+
+/** Unpacks a tar file berth wrote itself (clean, relative names) into dir with GNU tar. */
+export async function untarWithTar(tarFile: string, dir: string): Promise<void> {
+  await run(['tar', '-x', '-f', tarFile, '-C', dir]);
+}

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { invalidParameter, internal, messageOf, notFound, notImplemented, BerthError } from '../../core/errors.ts';
 import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
-import { run } from '../../adapters/exec/index.ts';
+import { untarWithTar } from '../../adapters/tar/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
 import { readJson, writeJsonAtomic, ensureDir, directorySize } from '../../adapters/fs/index.ts';
 import type { Mounter } from '../../core/ports.ts';
@@ -822,7 +822,7 @@ export class Builder {
       const { inputDigest } = await writeCopyLayer({ sources: [src], dest: '/', destIsDir: true, uid: 0, gid: 0, missingDirs: [] }, tarFile);
       try {
         // The tar was written here, from in-root reads: its names are clean and relative.
-        await run(['tar', '-x', '-f', tarFile, '-C', dir]);
+        await untarWithTar(tarFile, dir);
       } finally {
         await rm(tarFile, { force: true });
       }

@@ -6,9 +6,9 @@ import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidParameter, messageOf } from '../../core/errors.ts';
-import { run, start, ExecError } from '../../adapters/exec/index.ts';
 import { looksLikeArchive } from './copy.ts';
-import { packEntries } from '../../adapters/tar/index.ts';
+import { checkout } from '../../adapters/git/index.ts';
+import { packEntries, tarDirectoryWithTar } from '../../adapters/tar/index.ts';
 
 /** At most this much is fetched for a URL context. */
 const MAX_REMOTE = 2 * 1024 ** 3;
@@ -41,7 +41,6 @@ export function parseGitRemote(remote: string): { url: string; ref: string | und
 }
 
 // Only network transports: ext:: and file:// (a daemon reading its own host's files) stay off.
-const GIT_CONFIG = ['-c', 'protocol.allow=never', '-c', 'protocol.https.allow=always', '-c', 'protocol.http.allow=always', '-c', 'protocol.git.allow=always', '-c', 'protocol.ssh.allow=always'];
 
 /** Refuses a remote that is neither a Git repository nor an http(s) URL (ext::, file://, paths). */
 export function checkRemote(remote: string): void {
@@ -59,18 +58,10 @@ async function gitContext(remote: string, work: string, opts: { signal?: AbortSi
   const { url, ref, subdir } = parseGitRemote(remote);
   const dir = join(work, 'git');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const env = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '/bin/false', SSH_ASKPASS: '/bin/false', HOME: work };
-  const git = (args: string[]): Promise<unknown> => run(['git', ...GIT_CONFIG, '-C', dir, ...args], { env, ...(opts.signal ? { signal: opts.signal } : {}) });
   try {
-    await git(['init', '-q']);
-    await git(['remote', 'add', 'origin', url]);
-    // Shallow when the server can (a "dumb" HTTP server cannot: then the whole history).
-    await git(['fetch', '-q', '--depth', '1', '--recurse-submodules=no', 'origin', ref ?? 'HEAD']).catch(() => git(['fetch', '-q', '--recurse-submodules=no', 'origin', ref ?? 'HEAD']));
-    await git(['checkout', '-q', 'FETCH_HEAD']);
-    await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth', '1']).catch(() => {});
+    await checkout(url, ref, dir, { home: work, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
-    const why = err instanceof ExecError ? err.stderr.trim().split('\n').at(-1) ?? messageOf(err) : messageOf(err);
-    throw invalidParameter(`unable to prepare context: unable to 'git clone' to temporary context directory: ${why}`);
+    throw invalidParameter(`unable to prepare context: unable to 'git clone' to temporary context directory: ${messageOf(err)}`);
   }
   await rm(join(dir, '.git'), { recursive: true, force: true });
   // The subdirectory, resolved without leaving the checkout (a symlink may point anywhere).
@@ -80,7 +71,7 @@ async function gitContext(remote: string, work: string, opts: { signal?: AbortSi
     throw invalidParameter(`unable to prepare context: ${subdir || '.'} is not a directory in the repository`);
   }
   if (!(await stat(root)).isDirectory()) throw invalidParameter(`unable to prepare context: ${subdir} is not a directory in the repository`);
-  return { stream: tarDirectory(root) };
+  return { stream: tarDirectoryWithTar(root) };
 }
 
 async function urlContext(url: string, opts: { signal?: AbortSignal }): Promise<RemoteContext> {
@@ -108,16 +99,6 @@ async function urlContext(url: string, opts: { signal?: AbortSignal }): Promise<
 }
 
 /** A directory as a tar stream (the host's tar: fast, and the paths are the daemon's own checkout). */
-function tarDirectory(dir: string): Readable {
-  const child = start(['tar', '-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const out = child.stdout!;
-  child.on('exit', (code) => {
-    if (code !== 0) out.destroy(new Error(`tar of the context failed: ${err.trim() || `exit ${code}`}`));
-  });
-  return out;
-}
 
 function dockerfileTar(content: Buffer): Readable {
   return packEntries([{ name: 'Dockerfile', type: 'file', mode: 0o644, content }]);

@@ -3,7 +3,7 @@
 // so the same busybox binary always gives the same image ID.
 import { open, stat } from 'node:fs/promises';
 import { invalidParameter, notFound } from '../../core/errors.ts';
-import { run } from '../../adapters/exec/index.ts';
+import { listApplets } from '../../adapters/busybox/index.ts';
 import { packEntries, type PackEntry } from '../../adapters/tar/index.ts';
 import type { ImageStore, ImageRecord } from '../../stores/images.ts';
 
@@ -67,8 +67,7 @@ async function findBusybox(given: string | undefined): Promise<string> {
 /** The tar entries of the busybox root filesystem, sorted by name. */
 export async function busyboxEntries(busybox: string, opts: { signal?: AbortSignal } = {}): Promise<PackEntry[]> {
   const size = (await stat(busybox)).size;
-  const listing = await run([busybox, '--list'], opts.signal ? { signal: opts.signal } : {});
-  const applets = [...new Set(listing.stdout.split('\n').map((s) => s.trim()))]
+  const applets = [...new Set(await listApplets(busybox, opts))]
     .filter((a) => a !== '' && a !== 'busybox' && APPLET_RE.test(a))
     .sort();
   if (!applets.includes('sh')) throw invalidParameter(`${busybox} --list names no sh applet`);
