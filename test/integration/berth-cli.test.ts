@@ -113,15 +113,27 @@ test('import a rootfs tarball (from stdin, and from a URL) as an image and run i
   const tarball = Buffer.concat(chunks);
   const srv = createServer((req, res) => {
     if (req.url === '/rootfs.tar') res.end(tarball);
-    else {
+    else if (req.url === '/moved') {
+      res.statusCode = 302;
+      res.setHeader('Location', '/rootfs.tar');
+      res.end();
+    } else {
       res.statusCode = 404;
       res.end();
     }
   });
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  // A port fetch() refuses (its "bad ports"), as a user's server may well use: Docker reaches it.
+  const listenOn = (port: number): Promise<boolean> =>
+    new Promise((ok) => {
+      srv.once('error', () => ok(false));
+      srv.listen(port, '127.0.0.1', () => ok(true));
+    });
+  let listening = false;
+  for (const port of [10080, 6666, 6667, 6668, 6669, 6000, 5060]) if ((listening = await listenOn(port))) break;
+  if (!listening) await listenOn(0);
   const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
   try {
-    const fromUrl = await berth(d, ['import', '-c', 'CMD ["/bin/busybox","echo","from-url"]', `${base}/rootfs.tar`, 'mini:2']);
+    const fromUrl = await berth(d, ['import', '-c', 'CMD ["/bin/busybox","echo","from-url"]', `${base}/moved`, 'mini:2']);
     assert.equal(fromUrl.code, 0, fromUrl.stderr);
     assert.equal((await berth(d, ['run', '--rm', 'mini:2'])).stdout, 'from-url\n');
     const missing = await berth(d, ['import', `${base}/nope.tar`, 'mini:3']);

@@ -6,11 +6,10 @@ import type { Deps } from './deps.ts';
 import { decodeRegistryAuth, parsePlatform, type ProgressSink } from '../../distribution/index.ts';
 import type { PullOptions } from '../../distribution/pull.ts';
 import { loadImages, saveImages } from '../../engine/images/archive.ts';
+import { openUrl, DownloadError } from '../../adapters/http/index.ts';
 import { pruneImages } from '../../engine/images/prune.ts';
 import { parseTime } from '../../engine/containers/service.ts';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export function registerImages(r: Router, d: Deps): void {
   const I = d.images;
@@ -80,14 +79,10 @@ export function registerImages(r: Router, d: Deps): void {
         if (fromSrc !== '-') {
           // A URL: the daemon fetches the tarball, as Docker's `import URL`.
           out.send({ status: 'Downloading from ' + fromSrc });
-          const res = await fetch(fromSrc, { redirect: 'follow', signal: clientGone(ctx) }).catch((err: unknown) => {
-            throw invalidParameter(`failed to download ${fromSrc}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+          const got = await openUrl(fromSrc, { signal: clientGone(ctx) }).catch((err: unknown) => {
+            throw err instanceof DownloadError ? invalidParameter(`failed to download ${fromSrc}: ${err.message}`, err) : err;
           });
-          if (!res.ok || !res.body) {
-            await res.body?.cancel().catch(() => {});
-            throw invalidParameter(`failed to download ${fromSrc}: ${res.status} ${res.statusText}`);
-          }
-          input = Readable.fromWeb(res.body as WebReadableStream);
+          input = got.body;
         }
         const img = await I.importRootfs(input, opts);
         out.send({ status: img.id });

@@ -8,10 +8,11 @@ import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { invalidParameter, internal, messageOf, notFound, notImplemented, BerthError } from '../../core/errors.ts';
+import { invalidParameter, internal, notFound, notImplemented, BerthError } from '../../core/errors.ts';
 import { sha256Digest, digestHex, isDigest } from '../../core/digest.ts';
 import type { ImageConfigFile, ImageRuntimeConfig, ImageHistoryEntry } from '../../core/types.ts';
 import { untarWithTar } from '../../adapters/tar/index.ts';
+import { download, DownloadError, type Download } from '../../adapters/http/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
 import { readJson, writeJsonAtomic, ensureDir, directorySize } from '../../adapters/fs/index.ts';
 import type { Mounter } from '../../core/ports.ts';
@@ -1034,31 +1035,20 @@ export class Builder {
 
   /** ADD <url>: fetched by the daemon into the build's work directory, size-bounded, checksum-checked. */
   async #download(url: string, checksum: string | undefined, ctx: StepContext): Promise<CopySource> {
-    let res: Response;
+    let got: Download;
     try {
-      res = await fetch(url, { redirect: 'follow', ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}) });
+      got = await download(url, { maxBytes: MAX_DOWNLOAD, ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}) });
     } catch (err) {
-      throw invalidParameter(`failed to download ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+      if (err instanceof DownloadError) throw invalidParameter(`failed to download ${url}: ${err.message}`, err);
+      throw err;
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
-      throw invalidParameter(`failed to download ${url}: ${res.status} ${res.statusText}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of res.body ?? []) {
-      size += (c as Uint8Array).byteLength;
-      if (size > MAX_DOWNLOAD) throw invalidParameter(`failed to download ${url}: larger than ${MAX_DOWNLOAD} bytes`);
-      chunks.push(Buffer.from(c as Uint8Array));
-    }
-    const data = Buffer.concat(chunks);
+    const data = got.data;
     if (checksum !== undefined) {
-      const got = sha256Digest(data);
-      if (got !== checksum) throw invalidParameter(`digest mismatch for ${url}: expected ${checksum}, got ${got}`);
+      const sum = sha256Digest(data);
+      if (sum !== checksum) throw invalidParameter(`digest mismatch for ${url}: expected ${checksum}, got ${sum}`);
     }
     const name = posix.basename(new URL(url).pathname) || 'index.html';
-    const lastModified = Date.parse(res.headers.get('last-modified') ?? '');
-    return bufferSource(name, data, 0o600, Number.isNaN(lastModified) ? new Date(0) : new Date(lastModified));
+    return bufferSource(name, data, 0o600, got.lastModified ?? new Date(0));
   }
 
   /** --chown user[:group] → numeric IDs, names looked up in the image's passwd and group files. */

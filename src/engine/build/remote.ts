@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { invalidParameter, messageOf } from '../../core/errors.ts';
 import { looksLikeArchive } from './copy.ts';
 import { checkout } from '../../adapters/git/index.ts';
+import { download, DownloadError } from '../../adapters/http/index.ts';
 import { packEntries, tarDirectoryWithTar } from '../../adapters/tar/index.ts';
 
 /** At most this much is fetched for a URL context. */
@@ -75,24 +76,14 @@ async function gitContext(remote: string, work: string, opts: { signal?: AbortSi
 }
 
 async function urlContext(url: string, opts: { signal?: AbortSignal }): Promise<RemoteContext> {
-  let res: Response;
+  let data: Buffer;
   try {
-    res = await fetch(url, { redirect: 'follow', ...(opts.signal ? { signal: opts.signal } : {}) });
+    data = (await download(url, { maxBytes: MAX_REMOTE, ...(opts.signal ? { signal: opts.signal } : {}) })).data;
   } catch (err) {
-    throw invalidParameter(`unable to prepare context: failed to download ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`);
+    if (err instanceof DownloadError && err.reason === 'size') throw invalidParameter(`unable to prepare context: ${url} is larger than ${MAX_REMOTE} bytes`, err);
+    if (err instanceof DownloadError) throw invalidParameter(`unable to prepare context: failed to download ${url}: ${err.message}`, err);
+    throw err;
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
-    throw invalidParameter(`unable to prepare context: failed to download ${url}: ${res.status} ${res.statusText}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body ?? []) {
-    size += (c as Uint8Array).byteLength;
-    if (size > MAX_REMOTE) throw invalidParameter(`unable to prepare context: ${url} is larger than ${MAX_REMOTE} bytes`);
-    chunks.push(Buffer.from(c as Uint8Array));
-  }
-  const data = Buffer.concat(chunks);
   if (looksLikeArchive(data.subarray(0, 512))) return { stream: Readable.from([data]) };
   // Anything else is a Dockerfile, the only file of the context.
   return { stream: dockerfileTar(data), dockerfile: 'Dockerfile' };
