@@ -5,7 +5,7 @@ import { Puller, type PullOptions, type DistributionInspect } from './pull.ts';
 import { Pusher, type PushOptions } from './push.ts';
 import { insecureMatcher, readBounded, RegistryClient } from './registry.ts';
 import { RegistryTls } from './tls.ts';
-import type { Dispatcher } from 'undici';
+import type { Agent } from 'node:https';
 import { registryHostOf, type AuthConfig } from './auth.ts';
 import type { ProgressSink } from './progress.ts';
 
@@ -41,7 +41,7 @@ export interface SearchResult {
 export class Distribution {
   #puller: Puller;
   #pusher: Pusher;
-  #registry: { insecure: (host: string) => boolean; mirrors: readonly string[]; userAgent: string; tls: (host: string) => Dispatcher | undefined };
+  #registry: { insecure: (host: string) => boolean; mirrors: readonly string[]; userAgent: string; tls: (host: string) => Agent | undefined };
 
   private constructor(opts: DistributionOptions, metadata: BlobMetadata) {
     const tls = new RegistryTls(opts.certsDirs ?? []);

@@ -20,6 +20,7 @@ import type { BlobMetadata } from './metadata.ts';
 import { MANIFEST_ACCEPT, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseManifest, selectPlatform, type Descriptor, type ImageManifest, type Platform } from './manifest.ts';
 import { shortDigest, throttledProgress, type ProgressSink } from './progress.ts';
 import { readBounded, RegistryClient, RegistryError, type RegistryOptions } from './registry.ts';
+import type { HttpResponse } from '../adapters/http/index.ts';
 
 export interface PullerDeps {
   images: ImageStore;
@@ -142,7 +143,7 @@ export class Puller {
   }
 
   async #fetchManifest(client: RegistryClient, ref: Reference, reference: string, repoName: string): Promise<{ bytes: Buffer; digest: string; contentType: string }> {
-    let res: Response;
+    let res: HttpResponse;
     try {
       res = await client.request(`/v2/${ref.path}/manifests/${reference}`, { scope: scopeOf(ref), headers: { Accept: MANIFEST_ACCEPT }, retries: 3 });
     } catch (err) {
@@ -346,7 +347,7 @@ export class Puller {
         signal?.throwIfAborted();
         const headers: Record<string, string> = {};
         if (offset > 0) headers.Range = `bytes=${offset}-`;
-        let res: Response;
+        let res: HttpResponse;
         try {
           res = await client.request(`/v2/${ref.path}/blobs/${desc.digest}`, { scope: scopeOf(ref), headers, retries: 3 });
         } catch (err) {

@@ -4,7 +4,8 @@
 import { BerthError, invalidParameter, messageOf, unavailable } from '../core/errors.ts';
 import { sleep } from '../lib/mutex.ts';
 import { parseChallenges, type AuthConfig } from './auth.ts';
-import type { Dispatcher } from 'undici';
+import type { Agent } from 'node:http';
+import { httpFetch, type HttpRequestInit, type HttpResponse } from '../adapters/http/index.ts';
 
 export interface RegistryOptions {
   /** Whether plain HTTP may be used for this host (insecure-registries, loopback). */
@@ -16,7 +17,7 @@ export interface RegistryOptions {
   userAgent?: string;
   signal?: AbortSignal;
   /** The connection pool for a host with its own TLS material (certs.d), if any. */
-  tls?: (host: string) => Dispatcher | undefined;
+  tls?: (host: string) => Agent | undefined;
 }
 
 export interface RequestOptions {
@@ -38,7 +39,7 @@ const MAX_TOKEN_BODY = 1 << 20;
 const RETRY_BASE_MS = 200;
 
 /** Reads a response body into memory, refusing more than max bytes. */
-export async function readBounded(res: Response, max: number, what: string): Promise<Buffer> {
+export async function readBounded(res: HttpResponse, max: number, what: string): Promise<Buffer> {
   const len = Number(res.headers.get('content-length') ?? '-1');
   if (len > max) {
     await res.body?.cancel().catch(() => {});
@@ -88,7 +89,7 @@ interface RegistryErrorBody {
 }
 
 /** `code: message` of a registry error body, as Docker shows it ("manifest unknown: manifest unknown"). */
-async function registryErrorText(res: Response): Promise<string> {
+async function registryErrorText(res: HttpResponse): Promise<string> {
   let text = '';
   try {
     const buf = await readBounded(res, 64 * 1024, 'error body');
@@ -141,7 +142,7 @@ export class RegistryClient {
     let firstErr: unknown;
     for (const base of candidates) {
       try {
-        const res = await fetch(`${base}/v2/`, { headers: this.#headers(), redirect: 'follow', ...this.#signal() });
+        const res = await httpFetch(`${base}/v2/`, { headers: this.#headers(), ...this.#signal() });
         await res.body?.cancel().catch(() => {});
         this.#base = base;
         this.#learnChallenge(res);
@@ -153,19 +154,19 @@ export class RegistryClient {
     throw unavailable(`Get "${candidates[0]}/v2/": ${describeFetchError(firstErr)}`, firstErr);
   }
 
-  #dispatcher: Dispatcher | undefined | null = null;
+  #agent: Agent | undefined | null = null;
 
-  /** The abort signal and, for a host with certs.d material, its connection pool: for every fetch. */
-  #signal(): { signal?: AbortSignal } {
-    if (this.#dispatcher === null) this.#dispatcher = this.#opts.tls?.(this.host === 'docker.io' ? DOCKER_HUB : this.host);
-    return { ...(this.#opts.signal ? { signal: this.#opts.signal } : {}), ...(this.#dispatcher ? ({ dispatcher: this.#dispatcher } as object) : {}) };
+  /** The abort signal and, for a host with certs.d material, its connection pool: for every request. */
+  #signal(): Pick<HttpRequestInit, 'signal' | 'agent'> {
+    if (this.#agent === null) this.#agent = this.#opts.tls?.(this.host === 'docker.io' ? DOCKER_HUB : this.host);
+    return { ...(this.#opts.signal ? { signal: this.#opts.signal } : {}), ...(this.#agent ? { agent: this.#agent } : {}) };
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
     return { 'User-Agent': this.#opts.userAgent ?? 'berth', ...extra };
   }
 
-  #learnChallenge(res: Response): void {
+  #learnChallenge(res: HttpResponse): void {
     if (res.status !== 401) return;
     const ch = parseChallenges(res.headers.get('www-authenticate'));
     if (ch.some((c) => c.scheme === 'basic') && !ch.some((c) => c.scheme === 'bearer')) this.#basic = true;
@@ -187,14 +188,14 @@ export class RegistryClient {
     if (params.service) url.searchParams.set('service', params.service);
     for (const s of new Set([...scope.split(' '), ...(params.scope ? params.scope.split(' ') : [])].filter((s) => s !== ''))) url.searchParams.append('scope', s);
     const headers = this.#headers();
-    let res: Response;
+    let res: HttpResponse;
     try {
       if (this.#auth.identityToken) {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.#auth.identityToken, service: params.service ?? '', scope, client_id: 'berth' });
-        res = await fetch(realm, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString(), ...this.#signal() });
+        res = await httpFetch(realm, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString(), ...this.#signal() });
       } else {
         if (this.#auth.username !== undefined) headers.Authorization = basicHeader(this.#auth);
-        res = await fetch(url, { headers, ...this.#signal() });
+        res = await httpFetch(url, { headers, ...this.#signal() });
       }
     } catch (err) {
       throw unavailable(`Get "${url.origin}${url.pathname}": ${describeFetchError(err)}`, err);
@@ -220,7 +221,7 @@ export class RegistryClient {
    * Sends a request, answering one auth challenge. Non-2xx statuses not in `accept` become errors;
    * 5xx and connection errors are retried when `retries` is set.
    */
-  async request(path: string, opts: RequestOptions): Promise<Response> {
+  async request(path: string, opts: RequestOptions): Promise<HttpResponse> {
     const base = await this.base();
     const url = opts.url ?? `${base}${path}`;
     const retries = opts.retries ?? 0;
@@ -229,14 +230,9 @@ export class RegistryClient {
       const headers = this.#headers(opts.headers);
       const auth = this.#authorization(opts.scope);
       if (auth !== undefined) headers.Authorization = auth;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        const init: RequestInit & { duplex?: 'half' } = { method: opts.method ?? 'GET', headers, redirect: 'follow', ...this.#signal() };
-        if (opts.body !== undefined) {
-          init.body = opts.body as NonNullable<RequestInit['body']>;
-          if (typeof opts.body !== 'string' && !(opts.body instanceof Uint8Array)) init.duplex = 'half';
-        }
-        res = await fetch(url, init);
+        res = await httpFetch(url, { method: opts.method ?? 'GET', headers, ...(opts.body !== undefined ? { body: opts.body } : {}), ...this.#signal() });
       } catch (err) {
         if (this.#opts.signal?.aborted) throw err;
         if (attempt < retries) {
@@ -285,7 +281,7 @@ export class RegistryClient {
   }
 
   /** A registry error response as berth's error kind with the registry's code and message. */
-  async error(res: Response, method: string, url: string): Promise<RegistryError> {
+  async error(res: HttpResponse, method: string, url: string): Promise<RegistryError> {
     const text = await registryErrorText(res);
     const code = text.split(':')[0] ?? '';
     if (res.status === 401) return new RegistryError('Unauthorized', text.startsWith('unauthorized') ? text : `unauthorized: ${text}`, 401, code);

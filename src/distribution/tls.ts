@@ -4,26 +4,19 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { createRequire } from 'node:module';
-import type { Dispatcher } from 'undici';
+import { Agent } from 'node:https';
 import { invalidParameter } from '../core/errors.ts';
-
-// undici costs ~100 ms and ~30 MB to load: only a host with certs.d material loads it.
-let agentClass: typeof import('undici').Agent | undefined;
-function undiciAgent(): typeof import('undici').Agent {
-  agentClass ??= (createRequire(import.meta.url)('undici') as typeof import('undici')).Agent;
-  return agentClass;
-}
 
 export class RegistryTls {
   readonly #dirs: readonly string[];
+  readonly #agents = new Map<string, Agent>();
 
   constructor(dirs: readonly string[]) {
     this.#dirs = dirs;
   }
 
   /** A connection pool that trusts the host's CAs and presents its client certificate; undefined when it has none. */
-  dispatcher(host: string): Dispatcher | undefined {
+  dispatcher(host: string): Agent | undefined {
     // A host name (with a port) names a directory; nothing else may.
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host) && !/^\[[0-9a-fA-F:]+\](:\d+)?$/.test(host)) return undefined;
     for (const base of this.#dirs) {
@@ -44,8 +37,14 @@ export class RegistryTls {
         if (!names.includes(`${k.slice(0, -'.key'.length)}.cert`)) throw invalidParameter(`missing client certificate ${k.slice(0, -'.key'.length)}.cert for key ${k} in ${dir}`);
       }
       if (ca.length === 0 && cert === undefined) return undefined;
-      const Agent = undiciAgent();
-      return new Agent({ connect: { ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}), ...(cert !== undefined && key !== undefined ? { cert, key } : {}) } });
+      // One pool per host and material: connections are reused until the files change.
+      const material = JSON.stringify([host, ca, cert, key]);
+      let agent = this.#agents.get(material);
+      if (agent === undefined) {
+        agent = new Agent({ keepAlive: true, ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}), ...(cert !== undefined && key !== undefined ? { cert, key } : {}) });
+        this.#agents.set(material, agent);
+      }
+      return agent;
     }
     return undefined;
   }

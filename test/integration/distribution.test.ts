@@ -276,7 +276,17 @@ test('berth push and pull through berth\'s own registry (berth registry serve), 
   const { spawn } = await import('node:child_process');
   const { BERTH } = await import('../helpers/daemon.ts');
   const root = join(d.dir, 'own-registry');
-  const child = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // On a port fetch() refuses when one is free (a registry may sit on 6000 or 10080): berth reaches it as Docker does.
+  const { createServer } = await import('node:net');
+  const free = (port: number): Promise<boolean> =>
+    new Promise((ok) => {
+      const s = createServer();
+      s.once('error', () => ok(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => ok(true)));
+    });
+  let port = 0;
+  for (const p of [6668, 6669, 10080, 6000]) if (await free(p)) { port = p; break; }
+  const child = spawn(BERTH, ['registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const host = await new Promise<string>((resolve, reject) => {
       let text = '';
