@@ -1,8 +1,10 @@
 // bench/distribution: load, push, cold pull and save of a 3-layer image of about 160 MB through a
 // registry on 127.0.0.1 (Debian's docker-registry, fresh for every push), berth and — when
-// DOCKER_HOST names a Docker daemon — docker side by side; medians and ratios. Also layer unpack
-// throughput: berth's layer store against `tar -x` of the same layer.
-// Usage: bench/distribution [--runs N] [--mb N]   (root; starts its own berthd on temp roots)
+// DOCKER_HOST names a Docker daemon — docker side by side; medians and ratios, after one uncounted
+// warm-up round each (steady state: berthd is long-running). Also layer unpack throughput:
+// berth's layer store against `tar -x` of the same layer.
+// Usage: bench/distribution [--runs N] [--mb N]   (root; starts its own berthd on temp roots;
+// BENCH_DEBUG=1 prints every run's time)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, createReadStream, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -105,24 +107,30 @@ function settled(e: Engine, argv: string[]): number {
 async function measure(e: Engine, archive: string, dir: string): Promise<Record<string, number>> {
   const t: Record<string, number[]> = { load: [], push: [], pull: [], save: [] };
   const rmi = (ref: string): void => void spawnSync(e.cli, ['rmi', '-f', ref], { env: { ...process.env, ...e.env } });
-  for (let run = 0; run < RUNS; run++) {
+  // Round -1 warms both engines (berthd is a long-running process whose code the JIT compiles in
+  // its first pulls) and the page cache; it is not counted.
+  const record = (run: number, op: string, ms: number): void => {
+    if (run >= 0) t[op]!.push(ms);
+  };
+  for (let run = -1; run < RUNS; run++) {
     rmi('bench/big:1');
-    t.load!.push(settled(e, ['load', '-q', '-i', archive]));
+    record(run, 'load', settled(e, ['load', '-q', '-i', archive]));
     const reg = await registry(dir);
     const ref = `${reg.host}/bench/big:1`;
     try {
       sh(e.cli, ['tag', 'bench/big:1', ref], e.env);
-      t.push!.push(settled(e, ['push', '-q', ref]));
+      record(run, 'push', settled(e, ['push', '-q', ref]));
       rmi(ref);
       rmi('bench/big:1');
-      t.pull!.push(settled(e, ['pull', '-q', ref]));
-      t.save!.push(settled(e, ['save', '-o', join(dir, `${e.name}-saved.tar`), ref]));
+      record(run, 'pull', settled(e, ['pull', '-q', ref]));
+      record(run, 'save', settled(e, ['save', '-o', join(dir, `${e.name}-saved.tar`), ref]));
       rmi(ref);
     } finally {
       await reg.stop();
       rmSync(join(dir, `${e.name}-saved.tar`), { force: true });
     }
   }
+  if (process.env.BENCH_DEBUG) console.log(e.name, JSON.stringify(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map(Math.round)]))));
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
 }
 
