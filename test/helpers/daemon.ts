@@ -184,3 +184,16 @@ export function runProgram(file: string, args: string[], opts: { input?: string 
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Stops a helper process (a registry, a server) and waits until it has exited, so that a
+ * directory it writes to can be removed after this resolves without the process racing the removal.
+ */
+export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync, readFileSync, utimesSync, copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { api, berth, isRoot, runProgram, type TestDaemon } from '../helpers/daemon.ts';
+import { api, berth, isRoot, runProgram, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { runToExit, useDaemon } from '../helpers/containers.ts';
 
 const DOCKER = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p));
@@ -540,7 +540,7 @@ test('SHELL, ENTRYPOINT, STOPSIGNAL, HEALTHCHECK, VOLUME, COPY --link, RUN --net
     assert.equal(pulled.code, 0, pulled.stderr + pulled.stdout);
     assert.match(pulled.stdout, /new-base/);
   } finally {
-    reg.kill();
+    await stopProcess(reg);
   }
 });
 

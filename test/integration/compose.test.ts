@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, berth, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { api, berth, isRoot, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon, waitFor } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
@@ -222,7 +222,7 @@ test('berth compose events, cp (both ways), attach and push', { skip }, async ()
     assert.deepEqual(tags.tags, ['1']);
     assert.equal((await c(['down', '-t', '0'])).code, 0);
   } finally {
-    reg.kill();
+    await stopProcess(reg);
   }
 });
 

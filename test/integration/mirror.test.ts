@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { api, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+import { api, berth, isRoot, stopProcess, BERTH, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon, waitFor } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
@@ -23,8 +23,8 @@ const port = await new Promise<number>((resolve) => {
 
 useDaemon(skip, (x) => (d = x), { extraArgs: ['--registry-mirror', `http://127.0.0.1:${port}`] });
 
-after(() => {
-  reg?.kill();
+after(async () => {
+  await stopProcess(reg);
   if (regDir) rmSync(regDir, { recursive: true, force: true });
 });
 

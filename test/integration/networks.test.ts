@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
-import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
+import { api, isRoot, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { create, runToExit, inspect, waitFor, useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : !existsSync('/usr/lib/podman/netavark') ? 'netavark not installed' : false;
@@ -256,7 +256,7 @@ test('a published UDP port reaches a listener in the container\'s namespace; a t
     assert.equal((await inspect(d, second)).State.Status, 'created');
     await api(d, 'DELETE', `/containers/${second}?force=1`);
   } finally {
-    server.kill();
+    await stopProcess(server);
     await api(d, 'DELETE', `/containers/${id}?force=1`);
   }
 });

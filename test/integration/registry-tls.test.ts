@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { api, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+import { api, berth, isRoot, stopProcess, BERTH, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon, waitFor } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : !existsSync('/usr/bin/openssl') ? 'openssl not installed' : false;
@@ -23,8 +23,8 @@ const host = `127.0.0.1:${port}`;
 
 useDaemon(skip, (x) => (d = x), { extraArgs: ['--certs-dir', join(dir, 'certs.d')] });
 
-after(() => {
-  reg?.kill();
+after(async () => {
+  await stopProcess(reg);
   rmSync(dir, { recursive: true, force: true });
 });
 
