@@ -1,6 +1,6 @@
 // Typed Docker Engine API client over a Unix socket or TCP, used by the CLI, compose and tests.
 import http from 'node:http';
-import https from 'node:https';
+import { https } from '../lib/lazy-modules.ts';
 import { Readable, Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { parseHost, resolveHost, type HostAddress } from './host.ts';
@@ -125,7 +125,7 @@ export class Client {
   readonly #agent: http.Agent;
   readonly #prefix: string;
   /** node:http, or node:https for a tcp:// daemon with TLS. */
-  readonly #proto: typeof http | typeof https;
+  readonly #proto: typeof http | ReturnType<typeof https>;
   readonly #tls: ClientTls | undefined;
 
   constructor(opts: ClientOptions = {}) {
@@ -133,11 +133,11 @@ export class Client {
     this.#address = parseHost(this.host);
     this.#prefix = opts.apiVersion !== undefined ? `/v${opts.apiVersion}` : '';
     this.#tls = this.#address.kind === 'unix' ? undefined : opts.tls;
-    this.#proto = this.#tls ? https : http;
+    this.#proto = this.#tls ? https() : http;
     const tls = this.#tls;
     // Enough connections for the CLI's parallel commands (rm, stop, kill: 50 targets at once).
     this.#agent = tls
-      ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) })
+      ? new (https().Agent)({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: tls.verify, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) })
       : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 

@@ -3,8 +3,8 @@
 // the same name is a client certificate to present.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
+import { https, tls } from '../lib/lazy-modules.ts';
 import { invalidParameter } from '../core/errors.ts';
 
 export class RegistryTls {
@@ -41,7 +41,7 @@ export class RegistryTls {
       const material = JSON.stringify([host, ca, cert, key]);
       let agent = this.#agents.get(material);
       if (agent === undefined) {
-        agent = new Agent({ keepAlive: true, ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}), ...(cert !== undefined && key !== undefined ? { cert, key } : {}) });
+        agent = new (https().Agent)({ keepAlive: true, ...(ca.length > 0 ? { ca: [...tls().rootCertificates, ...ca] } : {}), ...(cert !== undefined && key !== undefined ? { cert, key } : {}) });
         this.#agents.set(material, agent);
       }
       return agent;

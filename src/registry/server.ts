@@ -2,7 +2,7 @@
 // bodies, Basic auth, read-only mode. Blobs stream from and to disk; only manifests (at most
 // 4 MiB) are held in memory.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { https } from '../lib/lazy-modules.ts';
 import { isIP } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError, registryError } from './errors.ts';
@@ -230,7 +230,7 @@ export class RegistryServer {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
     // Blob uploads may take long: no overall request timeout, but headers must come promptly.
     const serverOpts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 10_000 };
-    this.server = opts.tls ? createHttpsServer({ ...serverOpts, cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(serverOpts, handler);
+    this.server = opts.tls ? https().createServer({ ...serverOpts, cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(serverOpts, handler);
   }
 
   /** Starts listening; port 0 picks a free port. */

@@ -20,7 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   registry: ['core', 'lib', 'adapters', 'registry'],
   engine: ['core', 'lib', 'adapters', 'stores', 'distribution', 'dockerfile', 'engine'],
   api: ['core', 'lib', 'adapters', 'stores', 'distribution', 'engine', 'api'],
-  client: ['core', 'client'],
+  client: ['core', 'lib', 'client'],
   // The CLI talks to berthd through the client; it packs archives itself (build contexts, cp)
   // with the tar and rootfs adapters, and runs the registry server in-process.
   cli: ['core', 'lib', 'client', 'cli', 'dockerfile', 'compose', 'distribution', 'adapters', 'registry'],

@@ -1,7 +1,7 @@
 // HTTP downloads for the engine (ADD <url>, remote build contexts): node's http and https, not
 // fetch, which refuses a list of ports (a server on 6000 or 10080, say) that Docker reaches.
 import http from 'node:http';
-import https from 'node:https';
+import { https } from '../../lib/lazy-modules.ts';
 
 const MAX_REDIRECTS = 10;
 
@@ -22,7 +22,7 @@ export interface Download {
 }
 
 function get(url: URL, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
-  const lib = url.protocol === 'https:' ? https : http;
+  const lib = url.protocol === 'https:' ? https() : http;
   return new Promise((resolve, reject) => {
     const req = lib.get(url, { headers: { 'User-Agent': 'berth', 'Accept-Encoding': 'identity' }, ...(signal ? { signal } : {}) }, resolve);
     req.on('error', reject);
@@ -99,7 +99,7 @@ export interface HttpRequestInit {
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 function once(url: URL, init: HttpRequestInit): Promise<http.IncomingMessage> {
-  const lib = url.protocol === 'https:' ? https : http;
+  const lib = url.protocol === 'https:' ? https() : http;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, ...(init.agent ? { agent: init.agent } : {}), ...(init.signal ? { signal: init.signal } : {}) }, resolve);
     req.on('error', reject);

@@ -1,7 +1,7 @@
 // Listeners (unix socket, tcp), the /v1.NN prefix, version negotiation headers, routing and
 // the error → status mapping for every request.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import { https } from '../../lib/lazy-modules.ts';
 import type { Duplex } from 'node:stream';
 import { chmod, chown, unlink, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -76,7 +76,7 @@ export class ApiServer {
     const common = { maxHeaderSize: HEADER_LIMIT, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 };
     const tls = tcp ? this.#tls : undefined;
     const server: http.Server = tls
-      ? https.createServer({ ...common, allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' })
+      ? https().createServer({ ...common, allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.verify, rejectUnauthorized: tls.verify, minVersion: 'TLSv1.2' })
       : http.createServer(common);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       for (const [k, v] of Object.entries(this.#commonHeaders())) res.setHeader(k, v);
