@@ -500,24 +500,29 @@ export class ContainerService {
       phases[name] = Math.round((now - mark) * 10) / 10;
       mark = now;
     };
+    let netSetup: ReturnType<ContainerNetworking['setup']> | undefined;
     try {
+      const image = o.images.get(rec.Image);
+      live.runtimeClean = false;
+      delete live.conmonPid;
+      // The address and the network namespace are made while the rootfs is mounted; netavark
+      // then wires the namespace while runc creates the container; both finish before start.
+      netSetup = this.#net.setup(rec);
+      netSetup.catch(() => {});
       await removeAll(bundle);
       await unlink(join(this.exitDir, id)).catch(() => {});
       await ensureDir(join(bundle, 'persist'));
-      const image = o.images.get(rec.Image);
       let lower = o.images.lowerDirs(image.id);
       if (lower.length === 0) {
         const empty = join(this.dir(id), 'empty');
         await ensureDir(empty);
         lower = [empty];
       }
-      live.runtimeClean = false;
-      delete live.conmonPid;
       if (rec.berth.hasBeenStarted) await o.mounts.unmount(rootfs);
       await o.mounts.overlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
       phase('prepare');
-      // netavark wires the namespace while runc creates the container; both finish before start.
-      const network = await this.#net.setup(rec);
+      const network = await netSetup;
+      phase('network');
       const netnsPath = network?.netns ?? (await this.#netnsPath(rec));
       const pidMode = rec.HostConfig.PidMode ?? '';
       let pidnsPath: string | undefined;
@@ -639,6 +644,8 @@ export class ContainerService {
       this.#emit(rec, 'start');
       created.exited.then(() => this.#checkExit(id)).catch(() => {});
     } catch (err) {
+      // A namespace still being made would be missed by the teardown.
+      await netSetup?.catch(() => {});
       await this.#cleanupRuntime(rec).catch(() => {});
       const msg = err instanceof MonitorError ? `failed to create task for container: OCI runtime create failed: ${err.message}` : messageOf(err);
       rec.State.Error = msg;
