@@ -19,6 +19,7 @@ const BLOCK = 512;
 const TAG_RAW = 1;
 const TAG_FILE = 2;
 const MAX_META = 1 << 20;
+const RECORD_BATCH = 1 << 18;
 
 /** Types whose content the extractor writes to a regular file. */
 const FILE_TYPES = new Set(['0', '\0', '7']);
@@ -38,6 +39,9 @@ export class TarSplitter extends Transform {
   #done: Promise<void>;
   #raw: Buffer[] = [];
   #rawLen = 0;
+  /** Finished records, written to gzip in large pieces: a write per record costs a thread-pool trip. */
+  #records: Buffer[] = [];
+  #recordsLen = 0;
   #pending = Buffer.alloc(0);
   #state: State = 'header';
   #left = 0;
@@ -64,13 +68,27 @@ export class TarSplitter extends Transform {
     if (this.#rawLen >= 1 << 16) this.#flushRaw();
   }
 
+  #record(...parts: Buffer[]): void {
+    for (const p of parts) {
+      this.#records.push(p);
+      this.#recordsLen += p.length;
+    }
+    if (this.#recordsLen >= RECORD_BATCH) this.#writeRecords();
+  }
+
+  #writeRecords(): void {
+    if (this.#recordsLen === 0) return;
+    this.#out.write(Buffer.concat(this.#records, this.#recordsLen));
+    this.#records = [];
+    this.#recordsLen = 0;
+  }
+
   #flushRaw(): void {
     if (this.#rawLen === 0) return;
     const head = Buffer.alloc(5);
     head[0] = TAG_RAW;
     head.writeUInt32LE(this.#rawLen, 1);
-    this.#out.write(head);
-    this.#out.write(Buffer.concat(this.#raw, this.#rawLen));
+    this.#record(head, ...this.#raw);
     this.#raw = [];
     this.#rawLen = 0;
   }
@@ -82,8 +100,7 @@ export class TarSplitter extends Transform {
     head[0] = TAG_FILE;
     head.writeUIntLE(size, 1, 6);
     head.writeUInt16LE(name.length, 7);
-    this.#out.write(head);
-    this.#out.write(name);
+    this.#record(head, Buffer.from(name));
   }
 
   #header(h: Buffer): void {
@@ -208,6 +225,7 @@ export class TarSplitter extends Transform {
   /** Finishes the record file; call after the stream has ended. */
   async close(): Promise<void> {
     this.#flushRaw();
+    this.#writeRecords();
     this.#out.end();
     await this.#done;
   }
