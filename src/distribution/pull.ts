@@ -49,6 +49,7 @@ export interface PullOptions {
 
 const DOWNLOAD_CONCURRENCY = 3;
 const BLOB_RETRIES = 5;
+const GATHER_BYTES = 1 << 20;
 const DEFAULT_BUDGET: { floor: number; ratio: number; cap?: number } = { floor: 8 * 1024 ** 3, ratio: 100 };
 
 function maxBytesText(budget: { floor: number; ratio: number; cap?: number }, size: number): string {
@@ -359,21 +360,36 @@ export class Puller {
           await res.body?.cancel().catch(() => {});
           throw invalidParameter(`registry ignored a range request for ${desc.digest}; retry the pull`);
         }
+        // The socket's ~64 KiB pieces are gathered into pieces of about a megabyte: each piece
+        // costs a thread-pool trip to the partial file and another to the decompressor.
+        let gathered: Buffer[] = [];
+        let gatheredLen = 0;
+        const take = async (): Promise<Buffer> => {
+          const b = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredLen);
+          gathered = [];
+          gatheredLen = 0;
+          hash.update(b);
+          offset += b.length;
+          const w = openOut();
+          if (!w.write(b)) await new Promise<void>((r) => w.once('drain', r));
+          report(offset);
+          await verifyAtEnd();
+          return b;
+        };
         try {
           for await (const chunk of res.body ?? []) {
-            const b = Buffer.from(chunk as Uint8Array);
-            if (offset + b.length > desc.size) throw invalidParameter(`blob ${desc.digest} is longer than its descriptor says (${desc.size} bytes)`);
-            hash.update(b);
-            offset += b.length;
-            const w = openOut();
-            if (!w.write(b)) await new Promise<void>((r) => w.once('drain', r));
-            report(offset);
-            await verifyAtEnd();
-            yield b;
+            const c = chunk as Uint8Array;
+            const b = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+            if (offset + gatheredLen + b.length > desc.size) throw invalidParameter(`blob ${desc.digest} is longer than its descriptor says (${desc.size} bytes)`);
+            gathered.push(b);
+            gatheredLen += b.length;
+            if (gatheredLen >= GATHER_BYTES) yield await take();
           }
+          if (gatheredLen > 0) yield await take();
         } catch (err) {
           if (isKind(err, 'InvalidParameter') || signal?.aborted) throw err;
           // A connection that broke mid-body resumes from the last byte received.
+          if (gatheredLen > 0) yield await take();
           if (attempt < BLOB_RETRIES) continue;
           throw internal(`downloading ${desc.digest}: ${messageOf(err)}`, err);
         }
