@@ -19,7 +19,6 @@ import {
   linkSync,
   open,
   constants as fsConstants,
-  write,
   writev,
   fchownSync,
   fchmodSync,
@@ -56,6 +55,7 @@ const MAX_SYMLINK_HOPS = 255;
 const SMALL_FILE = 1 << 20;
 /** Bytes of one big file written behind the stream at most. */
 const WRITE_BEHIND_BYTES = 8 << 20;
+const WRITE_PIECE = 1 << 20;
 /** Files up to this size are read whole and written in the background (see Extractor.#defer). */
 const DEFER_MAX = 1 << 20;
 const MAX_PENDING_FILES = 32;
@@ -158,28 +158,27 @@ function createAsync(path: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, CREATE_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
-/** Writes all of buf at position pos (pwrite: several may be in flight on one descriptor). */
-async function pwriteAll(fd: number, buf: Buffer, pos: number): Promise<void> {
-  for (let off = 0; off < buf.length; ) {
-    off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, pos + off, (err, n) => (err ? reject(err) : resolve(n))));
-  }
-}
-
-async function writeAllAsync(fd: number, chunks: Buffer[]): Promise<void> {
-  let bufs = chunks.filter((c) => c.length > 0);
-  while (bufs.length > 0) {
-    let n = await new Promise<number>((resolve, reject) => writev(fd, bufs, (err, written) => (err ? reject(err) : resolve(written))));
-    while (n > 0 && bufs.length > 0) {
-      const first = bufs[0]!;
+/** Writes all of bufs at position pos (pwritev: several may be in flight on one descriptor). */
+async function pwritevAll(fd: number, bufs: Buffer[], pos: number): Promise<void> {
+  let left = bufs;
+  while (left.length > 0) {
+    let n = await new Promise<number>((resolve, reject) => writev(fd, left, pos, (err, written) => (err ? reject(err) : resolve(written))));
+    pos += n;
+    while (n > 0 && left.length > 0) {
+      const first = left[0]!;
       if (n >= first.length) {
         n -= first.length;
-        bufs.shift();
+        left = left.slice(1);
       } else {
-        bufs = [first.subarray(n), ...bufs.slice(1)];
+        left = [first.subarray(n), ...left.slice(1)];
         n = 0;
       }
     }
   }
+}
+
+function writeAllAsync(fd: number, chunks: Buffer[]): Promise<void> {
+  return pwritevAll(fd, chunks.filter((c) => c.length > 0), 0);
 }
 
 function toBuffer(chunk: unknown): Buffer {
@@ -517,22 +516,37 @@ class Extractor {
         const fd = await createAsync(target);
         // Big files are written behind the stream: pieces go to the thread pool at their offsets
         // while the next ones are hashed and parsed, a few megabytes at most in flight.
+        // Pieces are gathered to about a megabyte per write: an upload's 64 KiB pieces would
+        // otherwise cost a thread-pool trip each.
         const inflight = new Set<Promise<void>>();
         let inflightBytes = 0;
+        let batch: Buffer[] = [];
+        let batchLen = 0;
+        let pos = 0;
+        const flush = (): void => {
+          const bufs = batch;
+          const len = batchLen;
+          batch = [];
+          batchLen = 0;
+          const write = pwritevAll(fd, bufs, pos).finally(() => {
+            inflight.delete(write);
+            inflightBytes -= len;
+          });
+          write.catch(() => {});
+          inflight.add(write);
+          inflightBytes += len;
+          pos += len;
+        };
         try {
-          let pos = 0;
           for await (const chunk of body) {
             const buf = toBuffer(chunk);
-            const write = pwriteAll(fd, buf, pos).finally(() => {
-              inflight.delete(write);
-              inflightBytes -= buf.length;
-            });
-            write.catch(() => {});
-            inflight.add(write);
-            inflightBytes += buf.length;
-            pos += buf.length;
+            if (buf.length === 0) continue;
+            batch.push(buf);
+            batchLen += buf.length;
+            if (batchLen >= WRITE_PIECE) flush();
             while (inflightBytes > WRITE_BEHIND_BYTES) await Promise.race(inflight);
           }
+          if (batchLen > 0) flush();
           await Promise.all(inflight);
           // chown clears set-id bits, so the mode comes after it.
           fchownSync(fd, uid, gid);
