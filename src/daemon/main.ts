@@ -405,6 +405,7 @@ export async function main(argv: string[]): Promise<void> {
     cgroupParent: cfg.cgroupParent,
     ...(cfg.initPath ? { initPath: cfg.initPath } : {}),
     hostRlimitNofile: hostNofile(),
+    hostIpv6: existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6'),
     logLevel: cfg.logLevel === 'debug' ? 'debug' : 'warn',
     networks,
     netavark,

@@ -284,3 +284,16 @@ test('the default bridge network gives containers an address, a default route vi
   assert.equal((await api(d, 'DELETE', '/networks/bridge')).status, 403);
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
+
+test('as Docker: IPv6 is off in a container on an IPv4 network (no link-local address, no router advertisements); /etc/hosts has Docker\'s block and the container\'s own address', { skip: skip || (!existsSync('/proc/sys/net/ipv6') ? 'the host kernel has no IPv6' : false) }, async () => {
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -6 addr | grep -c inet6; cat /etc/hosts'] });
+  assert.equal(r.code, 0, r.stderr);
+  const [all, eth0, inet6, ...hosts] = r.stdout.split('\n');
+  assert.deepEqual([all, eth0, inet6], ['1', '1', '0']);
+  assert.deepEqual(hosts.slice(0, 6), ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters']);
+  assert.match(hosts[6] ?? '', /^10\.\d+\.\d+\.\d+\t[0-9a-f]{12}$/);
+  const none = await runToExit(d, { Cmd: ['sh', '-c', 'ip -6 addr | grep -c inet6'], HostConfig: { NetworkMode: 'none' } });
+  assert.equal(none.stdout.trim(), '0');
+  const keep = await runToExit(d, { Cmd: ['cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6'], HostConfig: { Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0' } } });
+  assert.equal(keep.stdout.trim(), '0');
+});

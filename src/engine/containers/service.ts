@@ -49,6 +49,8 @@ export interface EngineOptions {
   cgroupParent: string;
   initPath?: string;
   hostRlimitNofile: { soft: number; hard: number };
+  /** The host kernel has IPv6 (its sysctls exist), so containers' namespaces can have it turned off. */
+  hostIpv6?: boolean;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   networks?: NetworkService;
   netavark?: NetworkBackend;
@@ -572,6 +574,7 @@ export class ContainerService {
         cgroupsPath: this.cgroupsPath(id, rec),
         mounts,
         hostRlimitNofile: o.hostRlimitNofile,
+        ...(o.hostIpv6 ? { hostIpv6: true } : {}),
         ...(rec.HostConfig.Init && o.initPath ? { initPath: o.initPath } : {}),
         // Resolved at each start, as Docker does: the host's devices may have changed.
         devices: rec.HostConfig.Privileged ? hostDevices().map((device) => ({ device, access: 'rwm' })) : (rec.HostConfig.Devices ?? []).flatMap(resolveDevice),
@@ -884,9 +887,8 @@ export class ContainerService {
     let hosts: string;
     if (hostNet) {
       hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
-    } else if (liveNet(rec)) {
-      hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${liveNet(rec)!.ip}\t${hn}\n`;
     } else {
+      // Docker's block, then the container's own address and name when it has a network.
       hosts = [
         '127.0.0.1\tlocalhost',
         '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -896,6 +898,8 @@ export class ContainerService {
         'ff02::2\tip6-allrouters',
         '',
       ].join('\n');
+      const net = liveNet(rec);
+      if (net) hosts += `${net.ip}\t${hn}\n`;
     }
     hosts += this.#linkHosts(rec);
     for (const h of rec.HostConfig.ExtraHosts ?? []) {

@@ -326,3 +326,14 @@ test('the spec survives a JSON round trip unchanged (no undefined fields)', () =
   const s = buildSpec(input({ Memory: 1 << 26, Tmpfs: { '/run': '' }, Init: true }, { Tty: true }, { initPath: '/tini' }));
   assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
 });
+
+test('IPv6 is turned off in a container\'s own network namespace, as Docker does; --sysctl wins; host and container: modes keep theirs', () => {
+  const off = { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' };
+  assert.deepEqual(buildSpec(input({}, {}, { hostIpv6: true })).linux.sysctl, off);
+  assert.deepEqual(buildSpec(withoutNetns(input({ NetworkMode: 'none' }, {}, { hostIpv6: true }))).linux.sysctl, off);
+  assert.deepEqual(buildSpec(input({ Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0' } }, {}, { hostIpv6: true })).linux.sysctl, { ...off, 'net.ipv6.conf.all.disable_ipv6': '0' });
+  assert.equal(buildSpec(withoutNetns(input({ NetworkMode: 'host' }, {}, { hostIpv6: true }))).linux.sysctl, undefined);
+  assert.equal(buildSpec(input({ NetworkMode: 'container:abc' }, {}, { hostIpv6: true })).linux.sysctl, undefined);
+  // A kernel without IPv6 has no such sysctls to write.
+  assert.equal(buildSpec(input()).linux.sysctl, undefined);
+});

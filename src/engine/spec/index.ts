@@ -97,6 +97,8 @@ export interface SpecInput {
   mounts: Array<{ destination: string; source: string; type: string; options: string[] }>;
   /** Every RLIMIT_NOFILE value is capped at `hard`: the runtime cannot raise it past the host's. */
   hostRlimitNofile: { soft: number; hard: number };
+  /** The host kernel has IPv6: a container's own network namespace gets it turned off (berth's networks are IPv4). */
+  hostIpv6?: boolean;
   /** tini-static; bound read-only at /sbin/docker-init when HostConfig.Init. */
   initPath?: string;
   /** Host devices made in the container's /dev (`--device`, or every one for privileged). */
@@ -559,7 +561,13 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (hc.CgroupnsMode === 'private') namespaces.push({ type: 'cgroup' });
   if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps });
   if (!privileged && sec.seccomp === 'custom') linux.seccomp = customSeccompProfile(sec.seccompProfile!, { capabilities: caps });
-  if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux.sysctl = { ...hc.Sysctls };
+  // As Docker does for networks without IPv6: the container's own namespace has IPv6 turned off,
+  // so it has no link-local address and takes no router advertisement from a neighbour
+  // (CVE-2020-13401). The container's own --sysctl settings win.
+  const ownNetns = hc.NetworkMode !== 'host' && !hc.NetworkMode.startsWith('container:');
+  const netSysctls: Record<string, string> = input.hostIpv6 && ownNetns ? { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } : {};
+  const sysctl = { ...netSysctls, ...(hc.Sysctls ?? {}) };
+  if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
 
   const spec: OciSpec = {
     ociVersion: OCI_VERSION,
