@@ -296,4 +296,8 @@ test('as Docker: IPv6 is off in a container on an IPv4 network (no link-local ad
   assert.equal(none.stdout.trim(), '0');
   const keep = await runToExit(d, { Cmd: ['cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6'], HostConfig: { Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0' } } });
   assert.equal(keep.stdout.trim(), '0');
+  // --domainname: the UTS domain, and the full name first in /etc/hosts.
+  const dn = await runToExit(d, { Hostname: 'h1', Domainname: 'ex.com', Cmd: ['sh', '-c', 'cat /proc/sys/kernel/domainname; tail -1 /etc/hosts'] });
+  assert.equal(dn.stderr, '');
+  assert.match(dn.stdout, /^ex\.com\n10\.\d+\.\d+\.\d+\th1\.ex\.com h1\n$/);
 });

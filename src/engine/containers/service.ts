@@ -898,8 +898,10 @@ export class ContainerService {
         'ff02::2\tip6-allrouters',
         '',
       ].join('\n');
+      // With a domain name the first name is the full one, as Docker writes it.
       const net = liveNet(rec);
-      if (net) hosts += `${net.ip}\t${hn}\n`;
+      const dn = rec.Config.Domainname;
+      if (net) hosts += dn ? `${net.ip}\t${hn}.${dn} ${hn}\n` : `${net.ip}\t${hn}\n`;
     }
     hosts += this.#linkHosts(rec);
     for (const h of rec.HostConfig.ExtraHosts ?? []) {

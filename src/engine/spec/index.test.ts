@@ -337,3 +337,9 @@ test('IPv6 is turned off in a container\'s own network namespace, as Docker does
   // A kernel without IPv6 has no such sysctls to write.
   assert.equal(buildSpec(input()).linux.sysctl, undefined);
 });
+
+test('--domainname becomes the UTS domain name; not with the host\'s UTS namespace', () => {
+  assert.deepEqual(buildSpec(input({}, { Domainname: 'ex.com' })).linux.sysctl, { 'kernel.domainname': 'ex.com' });
+  assert.equal(buildSpec(input({})).linux.sysctl, undefined);
+  assert.equal(buildSpec(input({ UTSMode: 'host' }, { Domainname: 'ex.com' })).linux.sysctl, undefined);
+});

@@ -566,7 +566,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   // (CVE-2020-13401). The container's own --sysctl settings win.
   const ownNetns = hc.NetworkMode !== 'host' && !hc.NetworkMode.startsWith('container:');
   const netSysctls: Record<string, string> = input.hostIpv6 && ownNetns ? { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } : {};
-  const sysctl = { ...netSysctls, ...(hc.Sysctls ?? {}) };
+  // --domainname is the UTS namespace's domain, set as Docker sets it: runc 1.1 ignores the spec's
+  // `domainname` field, and writes kernel.domainname only in a UTS namespace of the container's own.
+  const utsSysctls: Record<string, string> = utsMode === 'private' && input.config.Domainname ? { 'kernel.domainname': input.config.Domainname } : {};
+  const sysctl = { ...netSysctls, ...utsSysctls, ...(hc.Sysctls ?? {}) };
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
 
   const spec: OciSpec = {
