@@ -206,7 +206,7 @@ export class ExecService {
       await Promise.race([streamDone, new Promise((r) => setTimeout(r, 2000))]);
       sink?.end();
     } catch (err) {
-      const msg = (err instanceof MonitorError ? `OCI runtime exec failed: ${err.message}` : messageOf(err)).trimEnd();
+      const msg = err instanceof MonitorError ? `OCI runtime exec failed: ${err.message.trimEnd()}: unknown` : messageOf(err).trimEnd();
       e.running = false;
       // As Docker: an exec that cannot start reports 126, whatever the cause (run reports 127 for a missing binary).
       e.exitCode = 126;

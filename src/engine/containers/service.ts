@@ -650,7 +650,7 @@ export class ContainerService {
       // A namespace still being made would be missed by the teardown.
       await netSetup?.catch(() => {});
       await this.#cleanupRuntime(rec).catch(() => {});
-      const msg = err instanceof MonitorError ? `failed to create task for container: OCI runtime create failed: ${err.message}` : messageOf(err);
+      const msg = err instanceof MonitorError ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${err.message.trimEnd()}: unknown` : messageOf(err);
       rec.State.Error = msg;
       if (!(err instanceof BerthError)) {
         rec.State.ExitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128;
