@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidParameter, notFound, internal } from '../core/errors.ts';
+import { conflict, invalidParameter, notFound, internal, type BerthError } from '../core/errors.ts';
 import { isDigest, digestHex, sha256Digest } from '../core/digest.ts';
 import { parseReference, withDefaultTag, formatReference, familiarName, type Reference } from '../core/reference.ts';
 import type { ImageConfigFile, ImageRuntimeConfig } from '../core/types.ts';
@@ -468,15 +468,7 @@ export class ImageStore {
 
   async #remove(refOrId: string, opts: RemoveOptions): Promise<DeleteResponseItem[]> {
     const image = this.resolve(refOrId);
-    if (image === undefined) {
-      let shown = refOrId;
-      try {
-        shown = familiarName(withDefaultTag(parseReference(refOrId)));
-      } catch {
-        // Not a reference: shown as given.
-      }
-      throw notFound(`No such image: ${shown}`);
-    }
+    if (image === undefined) throw noSuchImage(refOrId);
     const id = image.id;
     const records: DeleteResponseItem[] = [];
     const user = normalizeUser(opts.usedBy(id));
@@ -867,4 +859,15 @@ export function applyChanges(base: ImageRuntimeConfig, changes: readonly string[
     }
   }
   return c;
+}
+
+/** Docker's 404 for an image: a reference is shown in full (`busybox` as `busybox:latest`), an ID as given. */
+export function noSuchImage(refOrId: string): BerthError {
+  let shown = refOrId;
+  try {
+    shown = familiarName(withDefaultTag(parseReference(refOrId)));
+  } catch {
+    // Not a reference: shown as given.
+  }
+  return notFound(`No such image: ${shown}`);
 }

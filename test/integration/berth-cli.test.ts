@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
+import { api, berth, isRoot, BERTH, type TestDaemon } from '../helpers/daemon.ts';
 import { useDaemon } from '../helpers/containers.ts';
 
 const skip = !isRoot ? 'integration tests need root' : false;
@@ -287,4 +287,20 @@ test('run --cidfile, --oom-score-adj, --memory-swappiness, --cgroupns, --device-
   }
   assert.notEqual((await berth(d, ['run', '--rm', '--device-cgroup-rule', 'x 1:2 r', 'busybox', 'true'])).code, 0);
   assert.notEqual((await berth(d, ['run', '--rm', '--oom-score-adj', '5000', 'busybox', 'true'])).code, 0);
+});
+
+test('images REPO lists only the matching names of an image with several; a missing image is named in full', { skip }, async () => {
+  assert.equal((await berth(d, ['tag', 'busybox', 'only/this:1'])).code, 0);
+  try {
+    const r = await berth(d, ['images', 'only/this', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'only/this:1\n');
+    const listed = (await api(d, 'GET', `/images/json?filters=${encodeURIComponent(JSON.stringify({ reference: ['only/*'] }))}`)).json();
+    assert.deepEqual(listed.map((i: { RepoTags: string[] }) => i.RepoTags), [['only/this:1']]);
+    const t = await berth(d, ['tag', 'nosuch', 'x/y']);
+    assert.notEqual(t.code, 0);
+    assert.match(t.stderr, /No such image: nosuch:latest/);
+  } finally {
+    await berth(d, ['rmi', 'only/this:1']);
+  }
 });

@@ -9,6 +9,7 @@ import { loadImages, saveImages } from '../../engine/images/archive.ts';
 import { openUrl, DownloadError } from '../../adapters/http/index.ts';
 import { pruneImages } from '../../engine/images/prune.ts';
 import { parseTime } from '../../engine/containers/service.ts';
+import { noSuchImage } from '../../stores/images.ts';
 import { join } from 'node:path';
 
 export function registerImages(r: Router, d: Deps): void {
@@ -22,9 +23,11 @@ export function registerImages(r: Router, d: Deps): void {
       const parents = new Set(list.map((img) => img.parent).filter((p): p is string => p !== undefined));
       list = list.filter((img) => !(parents.has(img.id) && I.tagsOf(img.id).length === 0 && I.digestsOf(img.id).length === 0));
     }
-    for (const ref of filters.reference ?? []) {
-      list = list.filter((img) => I.tagsOf(img.id).some((t) => globMatch(ref, t) || globMatch(ref, t.replace(/:[^:/]*$/, ''))));
-    }
+    // As Docker: a reference pattern matches a tag or digest reference, or its repository name;
+    // an image is listed with only the references that match.
+    const refPatterns = filters.reference ?? [];
+    const refMatches = (r: string): boolean => refPatterns.some((p) => globMatch(p, r) || globMatch(p, r.replace(/@.*$|:[^:/]*$/, '')));
+    if (refPatterns.length > 0) list = list.filter((img) => I.tagsOf(img.id).some(refMatches));
     if (filters.dangling?.length) {
       const want = filters.dangling[0] === 'true' || filters.dangling[0] === '1';
       list = list.filter((img) => (I.tagsOf(img.id).length === 0) === want);
@@ -38,6 +41,10 @@ export function registerImages(r: Router, d: Deps): void {
     }
     const out = list.map((img) => {
       const s = I.summary(img.id) as Record<string, unknown>;
+      if (refPatterns.length > 0) {
+        s.RepoTags = (s.RepoTags as string[]).filter(refMatches);
+        s.RepoDigests = (s.RepoDigests as string[]).filter(refMatches);
+      }
       const used = d.containers.list().filter((c) => c.Image === img.id).length;
       s.Containers = used;
       return s;
@@ -169,13 +176,13 @@ export function registerImages(r: Router, d: Deps): void {
     const [, name, op] = m as unknown as [string, string, string];
     if (op === 'json' && method === 'GET') {
       const img = I.resolve(name);
-      if (!img) throw Object.assign(new Error(`No such image: ${name}`), { status: 404 });
+      if (!img) throw noSuchImage(name);
       sendJson(ctx, 200, I.inspect(img.id));
       return;
     }
     if (op === 'history' && method === 'GET') {
       const img = I.resolve(name);
-      if (!img) throw Object.assign(new Error(`No such image: ${name}`), { status: 404 });
+      if (!img) throw noSuchImage(name);
       const hist = img.config.history ?? [];
       // Entries that made a layer take the layers in order; the others (ENV, CMD…) have none.
       let layer = 0;
@@ -195,7 +202,7 @@ export function registerImages(r: Router, d: Deps): void {
     }
     if (op === 'tag' && method === 'POST') {
       const img = I.resolve(name);
-      if (!img) throw Object.assign(new Error(`No such image: ${name}`), { status: 404 });
+      if (!img) throw noSuchImage(name);
       const repo = ctx.query.get('repo');
       if (!repo) throw invalidParameter('repository name must have at least one component');
       const tag = ctx.query.get('tag');

@@ -21,7 +21,7 @@ import { HealthMonitor } from './health.ts';
 import { ContainerFiles, type CommitOptions } from './files.ts';
 import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './archive.ts';
 import type { Readable } from 'node:stream';
-import type { ImageRecord } from '../../stores/images.ts';
+import { noSuchImage, type ImageRecord } from '../../stores/images.ts';
 import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
@@ -321,7 +321,7 @@ export class ContainerService {
   async create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const req = decodeCreateBody(body);
     const image = this.#o.images.resolve(req.config.Image);
-    if (!image) throw notFound(`No such image: ${req.config.Image}`);
+    if (!image) throw noSuchImage(req.config.Image);
     const config = mergeImageConfig(req.config, image.config.config);
     const args = processArgs(config);
     if (args.length === 0) throw invalidParameter('no command specified');
