@@ -170,6 +170,8 @@ export interface ImageConfigFile {
   variant?: string;
   created?: string;
   author?: string;
+  /** Docker's: the commit message (`commit -m`), shown by inspect as Comment. */
+  comment?: string;
   config?: ImageRuntimeConfig;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: ImageHistoryEntry[];

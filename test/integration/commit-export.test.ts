@@ -30,6 +30,7 @@ test('commit stacks the changes on the image, keeps deletions, and applies chang
   assert.deepEqual(img.Config.Cmd, ['cat', '/root/file']);
   assert.ok(img.Config.Env.includes('FROM_CTR=1'));
   assert.equal(img.Author, 'me');
+  assert.equal(img.Comment, 'hello');
   const run = await runToExit(d, { Image: 'mine:1' });
   assert.equal(run.stdout, 'committed\n');
   const gone = await runToExit(d, { Image: 'mine:1', Cmd: ['sh', '-c', 'test -e /bin/vi && echo present || echo absent'] });

@@ -68,11 +68,12 @@ export class ContainerFiles {
       const history = [...(image.config.history ?? []), { created, created_by: opts.createdBy ?? opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
       // The empty files the runtime made to bind hostname, hosts and resolv.conf onto are not changes.
       const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true, skipEmptyFiles: MOUNT_STUBS });
-      const { rootfs: _parentLayers, ...parentConfig } = image.config;
+      // The commit message is the new image's comment (inspect's .Comment); the parent's is not inherited.
+      const { rootfs: _parentLayers, comment: _parentComment, ...parentConfig } = image.config;
       return await this.#h.images.createImage({
         layerTars: [layer],
         parent: image.id,
-        config: { ...parentConfig, created, config: runtime, history, ...(opts.author ? { author: opts.author } : {}) },
+        config: { ...parentConfig, created, config: runtime, history, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
         ...(opts.ref ? { ref: opts.ref } : {}),
       });
     } finally {
