@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { api, isRoot, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { create, runToExit, inspect, waitFor, useDaemon } from '../helpers/containers.ts';
 
@@ -300,4 +301,42 @@ test('as Docker: IPv6 is off in a container on an IPv4 network (no link-local ad
   const dn = await runToExit(d, { Hostname: 'h1', Domainname: 'ex.com', Cmd: ['sh', '-c', 'cat /proc/sys/kernel/domainname; tail -1 /etc/hosts'] });
   assert.equal(dn.stderr, '');
   assert.match(dn.stdout, /^ex\.com\n10\.\d+\.\d+\.\d+\th1\.ex\.com h1\n$/);
+});
+
+test('Docker\'s pre-defined host and none networks: listed, inspected, kept; a host-mode container shows on host', { skip }, async () => {
+  const list = (await api(d, 'GET', '/networks')).json() as Array<{ Name: string; Driver: string; Id: string }>;
+  const host = list.find((n) => n.Name === 'host');
+  const none = list.find((n) => n.Name === 'none');
+  assert.equal(host?.Driver, 'host');
+  assert.equal(none?.Driver, 'null');
+  assert.match(host!.Id, /^[0-9a-f]{64}$/);
+  const builtin = (await api(d, 'GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ type: ['builtin'] }))}`)).json() as Array<{ Name: string }>;
+  assert.deepEqual(builtin.map((n) => n.Name), ['bridge', 'host', 'none']);
+  const byId = (await api(d, 'GET', `/networks/${none!.Id.slice(0, 12)}`)).json();
+  assert.equal(byId.Name, 'none');
+  assert.deepEqual(byId.IPAM.Config, []);
+  const rm = await api(d, 'DELETE', '/networks/host');
+  assert.equal(rm.status, 403);
+  assert.match(rm.json().message, /host is a pre-defined network and cannot be removed/);
+  const again = await api(d, 'POST', '/networks/create', { Name: 'h2', Driver: 'host' });
+  assert.equal(again.status, 403);
+  assert.match(again.json().message, /only one instance of "host" network is allowed/);
+  const id = await create(d, { Cmd: ['sleep', '30'], HostConfig: { NetworkMode: 'host' } });
+  try {
+    assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+    const onHost = (await api(d, 'GET', '/networks/host')).json();
+    assert.ok(id in onHost.Containers, 'the running host-mode container is listed on host');
+    const c = await inspect(d, id);
+    assert.equal(c.NetworkSettings.Networks.host.NetworkID, host!.Id);
+    const conn = await api(d, 'POST', '/networks/bridge/connect', { Container: id });
+    assert.equal(conn.status, 400);
+    assert.match(conn.json().message, /cannot be connected to any other network/);
+    const off = await api(d, 'POST', '/networks/host/disconnect', { Container: id });
+    assert.equal(off.status, 400);
+    assert.match(off.json().message, /cannot be disconnected from host network/);
+  } finally {
+    await api(d, 'DELETE', `/containers/${id}?force=1`);
+  }
+  // The IDs are the data root's: the same after a daemon restart.
+  assert.equal(JSON.parse(readFileSync(join(d.dataRoot, 'networks', 'predefined.json'), 'utf8')).find((n: { Name: string }) => n.Name === 'host').Id, host!.Id);
 });

@@ -261,7 +261,8 @@ export class ContainerNetworking {
     if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const net = networks.find(networkRef);
     const mode = rec.HostConfig.NetworkMode;
-    if (mode === 'none' || mode === 'host' || mode.startsWith('container:')) throw invalidParameter(`container cannot be connected to multiple networks with one of the networks in private (none) mode`);
+    if (mode === 'host' || mode.startsWith('container:')) throw invalidParameter('container sharing network namespace with another container or host cannot be connected to any other network');
+    if (mode === 'none') throw invalidParameter('container cannot be connected to multiple networks with one of the networks in private (none) mode');
     if (this.userNetwork(mode)?.Id === net.Id && rec.berth.primaryDetached) {
       // Back on the create-time network, with the endpoint settings given now.
       const endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };

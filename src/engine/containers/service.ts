@@ -1386,7 +1386,9 @@ export class ContainerService {
     const { berth: _b, ...pub } = rec;
     const networks: Record<string, unknown> = {};
     const mode = rec.HostConfig.NetworkMode;
-    if (mode === 'host' || mode === 'none') networks[mode] = emptyEndpoint();
+    if (mode === 'host' || mode === 'none') {
+      networks[mode] = { ...emptyEndpoint(), NetworkID: this.#o.networks?.findPredefined(mode)?.Id ?? '', ...(isActive(rec.State.Status) ? { EndpointID: rec.Id } : {}) };
+    }
     const net = liveNet(rec);
     const held = rec.berth.net;
     const userNet = rec.berth.primaryDetached ? undefined : this.#net.userNetwork(mode);

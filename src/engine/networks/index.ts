@@ -27,9 +27,21 @@ export interface NetworkRecord {
   bridge: string;
 }
 
+/**
+ * Docker's pre-defined `host` and `none` networks: always there, nothing to set up (a container on
+ * them uses the host's namespace, or one with loopback only). Their IDs are made once per data root.
+ */
+export interface PredefinedNetwork {
+  Name: 'host' | 'none';
+  Id: string;
+  Created: string;
+  Driver: 'host' | 'null';
+}
+
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const BRIDGE_OPT = 'com.docker.network.bridge.name';
 const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
+const PREDEFINED_FILE = 'predefined.json';
 
 export function ipToInt(ip: string): number {
   const p = ip.split('.');
@@ -90,6 +102,7 @@ export class NetworkService {
   readonly #nets = new Map<string, NetworkRecord>();
   /** network id → allocated addresses (as integers). */
   readonly #alloc = new Map<string, Set<number>>();
+  #predefined: PredefinedNetwork[] = [];
 
   constructor(opts: { dataRoot: string; events: EventBus }) {
     this.#dir = join(opts.dataRoot, 'networks');
@@ -104,6 +117,25 @@ export class NetworkService {
       this.#nets.set(rec.Id, rec);
       this.#alloc.set(rec.Id, new Set());
     }
+    const file = join(this.#dir, PREDEFINED_FILE);
+    const saved = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as PredefinedNetwork[], () => undefined)) ?? [];
+    const created = new Date().toISOString();
+    this.#predefined = (['host', 'none'] as const).map((name) => saved.find((n) => n.Name === name && /^[0-9a-f]{64}$/.test(n.Id)) ?? { Name: name, Id: newId(), Created: created, Driver: name === 'host' ? 'host' : 'null' });
+    if (this.#predefined.some((n) => !saved.includes(n))) await writeJsonAtomic(file, this.#predefined);
+  }
+
+  /** `host` and `none`. */
+  predefined(): PredefinedNetwork[] {
+    return [...this.#predefined];
+  }
+
+  /** A pre-defined network by name, ID or unique ID prefix (when no bridge network answers to it). */
+  findPredefined(ref: string): PredefinedNetwork | undefined {
+    if (ref === '') return undefined;
+    const exact = this.#predefined.find((n) => n.Name === ref || n.Id === ref);
+    if (exact) return exact;
+    const byPrefix = this.#predefined.filter((n) => n.Id.startsWith(ref));
+    return byPrefix.length === 1 && this.tryFind(ref) === undefined ? byPrefix[0] : undefined;
   }
 
   list(): NetworkRecord[] {
@@ -130,6 +162,7 @@ export class NetworkService {
     if (PREDEFINED.has(name)) throw Object.assign(conflict(`${name} is a pre-defined network and cannot be created`), {});
     if ([...this.#nets.values()].some((n) => n.Name === name)) throw conflict(`network with name ${name} already exists`);
     const driver = body.Driver ?? 'bridge';
+    if (driver === 'host' || driver === 'null') throw new BerthError('Forbidden', `only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge' && driver !== '') throw invalidParameter(`network driver ${String(driver)} is not supported; berth supports bridge`);
     const options = (body.Options && typeof body.Options === 'object' ? body.Options : {}) as Record<string, string>;
     const labels = (body.Labels && typeof body.Labels === 'object' ? body.Labels : {}) as Record<string, string>;
@@ -228,6 +261,8 @@ export class NetworkService {
   }
 
   async remove(ref: string, inUseBy: (id: string) => string[]): Promise<void> {
+    const pre = this.tryFind(ref) === undefined ? this.findPredefined(ref) : undefined;
+    if (pre) throw new BerthError('Forbidden', `${pre.Name} is a pre-defined network and cannot be removed`);
     const n = this.find(ref);
     if (n.Name === 'bridge') throw new BerthError('Forbidden', 'bridge is a pre-defined network and cannot be removed');
     const users = inUseBy(n.Id);
