@@ -41,6 +41,21 @@ test('docker run passes exit codes, stderr and stdin through', { skip }, async (
   assert.match(missing.stderr, /executable file not found/);
 });
 
+test('docker run naming a missing network, container or link gets the daemon\'s error, not a pull of the image', { skip }, async () => {
+  for (const [flags, msg] of [
+    [['--network', 'nosuchnet'], /network nosuchnet not found/],
+    [['--volumes-from', 'nosuch'], /No such container: nosuch/],
+    [['--pid', 'container:nosuch'], /No such container: nosuch/],
+    [['--network', 'container:nosuch'], /No such container: nosuch/],
+    [['--link', 'nosuch:x'], /could not get container for nosuch/],
+  ] as const) {
+    const r = await docker(['run', '--rm', ...flags, 'busybox', 'true']);
+    assert.equal(r.code, 125, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.doesNotMatch(r.stderr, /Unable to find image|registry-1\.docker\.io/);
+  }
+});
+
 test('docker run -itd, ps, logs, exec, inspect, stop, rm -f', { skip }, async () => {
   const run = await docker(['run', '-itd', '--name', 'bg', 'busybox', 'sh', '-c', 'echo started; sleep 300']);
   assert.equal(run.code, 0, run.stderr);

@@ -4,7 +4,7 @@ import { readFile, readdir, mkdir, writeFile, open, unlink, access } from 'node:
 import { constants as fsc, watch, type FSWatcher } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { BerthError, conflict, internal, invalidParameter, notFound, notModified, messageOf } from '../../core/errors.ts';
+import { BerthError, conflict, internal, invalidParameter, isKind, notFound, notModified, messageOf } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
@@ -319,6 +319,17 @@ export class ContainerService {
   // ---- create -----------------------------------------------------------------------------
 
   async create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+    try {
+      return await this.#create(body, nameParam);
+    } catch (err) {
+      // As Docker: only a missing image is a 404 at create. Clients (the docker CLI among them)
+      // pull the image on any 404, so a missing network, container or volume is a 400.
+      if (isKind(err, 'NotFound') && !messageOf(err).startsWith('No such image: ')) throw invalidParameter(messageOf(err), err);
+      throw err;
+    }
+  }
+
+  async #create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const req = decodeCreateBody(body);
     const image = this.#o.images.resolve(req.config.Image);
     if (!image) throw noSuchImage(req.config.Image);
@@ -362,7 +373,7 @@ export class ContainerService {
     const links = (req.hostConfig.Links ?? []).map((l) => {
       const [target = '', alias] = l.replace(/^\//, '').split(':');
       const other = this.tryFind(target);
-      if (!other) throw notFound(`could not get container for ${target}`);
+      if (!other) throw notFound(`could not get container for ${target}: No such container: ${target}`);
       return { target: other.Name.slice(1), alias: (alias ?? target).split('/').filter(Boolean).at(-1) ?? target };
     });
     let id = newId();
