@@ -115,7 +115,7 @@ test('--volumes-from shares another container\'s volumes and binds, with :ro, an
   const own = await runToExit(d, { Cmd: ['sh', '-c', 'ls /named'], HostConfig: { VolumesFrom: [src.id], Binds: ['vf-other:/named'] } });
   assert.equal(own.stdout, '');
   const missing = await api(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { VolumesFrom: ['nope'] } });
-  assert.equal(missing.status, 404);
+  assert.equal(missing.status, 400);
   assert.match(missing.json().message, /No such container: nope/);
   // rm -v of a container that only borrowed the anonymous volume keeps it.
   const anon = (await inspect(d, src.id)).Mounts.find((m: { Destination: string }) => m.Destination === '/anon').Name;

@@ -896,10 +896,12 @@ export class ContainerService {
     const hn = rec.Config.Hostname;
     await writeFile(rec.HostnamePath, `${hn}\n`);
     let hosts: string;
+    // Docker's order: its block (the host's file with --network host), the --add-host entries and
+    // links, then the container's own address and name.
+    let own = '';
     if (hostNet) {
       hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
     } else {
-      // Docker's block, then the container's own address and name when it has a network.
       hosts = [
         '127.0.0.1\tlocalhost',
         '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -912,9 +914,8 @@ export class ContainerService {
       // With a domain name the first name is the full one, as Docker writes it.
       const net = liveNet(rec);
       const dn = rec.Config.Domainname;
-      if (net) hosts += dn ? `${net.ip}\t${hn}.${dn} ${hn}\n` : `${net.ip}\t${hn}\n`;
+      if (net) own = dn ? `${net.ip}\t${hn}.${dn} ${hn}\n` : `${net.ip}\t${hn}\n`;
     }
-    hosts += this.#linkHosts(rec);
     for (const h of rec.HostConfig.ExtraHosts ?? []) {
       const i = h.search(/[:=]/);
       if (i <= 0) continue;
@@ -923,6 +924,8 @@ export class ContainerService {
       if (ip === 'host-gateway') ip = this.#o.networks?.tryFind('bridge')?.IPAM.Config[0]?.Gateway ?? '127.0.0.1';
       hosts += `${ip}\t${h.slice(0, i)}\n`;
     }
+    hosts += this.#linkHosts(rec);
+    hosts += own;
     await writeFile(rec.HostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     const wired = liveNet(rec);
