@@ -209,6 +209,8 @@ test('logs: tail, timestamps, since', { skip }, async () => {
   const r = await runToExit(d, { Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done'] });
   const tail = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&tail=2`)).body);
   assert.equal(tail.stdout, 'line4\nline5\n');
+  // As Docker: a tail that is not a number means every line.
+  assert.equal(demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&tail=x`)).body).stdout.split('\n').length, 6);
   const ts = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&timestamps=1&tail=1`)).body);
   assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line5\n$/);
   const none = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&since=${Math.floor(Date.now() / 1000) + 100}`)).body);

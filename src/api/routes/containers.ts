@@ -252,9 +252,9 @@ export function registerContainers(r: Router, d: Deps): void {
     const timestamps = qBool(ctx, 'timestamps');
     const tailQ = ctx.query.get('tail');
     let tail: number | undefined;
-    if (tailQ !== null && tailQ !== '' && tailQ !== 'all') {
-      tail = Number(tailQ);
-      if (!Number.isInteger(tail)) throw invalidParameter(`invalid value for tail: ${tailQ}`);
+    // As Docker: a number of lines; anything else ("all", a typo) means every line.
+    if (tailQ !== null && /^-?\d+$/.test(tailQ.trim())) {
+      tail = Number(tailQ.trim());
       if (tail < 0) tail = undefined;
     }
     const sinceQ = ctx.query.get('since');
