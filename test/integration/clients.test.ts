@@ -169,6 +169,8 @@ test('testcontainers: a GenericContainer from busybox with an exposed port and a
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   process.env.DOCKER_HOST = d.host;
   process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+  // Its lock file goes to the temporary directory: the daemon's, removed with it, not /tmp.
+  process.env.TMPDIR = d.dir;
   const { GenericContainer, Wait } = await import('testcontainers');
   const started = await new GenericContainer('busybox')
     .withCommand(['sh', '-c', 'mkdir -p /www && echo via-testcontainers > /www/index.html && echo ready && exec httpd -f -p 8080 -h /www'])
