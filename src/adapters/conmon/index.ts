@@ -13,35 +13,14 @@ export class ConmonError extends MonitorError {
   }
 }
 
+/** The port's options, plus where the conmon program is. */
 export interface ConmonCommon {
   conmon: string;
-  runtime: string;
-  runtimeRoot: string;
-  containerId: string;
-  name: string;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export interface CreateOptions extends ConmonCommon {
-  bundle: string;
-  exitDir: string;
-  logPath: string;
-  /** `none`: conmon keeps no log (attach still sees the output). */
-  logDriver?: 'k8s-file' | 'none';
-  logSizeMax?: number;
-  stdin: boolean;
-  leaveStdinOpen: boolean;
-  tty: boolean;
-}
+export interface CreateOptions extends MonitorCreateOptions, ConmonCommon {}
 
-export interface ExecOptions extends ConmonCommon {
-  execId: string;
-  execDir: string;
-  processSpecPath: string;
-  attach: boolean;
-  stdin: boolean;
-  tty: boolean;
-}
+export interface ExecOptions extends MonitorExecOptions, ConmonCommon {}
 
 /** Pure: the argv conmon is started with for a container. */
 export function createArgs(o: CreateOptions): string[] {
