@@ -28,9 +28,9 @@ export interface ApiResponse {
   text(): Promise<string>;
 }
 
-/** An error status (≥ 400) from the daemon, with its `{"message": ...}` text. */
 const MAX_SOCKETS = 64;
 
+/** An error status (≥ 400) from the daemon, with its `{"message": ...}` text. */
 export class ApiError extends Error {
   readonly status: number;
   constructor(status: number, message: string) {

@@ -35,7 +35,6 @@ function predefinedView(n: PredefinedNetwork, d: Deps): Record<string, unknown> 
 
 /** Docker's refusal to move a container onto or off the host's network. */
 function refusePredefined(d: Deps, ref: string): void {
-  if (d.networks.tryFind(ref) !== undefined) return;
   const pre = d.networks.findPredefined(ref);
   if (pre?.Name === 'host') throw invalidParameter('container cannot be disconnected from host network or connected to host network');
   if (pre?.Name === 'none') throw invalidParameter('container cannot be connected to multiple networks with one of the networks in private (none) mode');
@@ -69,7 +68,7 @@ export function registerNetworks(r: Router, d: Deps): void {
 
   r.on('GET', '/networks/:id', async (ctx) => {
     const ref = ctx.params.id!;
-    const pre = N.tryFind(ref) === undefined ? N.findPredefined(ref) : undefined;
+    const pre = N.findPredefined(ref);
     sendJson(ctx, 200, pre ? predefinedView(pre, d) : view(N.find(ref), d));
   });
 

@@ -118,7 +118,8 @@ export class NetworkService {
       this.#alloc.set(rec.Id, new Set());
     }
     const file = join(this.#dir, PREDEFINED_FILE);
-    const saved = (await readFile(file, 'utf8').then((t) => JSON.parse(t) as PredefinedNetwork[], () => undefined)) ?? [];
+    const parsed: unknown = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined);
+    const saved = Array.isArray(parsed) ? (parsed as PredefinedNetwork[]) : [];
     const created = new Date().toISOString();
     this.#predefined = (['host', 'none'] as const).map((name) => saved.find((n) => n.Name === name && /^[0-9a-f]{64}$/.test(n.Id)) ?? { Name: name, Id: newId(), Created: created, Driver: name === 'host' ? 'host' : 'null' });
     if (this.#predefined.some((n) => !saved.includes(n))) await writeJsonAtomic(file, this.#predefined);
@@ -129,13 +130,13 @@ export class NetworkService {
     return [...this.#predefined];
   }
 
-  /** A pre-defined network by name, ID or unique ID prefix (when no bridge network answers to it). */
+  /** A pre-defined network by name, ID or unique ID prefix, when no bridge network answers to ref. */
   findPredefined(ref: string): PredefinedNetwork | undefined {
-    if (ref === '') return undefined;
+    if (ref === '' || this.tryFind(ref) !== undefined) return undefined;
     const exact = this.#predefined.find((n) => n.Name === ref || n.Id === ref);
     if (exact) return exact;
     const byPrefix = this.#predefined.filter((n) => n.Id.startsWith(ref));
-    return byPrefix.length === 1 && this.tryFind(ref) === undefined ? byPrefix[0] : undefined;
+    return byPrefix.length === 1 ? byPrefix[0] : undefined;
   }
 
   list(): NetworkRecord[] {
@@ -261,7 +262,7 @@ export class NetworkService {
   }
 
   async remove(ref: string, inUseBy: (id: string) => string[]): Promise<void> {
-    const pre = this.tryFind(ref) === undefined ? this.findPredefined(ref) : undefined;
+    const pre = this.findPredefined(ref);
     if (pre) throw new BerthError('Forbidden', `${pre.Name} is a pre-defined network and cannot be removed`);
     const n = this.find(ref);
     if (n.Name === 'bridge') throw new BerthError('Forbidden', 'bridge is a pre-defined network and cannot be removed');
