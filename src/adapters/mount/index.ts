@@ -1,22 +1,40 @@
-// overlayfs mounts through mount(8)/umount(8).
+// overlayfs and tmpfs mounts: mount(2)/umount2(2) directly when they can be called from node
+// (../syscalls), else mount(8)/umount(8). Other file systems (a local volume's `type=nfs`, …)
+// always go through mount(8), which knows their helpers and option syntax.
 import { run, ExecError } from '../exec/index.ts';
 import { readFile } from 'node:fs/promises';
 import type { Mounter } from '../../core/ports.ts';
+import { MNT_DETACH, SyscallError, splitOptions, syscallsAvailable, sysMount, sysUmount } from '../syscalls/index.ts';
+
+/** Mounts fstype at target with mount(8)-style options, by the system call when it can. */
+async function mountFs(fstype: string, source: string, options: string[], target: string): Promise<void> {
+  const split = syscallsAvailable() ? splitOptions(options) : undefined;
+  if (split) {
+    try {
+      sysMount(source, target, fstype, split.flags, split.data || null);
+      return;
+    } catch (err) {
+      // ENOENT said as mount(8) says it: the one a user can act on.
+      if ((err as SyscallError).code === 'ENOENT') throw new Error(`mount ${fstype} on ${target}: mount point does not exist`, { cause: err });
+      throw err;
+    }
+  }
+  await run(['mount', '-t', fstype, ...(options.length > 0 ? ['-o', options.join(',')] : []), source, target]);
+}
 
 export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void> {
   // An image with no layers still needs a lowerdir; the caller passes an empty directory then.
-  const options = `lowerdir=${opts.lowerDirs.join(':')},upperdir=${opts.upper},workdir=${opts.work}`;
-  await run(['mount', '-t', 'overlay', 'overlay', '-o', options, opts.target]);
+  await mountFs('overlay', 'overlay', [`lowerdir=${opts.lowerDirs.join(':')}`, `upperdir=${opts.upper}`, `workdir=${opts.work}`], opts.target);
 }
 
 /** A read-only union of lowerDirs (top first) at target, with nothing to write to. */
 export async function mountOverlayReadOnly(lowerDirs: string[], target: string): Promise<void> {
-  await run(['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')}`, target]);
+  await mountFs('overlay', 'overlay', ['ro', `lowerdir=${lowerDirs.join(':')}`], target);
 }
 
 /** A tmpfs at target (e.g. a shareable /dev/shm kept on the host). */
 export async function mountTmpfs(target: string, options: string[]): Promise<void> {
-  await run(['mount', '-t', 'tmpfs', '-o', options.join(','), 'tmpfs', target]);
+  await mountFs('tmpfs', 'tmpfs', options, target);
 }
 
 export async function isMounted(target: string): Promise<boolean> {
@@ -30,6 +48,18 @@ export async function isMounted(target: string): Promise<boolean> {
 
 /** Unmounts target; not mounted is fine. Falls back to a lazy unmount when busy. */
 export async function unmount(target: string): Promise<void> {
+  if (syscallsAvailable()) {
+    try {
+      sysUmount(target);
+    } catch (err) {
+      const code = (err as SyscallError).code;
+      // EINVAL: not a mount point; ENOENT: not there at all.
+      if (code === 'EINVAL' || code === 'ENOENT') return;
+      if (code !== 'EBUSY') throw err;
+      sysUmount(target, MNT_DETACH);
+    }
+    return;
+  }
   if (!(await isMounted(target))) return;
   try {
     await run(['umount', target]);

@@ -1,23 +1,54 @@
-// Named network namespaces through iproute2 (/run/netns/<name>).
+// Named network namespaces at /run/netns/<name>, as iproute2 keeps them: made by system calls
+// once iproute2 has set up /run/netns (a shared mount point), else by `ip netns`.
 import { access, readFile } from 'node:fs/promises';
 import { run, ExecError } from '../exec/index.ts';
+import { syscallsAvailable, sysCreateNetns, sysDeleteNetns } from '../syscalls/index.ts';
+
+const NETNS_DIR = '/run/netns';
+let dirReady = false;
 
 export function netnsPath(name: string): string {
-  return `/run/netns/${name}`;
+  return `${NETNS_DIR}/${name}`;
+}
+
+/** True once /run/netns is the mount point `ip netns add` makes of it (kept for the process). */
+async function netnsDirReady(): Promise<boolean> {
+  if (dirReady) return true;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  dirReady = mountinfo.split('\n').some((l) => l.split(' ')[4] === NETNS_DIR);
+  return dirReady;
 }
 
 export async function createNetns(name: string): Promise<string> {
+  const path = netnsPath(name);
+  if (syscallsAvailable() && (await netnsDirReady())) {
+    try {
+      sysCreateNetns(path);
+      return path;
+    } catch (err) {
+      // A namespace of that name already there (a start after a crash) is `ip netns`'s case.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   try {
     await run(['ip', 'netns', 'add', name]);
   } catch (err) {
     if (!(err instanceof ExecError && /File exists/.test(err.stderr))) throw err;
   }
   await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
-  return netnsPath(name);
+  return path;
 }
 
 export async function deleteNetns(name: string): Promise<void> {
-  if (!(await access(netnsPath(name)).then(() => true, () => false))) return;
+  const path = netnsPath(name);
+  if (!(await access(path).then(() => true, () => false))) return;
+  if (syscallsAvailable()) {
+    // As `ip netns del` below: a namespace that will not go is not the caller's failure.
+    try {
+      sysDeleteNetns(path);
+    } catch {}
+    return;
+  }
   await run(['ip', 'netns', 'del', name]).catch(() => {});
 }
 

@@ -983,6 +983,7 @@ export class ContainerService {
   async #handleExit(id: string): Promise<void> {
     const live = this.#liveOf(id);
     if (live.exitHandled) return live.exitHandled;
+    const t0 = performance.now();
     const p = live.mutex.run(async () => {
       const rec = this.#records.get(id);
       if (!rec || !(isActive(rec.State.Status) || rec.State.Status === 'restarting')) return;
@@ -996,10 +997,14 @@ export class ContainerService {
     }
     const rec = this.#records.get(id);
     if (!rec) return;
+    const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;
+    const t1 = performance.now();
     if (rec.HostConfig.AutoRemove) {
-      await this.remove(id, { force: true }).catch((err) => this.#o.log.warn('auto-remove failed', { id, error: messageOf(err) }));
+      await this.remove(id, { force: true, afterExit: true }).catch((err) => this.#o.log.warn('auto-remove failed', { id, error: messageOf(err) }));
+      this.#o.log.debug('container exited', { id: shortId(id), exit: ms(t0, t1), remove: ms(t1, performance.now()) });
       return;
     }
+    this.#o.log.debug('container exited', { id: shortId(id), exit: ms(t0, t1) });
     if (!rec.berth.manuallyStopped && this.#shouldRestart(rec)) this.#scheduleRestart(id);
   }
 
@@ -1238,7 +1243,7 @@ export class ContainerService {
 
   // ---- remove, rename ---------------------------------------------------------------------
 
-  async remove(ref: string, opts: { force: boolean; volumes?: boolean }): Promise<void> {
+  async remove(ref: string, opts: { force: boolean; volumes?: boolean; afterExit?: boolean }): Promise<void> {
     const rec = this.find(ref);
     const live = this.#liveOf(rec.Id);
     if (rec.berth.removing) throw conflict(`removal of container ${rec.Id} is already in progress`);
@@ -1264,7 +1269,9 @@ export class ContainerService {
       if (isActive(rec.State.Status)) throw conflict(`You cannot remove a running container ${rec.Id}. Stop the container before attempting removal or force remove`);
       rec.berth.removing = true;
       setStatus(rec.State, 'removing');
-      await this.#save(rec);
+      // The mark lets a restart finish a removal a crash cut short. An auto-removal after an
+      // exit needs none: the record on disk still says running, and a restart removes it for that.
+      if (!opts.afterExit) await this.#save(rec);
       await this.#removeFiles(rec);
     });
     // Anonymous volumes go with the container on `rm -v` and for auto-removed containers.

@@ -1,0 +1,214 @@
+// The few Linux system calls berth makes itself, through koffi (a foreign-function interface
+// with prebuilt binaries): mount(2)/umount2(2) for overlay and tmpfs mounts, and the steps of
+// `ip netns add` (unshare, a bind mount, loopback up, setns back). A container's start and exit
+// then fork no mount(8), umount(8) or ip(8): ~0.05 ms a call instead of 2–3 ms, and no fork of
+// a large daemon under load. koffi loads on first use (~1 ms); where it cannot be loaded, callers
+// use those programs instead.
+import { closeSync, constants as fsc, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { getSystemErrorMessage, getSystemErrorName } from 'node:util';
+
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+const MS_BIND = 4096;
+export const MNT_DETACH = 2;
+const CLONE_NEWNET = 0x40000000;
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0x80000;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 1;
+
+type Fn = (...args: unknown[]) => number;
+
+interface Koffi {
+  load(path: string): { func(decl: string): Fn };
+  errno(): number;
+  version?: string;
+}
+
+interface Libc {
+  mount: Fn;
+  umount2: Fn;
+  unshare: Fn;
+  setns: Fn;
+  socket: Fn;
+  ioctl: Fn;
+  close: Fn;
+  errno(): number;
+}
+
+let libc: Libc | null | undefined;
+
+/**
+ * koffi's native part, loaded directly: its package entry also loads the https and zlib stacks
+ * for its download tool (~9 MiB of daemon memory) that berth never uses. The entry is the
+ * fallback for platforms whose binary is not where koffi keeps its Linux builds.
+ */
+function loadKoffi(): Koffi {
+  const req = createRequire(import.meta.url);
+  const pkgPath = req.resolve('koffi/package.json');
+  const pkg = req(pkgPath) as { version: string };
+  try {
+    const native = req(join(dirname(pkgPath), 'build', 'koffi', `linux_${process.arch}`, 'koffi.node')) as Koffi;
+    if (native.version === pkg.version) return native;
+  } catch {
+    // the package entry below
+  }
+  return req('koffi') as Koffi;
+}
+
+function load(): Libc | null {
+  if (libc !== undefined) return libc;
+  try {
+    const koffi = loadKoffi();
+    const lib = koffi.load('libc.so.6');
+    libc = {
+      mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+      umount2: lib.func('int umount2(const char *target, int flags)'),
+      unshare: lib.func('int unshare(int flags)'),
+      setns: lib.func('int setns(int fd, int nstype)'),
+      socket: lib.func('int socket(int domain, int type, int protocol)'),
+      ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+      close: lib.func('int close(int fd)'),
+      errno: () => koffi.errno(),
+    };
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/** True when the system calls can be made from this process. */
+export function syscallsAvailable(): boolean {
+  return load() !== null;
+}
+
+/** A failed system call: `code` is the errno name (EBUSY, EINVAL, …). */
+export class SyscallError extends Error {
+  readonly code: string;
+  constructor(call: string, errno: number) {
+    super(`${call}: ${errnoText(errno)}`);
+    this.name = 'SyscallError';
+    this.code = errnoName(errno);
+  }
+}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+function errnoText(errno: number): string {
+  try {
+    return getSystemErrorMessage(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+function check(c: Libc, rc: number, call: string): number {
+  if (rc < 0) throw new SyscallError(call, c.errno());
+  return rc;
+}
+
+/** mount(2); throws SyscallError. Only after syscallsAvailable() said yes. */
+export function sysMount(source: string, target: string, fstype: string, flags: number, data: string | null): void {
+  const c = load()!;
+  check(c, c.mount(source, target, fstype, flags, data), `mount ${fstype} on ${target}`);
+}
+
+/** umount2(2); throws SyscallError. Only after syscallsAvailable() said yes. */
+export function sysUmount(target: string, flags = 0): void {
+  const c = load()!;
+  check(c, c.umount2(target, flags), `umount ${target}`);
+}
+
+/**
+ * A new network namespace kept at `path` (a file that must not exist yet), its loopback up —
+ * what `ip netns add` and `ip link set lo up` do. The calling thread (node's main thread: these
+ * calls are synchronous, so no other JavaScript runs meanwhile) enters the new namespace for
+ * the bind mount and the loopback, then returns to its own. A thread that cannot return stops
+ * the daemon: every program it started afterwards would run in the container's namespace.
+ */
+export function sysCreateNetns(path: string): void {
+  const c = load()!;
+  const own = openSync('/proc/thread-self/ns/net', fsc.O_RDONLY);
+  let created = false;
+  try {
+    closeSync(openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0));
+    created = true;
+    check(c, c.unshare(CLONE_NEWNET), 'unshare');
+    try {
+      check(c, c.mount('/proc/thread-self/ns/net', path, 'none', MS_BIND, null), `mount --bind on ${path}`);
+      const sock = check(c, c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket');
+      try {
+        // struct ifreq: the name (16 bytes), then the flags (a short) in the union.
+        const ifr = Buffer.alloc(40);
+        ifr.write('lo');
+        check(c, c.ioctl(sock, SIOCGIFFLAGS, 'void *', ifr), 'SIOCGIFFLAGS lo');
+        ifr.writeInt16LE(ifr.readInt16LE(16) | IFF_UP, 16);
+        check(c, c.ioctl(sock, SIOCSIFFLAGS, 'void *', ifr), 'SIOCSIFFLAGS lo');
+      } finally {
+        c.close(sock);
+      }
+    } finally {
+      if (c.setns(own, CLONE_NEWNET) !== 0) {
+        process.stderr.write(`berthd: cannot return to its own network namespace (${errnoName(c.errno())}); stopping\n`);
+        process.exit(70);
+      }
+    }
+  } catch (err) {
+    // Nothing half-made stays: the mount (if made) and the file this call created go.
+    if (created) {
+      c.umount2(path, MNT_DETACH);
+      rmSync(path, { force: true });
+    }
+    throw err;
+  } finally {
+    closeSync(own);
+  }
+}
+
+/** Removes a namespace kept at `path` (as `ip netns del`): the bind mount, then the file. */
+export function sysDeleteNetns(path: string): void {
+  const c = load()!;
+  if (c.umount2(path, MNT_DETACH) !== 0) {
+    const errno = c.errno();
+    const code = errnoName(errno);
+    if (code === 'ENOENT') return;
+    // EINVAL: the file is there but nothing is mounted on it (a creation cut short).
+    if (code !== 'EINVAL') throw new SyscallError(`umount ${path}`, errno);
+  }
+  rmSync(path, { force: true });
+}
+
+/**
+ * Splits mount(8)-style options into mount(2)'s flags and the file system's own data
+ * (`nosuid,nodev,size=64m` → MS_NOSUID|MS_NODEV and `size=64m`). Undefined when an option is
+ * one only mount(8) understands, so the caller uses the program.
+ */
+export function splitOptions(options: readonly string[]): { flags: number; data: string } | undefined {
+  const FLAGS: Record<string, number> = { ro: MS_RDONLY, nosuid: MS_NOSUID, nodev: MS_NODEV, noexec: MS_NOEXEC };
+  const CLEARS: Record<string, number> = { rw: MS_RDONLY, suid: MS_NOSUID, dev: MS_NODEV, exec: MS_NOEXEC, defaults: 0 };
+  const MOUNT8_ONLY = new Set(['bind', 'rbind', 'remount', 'loop', 'move', 'sync', 'async', 'noatime', 'atime', 'relatime', 'strictatime', 'nodiratime', 'diratime', 'dirsync', 'mand', 'nomand', 'lazytime', 'silent', 'loud', 'shared', 'private', 'slave', 'unbindable', 'rshared', 'rprivate', 'rslave', 'runbindable', 'auto', 'noauto', 'user', 'nouser', 'users', 'owner', 'group', 'nofail', '_netdev']);
+  let flags = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    if (o === '') continue;
+    const f = FLAGS[o];
+    const c = CLEARS[o];
+    if (f !== undefined) flags |= f;
+    else if (c !== undefined) flags &= ~c;
+    else if (MOUNT8_ONLY.has(o) || o.startsWith('x-') || o.startsWith('X-') || o.startsWith('context=')) return undefined;
+    else data.push(o);
+  }
+  return { flags, data: data.join(',') };
+}
