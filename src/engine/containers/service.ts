@@ -11,6 +11,7 @@ import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTre
 import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type Mounter, type Cgroups } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
+import { allSettledOrThrow } from '../../lib/settle.ts';
 import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
 import { parseSignal } from '../../core/signals.ts';
@@ -562,13 +563,17 @@ export class ContainerService {
         ipcnsPath = `/proc/${other.State.Pid}/ns/ipc`;
         shmPath = join(this.dir(other.Id), 'shm');
       }
-      await this.#writeEtcFiles(rec);
-      const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined);
+      // Independent parts; all are settled before a failure goes on to the clean-up.
+      const [, user, userMounts] = await allSettledOrThrow([
+        this.#writeEtcFiles(rec),
+        resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? undefined),
+        this.#userMounts(rec),
+      ] as const);
       const mounts = [
         { destination: '/etc/resolv.conf', source: rec.ResolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
         { destination: '/etc/hostname', source: rec.HostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
         { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
-        ...(await this.#userMounts(rec)),
+        ...userMounts,
       ];
       const spec = buildSpec({
         id,
