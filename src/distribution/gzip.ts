@@ -6,7 +6,8 @@
 // running at a tenth of its usual speed over such data. The output depends only on the input, so a
 // layer pushed twice gets the same digest.
 import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+import { zlib } from '../lib/lazy-modules.ts';
 
 const SEGMENT = 1 << 20;
 const IN_FLIGHT = 4;
@@ -17,7 +18,9 @@ const INCOMPRESSIBLE_BITS = 7.8;
 const LEVEL = 6;
 const MAX_STORED_BLOCK = 65535;
 
-const gzipAsync = promisify(zlib.gzip);
+type GzipAsync = (b: Buffer, o: Zlib.ZlibOptions) => Promise<Buffer>;
+let gzipPromised: GzipAsync | undefined;
+const gzipAsync: GzipAsync = (b, o) => (gzipPromised ??= promisify(zlib().gzip) as GzipAsync)(b, o);
 const LOG2 = new Float64Array(SAMPLE + 1).map((_, n) => (n === 0 ? 0 : n * Math.log2(n)));
 
 /** Whether a piece looks incompressible: the byte entropy of a sample from its middle. */
@@ -47,7 +50,7 @@ export function storedMember(seg: Buffer): Buffer {
     out.set(part, o + 5);
     o += 5 + part.length;
   }
-  out.writeUInt32LE(zlib.crc32(seg) >>> 0, o);
+  out.writeUInt32LE(zlib().crc32(seg) >>> 0, o);
   out.writeUInt32LE(seg.length >>> 0, o + 4);
   return out;
 }

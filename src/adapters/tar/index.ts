@@ -32,7 +32,7 @@ import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
+import { zlib } from '../../lib/lazy-modules.ts';
 import tar from 'tar-stream';
 import type { Header, Pack } from 'tar-stream';
 
@@ -223,9 +223,9 @@ export async function openArchive(input: NodeJS.ReadableStream, opts: { programs
     case 'none':
       return { source };
     case 'gzip':
-      return { source, decompressor: zlib.createGunzip({ chunkSize: DECOMPRESS_CHUNK }) };
+      return { source, decompressor: zlib().createGunzip({ chunkSize: DECOMPRESS_CHUNK }) };
     case 'zstd':
-      return { source, decompressor: zlib.createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK }) };
+      return { source, decompressor: zlib().createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK }) };
     case 'xz':
     case 'bzip2':
       if (!opts.programs) {

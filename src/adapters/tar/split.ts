@@ -11,7 +11,8 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+import { zlib } from '../../lib/lazy-modules.ts';
 import { invalidParameter } from '../../core/errors.ts';
 import { cField, numericField, paxRecords } from './raw.ts';
 
@@ -34,7 +35,7 @@ type State = 'header' | 'meta' | 'file' | 'skip' | 'tail';
  */
 export class TarSplitter extends Transform {
   exact = true;
-  #out: zlib.Gzip;
+  #out: Zlib.Gzip;
   #file: WriteStream;
   #done: Promise<void>;
   #raw: Buffer[] = [];
@@ -55,7 +56,7 @@ export class TarSplitter extends Transform {
 
   constructor(path: string) {
     super();
-    this.#out = zlib.createGzip({ level: 6 });
+    this.#out = zlib().createGzip({ level: 6 });
     this.#file = createWriteStream(path, { mode: 0o600 });
     this.#done = pipeline(this.#out, this.#file);
     this.#done.catch(() => {});
@@ -241,7 +242,7 @@ export type SplitRecord = { kind: 'raw'; data: Buffer } | { kind: 'file'; name: 
 
 /** Reads tar-split records back. */
 export async function* readSplit(path: string): AsyncGenerator<SplitRecord> {
-  const input = createReadStream(path).pipe(zlib.createGunzip());
+  const input = createReadStream(path).pipe(zlib().createGunzip());
   let buf: Buffer = Buffer.alloc(0);
   for await (const chunk of input) {
     buf = buf.length === 0 ? (chunk as Buffer) : Buffer.concat([buf, chunk as Buffer]);
