@@ -54,6 +54,11 @@ export interface CreateImageOptions {
   /** Abort extraction once a layer's uncompressed stream exceeds this many bytes. */
   maxLayerBytes?: number;
   signal?: AbortSignal;
+  /**
+   * A commit's one layer that holds nothing (the empty tar) is not added, and the last history
+   * entry says `empty_layer`, as Docker commits an unchanged container.
+   */
+  dropEmptyLayer?: boolean;
 }
 
 export type ImageEvent = 'tag' | 'untag' | 'delete' | 'import';
@@ -72,6 +77,8 @@ interface RepositoriesFile {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+/** The diff ID of a tar with no entries (two zero blocks). */
+const EMPTY_TAR_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 /** Docker's short form of an image ID: 12 hex digits without the algorithm. */
 function shortImageId(id: string): string {
@@ -348,6 +355,7 @@ export class ImageStore {
       chains.push(c);
     }
     let ok = false;
+    let emptied = false;
     try {
       let parent: string | null = base?.chainIds.at(-1) ?? null;
       for (const input of opts.layerTars) {
@@ -355,6 +363,12 @@ export class ImageStore {
         if (opts.maxLayerBytes !== undefined) layerOpts.maxBytes = opts.maxLayerBytes;
         if (opts.signal !== undefined) layerOpts.signal = opts.signal;
         const layer = await this.#layers.register(input, layerOpts);
+        if (opts.dropEmptyLayer && opts.layerTars.length === 1 && layer.diffId === EMPTY_TAR_DIFF_ID) {
+          this.#layers.release(layer.chainId);
+          await this.#lock.run(() => this.#removeUnusedLayers([layer.chainId]));
+          emptied = true;
+          continue;
+        }
         chains.push(layer.chainId);
         diffIds.push(layer.diffId);
         parent = layer.chainId;
@@ -363,7 +377,8 @@ export class ImageStore {
       if (given !== undefined && given.join() !== diffIds.join()) {
         throw invalidParameter('layer content does not match the diff IDs in the image config');
       }
-      const config = buildConfig(opts.config, diffIds);
+      const history = opts.config.history;
+      const config = buildConfig(emptied && history && history.length > 0 ? { ...opts.config, history: [...history.slice(0, -1), { ...history.at(-1)!, empty_layer: true }] } : opts.config, diffIds);
       const bytes = Buffer.from(JSON.stringify(config));
       const id = sha256Digest(bytes);
       const size = chains.reduce((n, c) => n + (this.#layers.get(c)?.size ?? 0), 0);

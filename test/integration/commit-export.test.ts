@@ -94,5 +94,26 @@ test('commit leaves out the empty stubs the runtime made for hostname, hosts and
   const names = spawnSync('tar', ['-tf', join(dir, top)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.ok(names.includes('made'), names.join(' '));
   assert.ok(!names.some((n) => /^etc\/(hostname|hosts|resolv\.conf)$/.test(n)), names.join(' '));
+  // Nor the etc/ directory copied up to hold them: its owner and mode are the image's.
+  assert.ok(!names.some((n) => n.startsWith('etc')), names.join(' '));
   await api(d, 'DELETE', `/containers/${r.id}`);
+  await api(d, 'DELETE', '/images/stubs:1');
+});
+
+test('commit of an unchanged container adds no layer; its history names the command', { skip }, async () => {
+  const base = (await api(d, 'GET', '/images/busybox/json')).json();
+  const r = await runToExit(d, { Cmd: ['sh', '-c', 'true'] });
+  assert.equal((await api(d, 'POST', `/commit?container=${r.id}&repo=same&tag=1&comment=nothing`)).status, 201);
+  const img = (await api(d, 'GET', '/images/same:1/json')).json();
+  assert.deepEqual(img.RootFS.Layers, base.RootFS.Layers);
+  const history = (await api(d, 'GET', '/images/same:1/history')).json() as Array<{ CreatedBy: string; Size: number; Comment: string }>;
+  assert.deepEqual([history[0]!.CreatedBy, history[0]!.Size, history[0]!.Comment], ['sh -c true', 0, 'nothing']);
+  // A change makes a layer, and the history says which command made it.
+  const w = await runToExit(d, { Cmd: ['sh', '-c', 'echo x > /f'] });
+  assert.equal((await api(d, 'POST', `/commit?container=${w.id}&repo=changed&tag=1`)).status, 201);
+  const changed = (await api(d, 'GET', '/images/changed:1/json')).json();
+  assert.equal(changed.RootFS.Layers.length, base.RootFS.Layers.length + 1);
+  assert.equal((await api(d, 'GET', '/images/changed:1/history')).json()[0].CreatedBy, 'sh -c echo x > /f');
+  for (const id of [r.id, w.id]) await api(d, 'DELETE', `/containers/${id}`);
+  for (const ref of ['same:1', 'changed:1']) assert.equal((await api(d, 'DELETE', `/images/${ref}`)).status, 200);
 });

@@ -356,6 +356,8 @@ test('update changes a running container\'s cgroup limits and restart policy, an
     assert.equal((await api(d, 'POST', `/containers/${id}/update`, { Memory: 0, CpuShares: 512 })).status, 200);
     assert.equal((await api(d, 'POST', `/containers/${id}/restart?t=0`)).status, 204);
     assert.equal(await exec(), `${128 * 1024 * 1024}\n42\n`);
+    // Killed by the restart (137), running again: as Docker, a running container's code is 0.
+    assert.equal((await inspect(d, id)).State.ExitCode, 0);
     // Bad input: a swap below memory, a bad policy, a wrong type; a missing container.
     assert.equal((await api(d, 'POST', `/containers/${id}/update`, { Memory: 300 * 1024 * 1024, MemorySwap: 200 * 1024 * 1024 })).status, 400);
     assert.equal((await api(d, 'POST', `/containers/${id}/update`, { RestartPolicy: { Name: 'sometimes' } })).status, 400);
@@ -365,6 +367,19 @@ test('update changes a running container\'s cgroup limits and restart policy, an
   } finally {
     await api(d, 'DELETE', `/containers/${id}?force=1`);
   }
+  // Docker's rules for memory: a limit alone allows as much swap again; an update above the
+  // current memory+swap limit (unset or unlimited counts) needs a swap limit with it.
+  const m = await create(d, { Cmd: ['true'], HostConfig: { Memory: 32 * 1024 * 1024 } });
+  assert.equal((await inspect(d, m)).HostConfig.MemorySwap, 64 * 1024 * 1024);
+  const free = await create(d, { Cmd: ['true'] });
+  const alone = await api(d, 'POST', `/containers/${free}/update`, { Memory: 32 * 1024 * 1024 });
+  assert.equal(alone.status, 409, alone.text());
+  assert.match(alone.json().message, /^Cannot update container [0-9a-f]{64}: Memory limit should be smaller than already set memoryswap limit/);
+  assert.equal((await api(d, 'POST', `/containers/${free}/update`, { Memory: 32 * 1024 * 1024, MemorySwap: -1 })).status, 200);
+  assert.equal((await api(d, 'POST', `/containers/${free}/update`, { Memory: 64 * 1024 * 1024 })).status, 409);
+  const hcFree = (await inspect(d, free)).HostConfig;
+  assert.deepEqual([hcFree.Memory, hcFree.MemorySwap], [32 * 1024 * 1024, -1]);
+  for (const c of [m, free]) await api(d, 'DELETE', `/containers/${c}`);
   // An auto-removed container keeps its "no" policy.
   const rm = await create(d, { Cmd: ['true'], HostConfig: { AutoRemove: true } });
   assert.equal((await api(d, 'POST', `/containers/${rm}/update`, { RestartPolicy: { Name: 'always' } })).status, 400);

@@ -6,6 +6,7 @@
 // way the kernel's RESOLVE_IN_ROOT does (absolute targets restart at the root, `..` stops at it), so
 // a symlink such as `evil -> /etc` leads to `<root>/etc`, never to the host's /etc. The final
 // component is never followed: whatever is there is removed and created anew with O_EXCL.
+import type { BigIntStats } from 'node:fs';
 import {
   createReadStream,
   lstatSync,
@@ -801,6 +802,12 @@ export interface CreateTarOptions {
   aufsWhiteouts?: boolean;
   /** Leave out these paths (relative, `a/b`) when they are empty regular files. */
   skipEmptyFiles?: ReadonlySet<string>;
+  /**
+   * Directories this says are unchanged (relative path, its lstat) are written only when an
+   * entry below them is: a container's upper directory holds `etc/` for the runtime's mount
+   * stubs alone, which is no change of the user's.
+   */
+  unchangedDir?: (rel: string, st: BigIntStats) => boolean;
 }
 
 function devNumbers(rdev: bigint): { major: number; minor: number } {
@@ -812,6 +819,12 @@ function devNumbers(rdev: bigint): { major: number; minor: number } {
 async function* walk(dir: string, opts: CreateTarOptions): AsyncGenerator<PackEntry> {
   const firstLink = new Map<string, string>();
   let count = 0;
+  // Unchanged directories not written yet: they go out just before the first entry below them.
+  const held: PackEntry[] = [];
+  function* out(e: PackEntry): Generator<PackEntry> {
+    yield* held.splice(0);
+    yield e;
+  }
   async function* visit(abs: string, rel: string): AsyncGenerator<PackEntry> {
     const names = readdirSync(abs).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const n of names) {
@@ -827,37 +840,43 @@ async function* walk(dir: string, opts: CreateTarOptions): AsyncGenerator<PackEn
         mtime: opts.mtime ?? new Date(Number(st.mtimeMs)),
       };
       if (st.isDirectory()) {
-        yield { ...base, type: 'directory' };
-        if (opts.aufsWhiteouts && (await getXattr(p, OPAQUE_XATTR)) === 'y') {
-          yield { ...base, name: `${name}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0o644, content: new Uint8Array(0) };
+        const entry: PackEntry = { ...base, type: 'directory' };
+        const opaque = opts.aufsWhiteouts === true && (await getXattr(p, OPAQUE_XATTR)) === 'y';
+        if (!opaque && opts.unchangedDir?.(name, st)) {
+          held.push(entry);
+          yield* visit(p, name);
+          if (held.at(-1) === entry) held.pop();
+          continue;
         }
+        yield* out(entry);
+        if (opaque) yield { ...base, name: `${name}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0o644, content: new Uint8Array(0) };
         yield* visit(p, name);
       } else if (st.isSymbolicLink()) {
-        yield { ...base, type: 'symlink', linkname: readlinkSync(p) };
+        yield* out({ ...base, type: 'symlink', linkname: readlinkSync(p) });
       } else if (st.isFile() && st.size === 0n && opts.skipEmptyFiles?.has(name)) {
         continue;
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1n ? firstLink.get(key) : undefined;
         if (first !== undefined) {
-          yield { ...base, type: 'link', linkname: first };
+          yield* out({ ...base, type: 'link', linkname: first });
         } else {
           if (st.nlink > 1n) firstLink.set(key, name);
           // Small files are read at once; large ones stream.
           const size = Number(st.size);
-          yield { ...base, type: 'file', content: size <= SMALL_FILE ? readFileSync(p) : { path: p, size } };
+          yield* out({ ...base, type: 'file', content: size <= SMALL_FILE ? readFileSync(p) : { path: p, size } });
         }
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         const { major, minor } = devNumbers(st.rdev);
         if (opts.aufsWhiteouts && st.isCharacterDevice() && major === 0 && minor === 0) {
           const cut = name.lastIndexOf('/');
           const wh = `${name.slice(0, cut + 1)}${WHITEOUT_PREFIX}${name.slice(cut + 1)}`;
-          yield { ...base, name: wh, type: 'file', mode: 0o644, content: new Uint8Array(0) };
+          yield* out({ ...base, name: wh, type: 'file', mode: 0o644, content: new Uint8Array(0) });
         } else {
-          yield { ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor };
+          yield* out({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
         }
       } else if (st.isFIFO()) {
-        yield { ...base, type: 'fifo' };
+        yield* out({ ...base, type: 'fifo' });
       }
       // Sockets are not archived.
     }

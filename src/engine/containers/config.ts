@@ -240,6 +240,8 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   if (hostConfig.MemorySwap > 0 && hostConfig.Memory === 0) {
     throw invalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
   }
+  // As dockerd records it: a memory limit without a swap limit allows as much swap again.
+  if (hostConfig.Memory > 0 && hostConfig.MemorySwap === 0) hostConfig.MemorySwap = 2 * hostConfig.Memory;
   if (hostConfig.NanoCpus < 0) throw invalidParameter('invalid value for NanoCpus: must be non-negative');
   if (hostConfig.NanoCpus > 0 && (hostConfig.CpuQuota > 0 || hostConfig.CpuPeriod > 0)) {
     throw invalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');

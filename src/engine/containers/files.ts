@@ -1,6 +1,7 @@
 // A container's filesystem as a whole: commit (its changes as a new image layer), export (the
 // flattened root filesystem as a tar) and diff (the changes against its image).
 import { byteOrder } from '../../core/order.ts';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -65,13 +66,25 @@ export class ContainerFiles {
       let runtime: ImageRuntimeConfig = opts.exactConfig ? { ...(opts.config ?? {}) } : { ...(image.config.config ?? {}), ...runtimeConfigOf(rec), ...(opts.config ?? {}) };
       if (opts.changes.length > 0) runtime = applyChanges(runtime, opts.changes);
       const created = new Date().toISOString();
-      const history = [...(image.config.history ?? []), { created, created_by: opts.createdBy ?? opts.comment ?? '', ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
-      // The empty files the runtime made to bind hostname, hosts and resolv.conf onto are not changes.
-      const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true, skipEmptyFiles: MOUNT_STUBS });
+      // As Docker: a commit's history names the container's command (a build step its own).
+      const history = [...(image.config.history ?? []), { created, created_by: opts.createdBy ?? (rec.Config.Cmd ?? []).join(' '), ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) }];
+      // The empty files the runtime made to bind hostname, hosts and resolv.conf onto are not
+      // changes, nor the directory copied up to hold them while its owner and mode are the image's.
+      const lowers = this.#h.images.lowerDirs(rec.Image);
+      const unchangedDir = (rel: string, st: BigIntStats): boolean => {
+        for (const l of lowers) {
+          const below = lstatSync(join(l, rel), { bigint: true, throwIfNoEntry: false });
+          if (below === undefined) continue;
+          return below.isDirectory() && below.mode === st.mode && below.uid === st.uid && below.gid === st.gid;
+        }
+        return false;
+      };
+      const layer = createTar(join(this.#h.dir(rec.Id), 'upper'), { aufsWhiteouts: true, skipEmptyFiles: MOUNT_STUBS, unchangedDir });
       // The commit message is the new image's comment (inspect's .Comment); the parent's is not inherited.
       const { rootfs: _parentLayers, comment: _parentComment, ...parentConfig } = image.config;
       return await this.#h.images.createImage({
         layerTars: [layer],
+        dropEmptyLayer: true,
         parent: image.id,
         config: { ...parentConfig, created, config: runtime, history, ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
         ...(opts.ref ? { ref: opts.ref } : {}),

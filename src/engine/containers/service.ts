@@ -650,6 +650,8 @@ export class ContainerService {
       setStatus(rec.State, 'running');
       rec.State.Pid = created.pid;
       rec.State.StartedAt = new Date().toISOString();
+      // A running container's exit code is 0, as Docker has it, until it exits again.
+      rec.State.ExitCode = 0;
       rec.State.Error = '';
       rec.State.OOMKilled = false;
       rec.berth.hasBeenStarted = true;
@@ -1338,8 +1340,12 @@ export class ContainerService {
         next.CpuQuota = 0;
       } else if (num('CpuPeriod') || num('CpuQuota')) next.NanoCpus = 0;
       checkHostResources(next, this.#o.cgroups.hostResources());
-      if (num('Memory') && !num('MemorySwap') && rec.HostConfig.MemorySwap > 0 && next.Memory > rec.HostConfig.MemorySwap) {
-        throw invalidParameter('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      // Docker's rule, also for an unset (0) or unlimited (-1) swap: a new memory limit above the
+      // current memory+swap limit needs a new swap limit with it. Records from before create
+      // filled in MemorySwap count as the 2 x Memory their containers run with.
+      const curSwap = rec.HostConfig.MemorySwap === 0 && rec.HostConfig.Memory > 0 ? 2 * rec.HostConfig.Memory : rec.HostConfig.MemorySwap;
+      if (num('Memory') && !num('MemorySwap') && next.Memory > curSwap) {
+        throw conflict(`Cannot update container ${rec.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
       }
       const rp = body.RestartPolicy;
       if (rp !== undefined && rp !== null) {
