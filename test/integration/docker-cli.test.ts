@@ -36,6 +36,11 @@ test('docker run passes exit codes, stderr and stdin through', { skip }, async (
   assert.equal(r.stderr, 'err\n');
   const i = await docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], 'hello\n');
   assert.equal(i.stdout, 'HELLO\n');
+  // Input that ends before the container starts (`< /dev/null`): the docker CLI half-closes the
+  // attach connection at once, and the container still gets its end of input.
+  const empty = runProgram(DOCKER!, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done'], { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` }, input: '', timeoutMs: 15_000 });
+  const e = await empty;
+  assert.deepEqual([e.code, e.stdout], [0, 'done\n'], e.stderr);
   const missing = await docker(['run', '--rm', 'busybox', 'no-such-command']);
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /executable file not found/);

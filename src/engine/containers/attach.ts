@@ -128,6 +128,12 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
     function wireInput(): void {
       const input = req.sink.input;
       if (!req.stdin || !input) return;
+      // A client that closed its input before the container started (`docker run -i < /dev/null`)
+      // has had its end already: a readable stream with nothing buffered ends without a reader.
+      if (input.readableEnded) {
+        if (opts.closeStdinOnEnd) sock.end();
+        return;
+      }
       const scanner = new DetachScanner(req.detachKeys);
       input.on('data', (chunk: Buffer) => {
         if (done) return;
