@@ -95,6 +95,15 @@ test('unknown image gives 404, bad JSON and wrong types give 400, no container l
   const nested = '['.repeat(100000) + ']'.repeat(100000);
   const r5 = await api(d, 'POST', '/containers/create', `{"Image":"busybox","Cmd":${nested}}`);
   assert.equal(r5.status, 400);
+  // A platform the local image is not for is a 404 (clients then pull that platform's image).
+  const arch = (await api(d, 'GET', '/images/busybox/json')).json().Architecture as string;
+  const other = await api(d, 'POST', '/containers/create?platform=linux/s390x', { Image: 'busybox' });
+  assert.equal(other.status, 404);
+  assert.match(other.json().message, new RegExp(`^image with reference busybox was found but its platform \\(linux/${arch}\\) does not match the specified platform \\(linux/s390x\\)$`));
+  assert.equal((await api(d, 'POST', '/containers/create?platform=bogus', { Image: 'busybox' })).status, 400);
+  const same = await api(d, 'POST', `/containers/create?platform=linux/${arch === 'amd64' ? 'x86_64' : arch}`, { Image: 'busybox' });
+  assert.equal(same.status, 201, same.text());
+  await api(d, 'DELETE', `/containers/${same.json().Id}`);
   const after = (await api(d, 'GET', '/containers/json?all=1')).json<unknown[]>().length;
   assert.equal(after, before);
   assert.equal((await api(d, 'GET', '/_ping')).status, 200);
@@ -216,6 +225,11 @@ test('logs: tail, timestamps, since', { skip }, async () => {
   const none = demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&since=${Math.floor(Date.now() / 1000) + 100}`)).body);
   assert.equal(none.stdout, '');
   assert.equal((await api(d, 'GET', `/containers/${r.id}/logs`)).status, 400);
+  // --details: the attributes the log options name, then a space (only the space without any).
+  assert.equal(demux((await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&details=1&tail=1`)).body).stdout, ' line5\n');
+  const attrs = await runToExit(d, { Cmd: ['echo', 'hi'], Labels: { team: 'a b' }, Env: ['REGION=eu/west'], HostConfig: { LogConfig: { Type: 'json-file', Config: { labels: 'team', env: 'REGION' } } } });
+  const both = demux((await api(d, 'GET', `/containers/${attrs.id}/logs?stdout=1&details=1&timestamps=1`)).body).stdout;
+  assert.match(both, /^\d{4}-\S+Z REGION=eu%2Fwest,team=a\+b hi\n$/);
 });
 
 test('logs -f follows a running container until it exits', { skip }, async () => {

@@ -10,6 +10,7 @@ import type { PathStat } from '../../engine/containers/archive.ts';
 import { parseDetachKeys, type AttachSink } from '../../engine/containers/attach.ts';
 import { readLogs } from '../../engine/logs/index.ts';
 import { formatTimestamp } from '../../engine/logs/k8s-file.ts';
+import { detailsPrefix, logAttributes } from '../../engine/logs/attrs.ts';
 import { readStats, toDockerStats, listPids, type RawStats } from '../../adapters/cgroups/index.ts';
 import { top } from '../../engine/top.ts';
 import { interfaceCounters } from '../../adapters/netns/index.ts';
@@ -105,7 +106,7 @@ export function registerContainers(r: Router, d: Deps): void {
   r.on('POST', '/containers/create', async (ctx) => {
     const body = await readJsonBody(ctx);
     const name = ctx.query.get('name') ?? undefined;
-    sendJson(ctx, 201, await C.create(body, name));
+    sendJson(ctx, 201, await C.create(body, name, ctx.query.get('platform') || undefined));
   });
 
   r.on('GET', '/containers/json', async (ctx) => {
@@ -250,6 +251,8 @@ export function registerContainers(r: Router, d: Deps): void {
     if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
     const follow = qBool(ctx, 'follow');
     const timestamps = qBool(ctx, 'timestamps');
+    // As Docker: the line's attributes (log options `labels`, `env`, …) and a space before it.
+    const details = qBool(ctx, 'details') ? Buffer.from(detailsPrefix(logAttributes(rec.HostConfig.LogConfig.Config, rec.Config.Labels ?? {}, rec.Config.Env ?? []))) : undefined;
     const tailQ = ctx.query.get('tail');
     let tail: number | undefined;
     // As Docker: a number of lines; anything else ("all", a typo) means every line.
@@ -277,7 +280,10 @@ export function registerContainers(r: Router, d: Deps): void {
     try {
       for await (const e of readLogs(opts)) {
         if (res.destroyed) break;
-        const data = timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(e.timeNano)} `), e.data]) : e.data;
+        const parts = [e.data];
+        if (details) parts.unshift(details);
+        if (timestamps) parts.unshift(Buffer.from(`${formatTimestamp(e.timeNano)} `));
+        const data = parts.length === 1 ? e.data : Buffer.concat(parts);
         const ok = res.write(tty ? data : encodeFrame(e.stream === 'stdout' ? 1 : 2, data));
         if (!ok) await new Promise<void>((r) => {
           res.once('drain', r);

@@ -12,6 +12,7 @@ import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonit
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import { allSettledOrThrow } from '../../lib/settle.ts';
+import { formatPlatform, parsePlatform, type Platform } from '../../distribution/manifest.ts';
 import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
 import { parseSignal } from '../../core/signals.ts';
@@ -319,21 +320,32 @@ export class ContainerService {
 
   // ---- create -----------------------------------------------------------------------------
 
-  async create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+  /** `platform` (the API's `os/arch[/variant]`), when given, is one the image must be for. */
+  async create(body: Record<string, unknown>, nameParam: string | undefined, platform?: string): Promise<{ Id: string; Warnings: string[] }> {
+    const wanted = platform ? parsePlatform(platform) : undefined;
     try {
-      return await this.#create(body, nameParam);
+      return await this.#create(body, nameParam, wanted);
     } catch (err) {
-      // As Docker: only a missing image is a 404 at create. Clients (the docker CLI among them)
-      // pull the image on any 404, so a missing network, container or volume is a 400.
-      if (isKind(err, 'NotFound') && !messageOf(err).startsWith('No such image: ')) throw invalidParameter(messageOf(err), err);
+      // As Docker: only a missing image (or none for the platform asked) is a 404 at create.
+      // Clients (the docker CLI among them) pull the image on any 404, so a missing network,
+      // container or volume is a 400.
+      if (isKind(err, 'NotFound') && !messageOf(err).startsWith('No such image: ') && !(err as { platformMismatch?: boolean }).platformMismatch) throw invalidParameter(messageOf(err), err);
       throw err;
     }
   }
 
-  async #create(body: Record<string, unknown>, nameParam: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+  async #create(body: Record<string, unknown>, nameParam: string | undefined, wanted: Platform | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const req = decodeCreateBody(body);
     const image = this.#o.images.resolve(req.config.Image);
     if (!image) throw noSuchImage(req.config.Image);
+    if (wanted) {
+      const actual: Platform = { os: image.config.os || 'linux', architecture: image.config.architecture || '' };
+      if (image.config.variant) actual.variant = image.config.variant;
+      if (!samePlatform(wanted, actual)) {
+        const err = notFound(`image with reference ${req.config.Image} was found but its platform (${formatPlatform(actual)}) does not match the specified platform (${formatPlatform(wanted)})`);
+        throw Object.assign(err, { platformMismatch: true });
+      }
+    }
     const config = mergeImageConfig(req.config, image.config.config);
     const args = processArgs(config);
     if (args.length === 0) throw invalidParameter('no command specified');
@@ -1539,4 +1551,15 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386' };
+
+/** Whether an image for `actual` serves `wanted`: same OS and architecture, and variant when asked (arm64's v8 is its default). */
+function samePlatform(wanted: Platform, actual: Platform): boolean {
+  const arch = (a: string): string => ARCH_ALIASES[a] ?? a;
+  if (wanted.os !== actual.os || arch(wanted.architecture) !== arch(actual.architecture)) return false;
+  if (wanted.variant === undefined) return true;
+  const variant = (p: Platform): string | undefined => p.variant ?? (arch(p.architecture) === 'arm64' ? 'v8' : undefined);
+  return variant(wanted) === variant(actual);
 }

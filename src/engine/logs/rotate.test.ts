@@ -20,11 +20,11 @@ test('parseLogOptions follows json-file, with berth defaults when max-size is un
   assert.equal(parseHumanSize('1.5 GB'), 1_500_000_000);
   assert.equal(parseHumanSize('2KiB'), 2000);
   const bad: Array<[Record<string, string>, RegExp]> = [
-    [{ 'max-size': 'ten' }, /^invalid size: 'ten'$/],
-    [{ 'max-size': '0' }, /^max-size must be a positive number$/],
-    [{ 'max-size': '-1' }, /^invalid size: '-1'$/],
-    [{ 'max-file': '0' }, /^max-file cannot be less than 1$/],
-    [{ 'max-file': 'x' }, /^strconv.Atoi: parsing "x": invalid syntax$/],
+    [{ 'max-size': 'ten' }, /^failed to initialize logging driver: invalid size: 'ten'$/],
+    [{ 'max-size': '0' }, /^failed to initialize logging driver: max-size must be a positive number$/],
+    [{ 'max-size': '-1' }, /^failed to initialize logging driver: invalid size: '-1'$/],
+    [{ 'max-file': '0' }, /^failed to initialize logging driver: max-file cannot be less than 1$/],
+    [{ 'max-file': 'x' }, /^failed to initialize logging driver: strconv.Atoi: parsing "x": invalid syntax$/],
     [{ compress: 'maybe' }, /ParseBool/],
     [{ 'max-sise': '1m' }, /^unknown log opt 'max-sise' for json-file log driver$/],
   ];

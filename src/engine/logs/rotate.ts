@@ -37,6 +37,15 @@ export function parseLogOptions(config: Record<string, string>): LogLimits {
   for (const key of Object.keys(config)) {
     if (!KNOWN_OPTS.has(key)) throw invalidParameter(`unknown log opt '${key}' for json-file log driver`);
   }
+  try {
+    return parseLimits(config);
+  } catch (err) {
+    // Said as Docker says a driver's bad value.
+    throw invalidParameter(`failed to initialize logging driver: ${(err as Error).message}`);
+  }
+}
+
+function parseLimits(config: Record<string, string>): LogLimits {
   const compress = config.compress;
   if (compress !== undefined && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(compress)) {
     throw invalidParameter(`strconv.ParseBool: parsing "${compress}": invalid syntax`);
