@@ -147,6 +147,8 @@ export interface Mounter {
   unmount(target: string): Promise<void>;
   /** Mount points below dir, deepest first. */
   mountsUnder(dir: string): Promise<string[]>;
+  /** The mount a path is on and its propagation (from mountinfo's optional fields). */
+  propagationOf(path: string): Promise<{ mountPoint: string; shared: boolean; slave: boolean }>;
 }
 
 // ---- cgroups -------------------------------------------------------------------------------

@@ -57,6 +57,37 @@ test('bind mounts: read-only and read-write host directories', { skip }, async (
   assert.equal(readFileSync(join(hostDir, 'g'), 'utf8'), 'written\n');
 });
 
+test('bind propagation: a shared bind needs a shared source, and then mounts made inside reach the host', { skip }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync } = await import('node:fs');
+  const priv = join(d.dir, 'private');
+  const shared = join(d.dir, 'shared');
+  for (const [dir, how] of [[priv, '--make-private'], [shared, '--make-shared']] as const) {
+    mkdirSync(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    execFileSync('mount', [how, dir]);
+  }
+  try {
+    // A source on a private mount: rshared and rslave are refused at start, naming the mount.
+    for (const [prop, what] of [['rshared', 'shared'], ['rslave', 'shared or slave']] as const) {
+      const id = await create(d, { Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'bind', Source: priv, Target: '/h', BindOptions: { Propagation: prop } }] } });
+      const refused = await api(d, 'POST', `/containers/${id}/start`);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.json().message, `path ${priv} is mounted on ${priv} but it is not a ${what} mount`);
+      await api(d, 'DELETE', `/containers/${id}`);
+    }
+    const r = await runToExit(d, {
+      Cmd: ['sh', '-c', 'mkdir /x/sub && mount -t tmpfs none /x/sub && echo inside > /x/sub/f'],
+      HostConfig: { Privileged: true, Mounts: [{ Type: 'bind', Source: shared, Target: '/x', BindOptions: { Propagation: 'rshared' } }] },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(shared, 'sub', 'f'), 'utf8'), 'inside\n', 'the mount made in the container is on the host');
+  } finally {
+    execFileSync('umount', ['-R', shared]);
+    execFileSync('umount', [priv]);
+  }
+});
+
 test('tmpfs mounts are memory-backed', { skip }, async () => {
   const r = await runToExit(d, { Cmd: ['sh', '-c', 'grep " /scratch " /proc/mounts | cut -d" " -f3'], HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/scratch', TmpfsOptions: { SizeBytes: 1048576 } }] } });
   assert.equal(r.stdout.trim(), 'tmpfs');

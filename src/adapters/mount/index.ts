@@ -2,7 +2,7 @@
 // (../syscalls), else mount(8)/umount(8). Other file systems (a local volume's `type=nfs`, …)
 // always go through mount(8), which knows their helpers and option syntax.
 import { run, ExecError } from '../exec/index.ts';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import type { Mounter } from '../../core/ports.ts';
 import { MNT_DETACH, SyscallError, splitOptions, syscallsAvailable, sysMount, sysUmount } from '../syscalls/index.ts';
 
@@ -84,6 +84,30 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .sort((a, b) => b.length - a.length);
 }
 
+/** Pure: the mount point of mountinfo text that holds `path` (a real path), and its propagation. */
+export function propagationIn(mountinfo: string, path: string): { mountPoint: string; shared: boolean; slave: boolean } {
+  let best: { mountPoint: string; shared: boolean; slave: boolean } = { mountPoint: '/', shared: false, slave: false };
+  let bestLen = -1;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const mp = f[4]?.replace(/\\040/g, ' ');
+    if (mp === undefined) continue;
+    const holds = mp === '/' || path === mp || path.startsWith(`${mp}/`);
+    // The last of equal mount points is the one on top.
+    if (!holds || mp.length < bestLen) continue;
+    const sep = f.indexOf('-', 6);
+    const optional = f.slice(6, sep < 0 ? undefined : sep);
+    best = { mountPoint: mp, shared: optional.some((o) => o.startsWith('shared:')), slave: optional.some((o) => o.startsWith('master:')) };
+    bestLen = mp.length;
+  }
+  return best;
+}
+
+export async function propagationOf(path: string): Promise<{ mountPoint: string; shared: boolean; slave: boolean }> {
+  const real = await realpath(path).catch(() => path);
+  return propagationIn(await readFile('/proc/self/mountinfo', 'utf8'), real);
+}
+
 /** The Mounter port on the host's mount(8) and umount(8). */
 export const hostMounts: Mounter = {
   overlay: mountOverlay,
@@ -93,4 +117,5 @@ export const hostMounts: Mounter = {
   isMounted,
   unmount,
   mountsUnder,
+  propagationOf,
 };

@@ -41,7 +41,7 @@ test('parseMountSpec: bind, volume and tmpfs', () => {
   assert.deepEqual([v.type, v.source, v.noCopy], ['volume', 'vol1', true]);
   const t = parseMountSpec({ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1024, Mode: 0o1777 } });
   assert.deepEqual(t.tmpfsOptions, ['size=1024', 'mode=1777']);
-  assert.throws(() => parseMountSpec({ Type: 'npipe', Target: '/x' }), /not supported/);
+  assert.throws(() => parseMountSpec({ Type: 'npipe', Target: '/x' }), /invalid mount config for type "npipe": mount type unknown$/);
   assert.throws(() => parseMountSpec({ Type: 'bind', Target: '/x' }), /Source must not be empty/);
   assert.throws(() => parseMountSpec({ Type: 'tmpfs', Source: 'x', Target: '/x' }), /must not be specified/);
   assert.throws(() => parseMountSpec({ Type: 'bind', Source: '/h' }), /Target must not be empty/);

@@ -78,7 +78,7 @@ export function parseMountSpec(raw: unknown): MountRequest {
   if (raw === null || typeof raw !== 'object') throw invalidParameter('invalid mount config: expected an object');
   const o = raw as Obj;
   const type = o.Type;
-  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw invalidParameter(`invalid mount config: mount type unknown or not supported: ${String(type)}`);
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw invalidParameter(`invalid mount config for type ${JSON.stringify(String(type))}: mount type unknown`);
   if (typeof o.Target !== 'string' || o.Target === '') throw invalidParameter('invalid mount config: Target must not be empty');
   const m: MountRequest = { type, source: '', destination: checkDestination(o.Target), readOnly: o.ReadOnly === true, createSource: false, noCopy: false, propagation: '', tmpfsOptions: [] };
   const source = typeof o.Source === 'string' ? o.Source : '';

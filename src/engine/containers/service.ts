@@ -701,6 +701,7 @@ export class ContainerService {
         continue;
       }
       if (m.Type === 'bind' && m.createSource && !existsSync(m.Source)) await ensureDir(m.Source, 0o755);
+      if (m.Type === 'bind') await this.#checkPropagation(m);
       if (m.Type === 'volume' && m.Name) {
         await this.#o.volumes!.ensureMounted(m.Name);
         await this.#populateVolume(rec, m);
@@ -708,6 +709,15 @@ export class ContainerService {
       out.push({ destination: m.Destination, source: m.Source, type: 'bind', options: ['rbind', m.RW ? 'rw' : 'ro', m.Propagation || 'rprivate'] });
     }
     return out;
+  }
+
+  /** As Docker: a shared bind needs a shared source mount, a slave one a shared or slave source. */
+  async #checkPropagation(m: MountPoint): Promise<void> {
+    const p = m.Propagation;
+    if (p !== 'shared' && p !== 'rshared' && p !== 'slave' && p !== 'rslave') return;
+    const on = await this.#o.mounts.propagationOf(m.Source);
+    if ((p === 'shared' || p === 'rshared') && !on.shared) throw invalidParameter(`path ${m.Source} is mounted on ${on.mountPoint} but it is not a shared mount`);
+    if ((p === 'slave' || p === 'rslave') && !on.shared && !on.slave) throw invalidParameter(`path ${m.Source} is mounted on ${on.mountPoint} but it is not a shared or slave mount`);
   }
 
   /** Docker's copy-up: an empty volume gets the image's content at its path, once. */

@@ -289,8 +289,9 @@ export class NetworkService {
     const range = cfg.IPRange ? parseCidr(cfg.IPRange) : sub;
     if (requested) {
       const ip = ipToInt(requested);
-      if (ip <= sub.base || ip >= sub.base + sub.size - 1 || ip === gw) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${requested}`);
-      if (used.has(ip)) throw conflict(`Address already in use: ${requested}`);
+      if (ip <= sub.base || ip >= sub.base + sub.size - 1) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${requested}`);
+      // The gateway is taken, as any address in use.
+      if (used.has(ip) || ip === gw) throw conflict(`Address already in use: ${requested}`);
       used.add(ip);
       return requested;
     }

@@ -67,6 +67,7 @@ export interface OciLinux {
   devices: OciDevice[];
   seccomp?: OciSeccomp;
   sysctl?: Record<string, string>;
+  rootfsPropagation?: 'shared' | 'rslave';
 }
 
 /** The subset of the OCI runtime spec berth emits. */
@@ -571,6 +572,11 @@ export function buildSpec(input: SpecInput): OciSpec {
   const utsSysctls: Record<string, string> = utsMode === 'private' && input.config.Domainname ? { 'kernel.domainname': input.config.Domainname } : {};
   const sysctl = { ...netSysctls, ...utsSysctls, ...(hc.Sysctls ?? {}) };
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
+  // As Docker: a shared bind needs the container's root shared too (a slave one, slave), or
+  // mounts would not propagate past it.
+  const propagations = new Set(input.mounts.flatMap((m) => m.options));
+  if (propagations.has('shared') || propagations.has('rshared')) linux.rootfsPropagation = 'shared';
+  else if (propagations.has('slave') || propagations.has('rslave')) linux.rootfsPropagation = 'rslave';
 
   const spec: OciSpec = {
     ociVersion: OCI_VERSION,

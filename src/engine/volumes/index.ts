@@ -89,7 +89,7 @@ export class VolumeService {
   }
 
   async create(opts: { name?: string; labels?: Record<string, string>; driver?: string; driverOpts?: Record<string, string>; anonymous?: boolean }): Promise<VolumeRecord> {
-    if (opts.driver && opts.driver !== 'local') throw notFound(`plugin "${opts.driver}" not found`);
+    if (opts.driver && opts.driver !== 'local') throw notFound(`create ${opts.name ?? ''}: error looking up volume plugin ${opts.driver}: plugin "${opts.driver}" not found`);
     const options = checkDriverOpts(opts.driverOpts ?? {});
     const name = opts.name ? validateVolumeName(opts.name) : newId();
     const existing = this.#vols.get(name);
