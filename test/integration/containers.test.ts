@@ -160,7 +160,7 @@ test('a stop signal the process handles ends it gracefully', { skip }, async () 
 });
 
 test('exec runs in the container and reports its exit code', { skip }, async () => {
-  const id = await create(d, { Cmd: ['sleep', '300'], Env: ['CENV=1'] });
+  const id = await create(d, { Cmd: ['sleep', '300'], Env: ['CENV=1', 'KEEP=k', 'DROP=d'] });
   await api(d, 'POST', `/containers/${id}/start`);
   const ex = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'echo $CENV $XENV; pwd; exit 7'], AttachStdout: true, AttachStderr: true, Env: ['XENV=2'], WorkingDir: '/tmp' });
   assert.equal(ex.status, 201);
@@ -171,6 +171,10 @@ test('exec runs in the container and reports its exit code', { skip }, async () 
   const info = (await api(d, 'GET', `/exec/${execId}/json`)).json();
   assert.equal(info.ExitCode, 7);
   assert.equal(info.Running, false);
+  // The exec's variables replace the container's in place; a bare name unsets one (as Docker).
+  const envEx = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'env | grep -E "^(CENV|KEEP|DROP|NEW|NOPE)=" | sort'], AttachStdout: true, Env: ['CENV=over', 'DROP', 'NEW=x', 'NOPE'] });
+  const envOut = await api(d, 'POST', `/exec/${envEx.json().Id}/start`, { Detach: false });
+  assert.equal(demux(envOut.body).stdout, 'CENV=over\nKEEP=k\nNEW=x\n');
   const bad = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['/nonexistent'], AttachStdout: true, AttachStderr: true });
   const badOut = await api(d, 'POST', `/exec/${bad.json().Id}/start`, {});
   assert.match(demux(badOut.body).stderr, /no such file|not found/i);

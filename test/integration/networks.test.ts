@@ -88,6 +88,29 @@ test('containers on a network get addresses and reach each other by name', { ski
   await api(d, 'DELETE', `/containers/${web}?force=1`);
 });
 
+test('a start and an exit emit network connect and disconnect; ps filters by network, published port and volume', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const r = await runToExit(d, { Cmd: ['true'], ExposedPorts: { '90/tcp': {} }, HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Binds: [`evvol${tag}:/data`] } });
+  containerIds.push(r.id);
+  await waitFor(async () => {
+    const ev = await api(d, 'GET', `/events?since=${since}&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ type: ['network'], network: [netName] }))}`);
+    const all = ev.text().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+    const mine = all.filter((a) => a.Actor.Attributes.container === r.id);
+    return mine.map((a) => a.Action).join() === 'connect,disconnect' && mine.every((a) => a.Actor.Attributes.name === netName);
+  }, 5000, 'connect and disconnect events');
+  const ps = async (filters: Record<string, string[]>): Promise<string[]> =>
+    (await api(d, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)).json<Array<{ Id: string }>>().map((c) => c.Id);
+  for (const f of [{ network: [netName] }, { publish: ['80'] }, { publish: ['79-81/tcp'] }, { expose: ['90'] }, { volume: ['/data'] }, { volume: [`evvol${tag}`] }]) {
+    assert.ok((await ps(f)).includes(r.id), JSON.stringify(f));
+  }
+  for (const f of [{ network: ['nosuchnet'] }, { publish: ['80/udp'] }, { publish: ['81'] }, { volume: ['nothing'] }]) {
+    assert.ok(!(await ps(f)).includes(r.id), JSON.stringify(f));
+  }
+  assert.equal((await api(d, 'GET', `/containers/json?filters=${encodeURIComponent(JSON.stringify({ publish: ['x'] }))}`)).status, 400);
+  await api(d, 'DELETE', `/containers/${r.id}?v=1`);
+  await api(d, 'DELETE', `/volumes/evvol${tag}`);
+});
+
 test('a published port is reachable on 127.0.0.1; a taken port leaves the container created', { skip }, async () => {
   const port = await freePort();
   const id = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } } });

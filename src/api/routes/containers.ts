@@ -92,10 +92,41 @@ function matchesFilters(rec: ContainerRecord, f: Record<string, string[]>, d: De
   };
   if (f.before?.length && !(Date.parse(rec.Created) < createdOf(f.before[0]!))) return false;
   if (f.since?.length && !(Date.parse(rec.Created) > createdOf(f.since[0]!))) return false;
-  if (!any('network', (v) => rec.HostConfig.NetworkMode === v)) return false;
+  if (f.network?.length) {
+    // As Docker: a network's name or ID, matched as Docker's filters match (a regular expression).
+    const nets = Object.entries((d.containers.inspect(rec.Id).NetworkSettings as { Networks: Record<string, { NetworkID?: string }> }).Networks);
+    const names = nets.flatMap(([name, e]) => [name, e.NetworkID ?? '']).filter(Boolean);
+    if (!f.network.some((v) => names.some((n) => n === v || safeRegExp(v)?.test(n)))) return false;
+  }
   if (!any('health', (v) => (rec.State.Health?.Status ?? 'none') === v)) return false;
   if (!any('isolation', () => true)) return false;
+  // A volume by name (a bind by its source) or by the path it is mounted at.
+  if (!any('volume', (v) => (rec.berth.mounts ?? []).some((m) => m.Destination === v || (m.Name ? m.Name === v : m.Source === v)))) return false;
+  // Container ports (`80`, `80/udp`, `8000-8080/tcp`) published to the host, or exposed.
+  if (!any('publish', (v) => portsMatch(v, Object.keys(rec.HostConfig.PortBindings ?? {})))) return false;
+  if (!any('expose', (v) => portsMatch(v, Object.keys(rec.Config.ExposedPorts ?? {})))) return false;
   return true;
+}
+
+function safeRegExp(src: string): RegExp | undefined {
+  try {
+    return new RegExp(src);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `port[-end][/proto]` (tcp by default) names one of `keys` (`80/tcp`, …). */
+function portsMatch(value: string, keys: readonly string[]): boolean {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(value.trim());
+  if (!m) throw invalidParameter(`invalid port filter ${JSON.stringify(value)}: expected <port>[-<port>][/<proto>]`);
+  const lo = Number(m[1]);
+  const hi = m[2] !== undefined ? Number(m[2]) : lo;
+  const proto = m[3] ?? 'tcp';
+  return keys.some((k) => {
+    const [p, kp = 'tcp'] = k.split('/');
+    return kp === proto && Number(p) >= lo && Number(p) <= hi;
+  });
 }
 
 const KNOWN_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label', 'label!', 'before', 'since', 'network', 'health', 'isolation', 'is-task', 'volume', 'publish', 'expose']);
@@ -114,7 +145,9 @@ export function registerContainers(r: Router, d: Deps): void {
     const limit = qInt(ctx, 'limit');
     const size = qBool(ctx, 'size');
     const filters = qFilters(ctx);
-    for (const k of Object.keys(filters)) if (!KNOWN_FILTERS.has(k)) throw invalidParameter(`invalid filter '${k}'`);
+    for (const k of Object.keys(filters)) if (!KNOWN_FILTERS.has(k)) throw invalidParameter(`Invalid filter '${k}'`);
+    // Port filters are checked whether or not any container is left to match them.
+    for (const v of [...(filters.publish ?? []), ...(filters.expose ?? [])]) portsMatch(v, []);
     const recs = C.list();
     let list = recs.filter((c) => (all || (limit !== undefined && limit > 0) || filters.status?.length ? true : c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting'));
     list = list.filter((c) => matchesFilters(c, filters, d, recs));

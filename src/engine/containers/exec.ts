@@ -6,7 +6,7 @@ import { conflict, invalidParameter, notFound, messageOf } from '../../core/erro
 import { newId, shortId } from '../../core/ids.ts';
 import { ensureDir, removeAll } from '../../adapters/fs/index.ts';
 import { MonitorError, type ContainerMonitor } from '../../core/ports.ts';
-import { resolveUser, applyCapChanges, defaultCapabilities } from '../spec/index.ts';
+import { resolveUser, applyCapChanges, defaultCapabilities, replaceOrAppendEnv } from '../spec/index.ts';
 import type { ContainerService } from './service.ts';
 import { checkCanExec } from './state.ts';
 import { connectAttach, parseDetachKeys, type AttachSink } from './attach.ts';
@@ -133,7 +133,8 @@ export class ExecService {
       proc.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
     }
     proc.args = e.config.Cmd;
-    proc.env = [...((proc.env as string[] | undefined) ?? []), ...e.config.Env];
+    // The exec's variables over the container's, as Docker merges them (a bare name unsets).
+    proc.env = replaceOrAppendEnv((proc.env as string[] | undefined) ?? [], e.config.Env);
     if (tty && !(proc.env as string[]).some((x) => x.startsWith('TERM='))) (proc.env as string[]).push('TERM=xterm');
     if (e.config.WorkingDir !== '') proc.cwd = e.config.WorkingDir;
     proc.terminal = tty;

@@ -180,9 +180,31 @@ export class ContainerNetworking {
    * the exec root finishes it after a daemon crash. The queue also orders it before any later
    * setup, which may reuse the netns name.
    */
+  /** Containers whose start announced its networks (`connect` events): their exit says `disconnect`. */
+  readonly #announced = new Set<string>();
+
+  /** Docker's network events of a start: `connect` for each network the container is on now. */
+  announceStart(rec: ContainerRecord): void {
+    const joined = this.#joined(rec);
+    if (joined.length === 0) return;
+    for (const n of joined) this.#o.onEvent?.('connect', n.id, { container: rec.Id, name: n.name, type: 'bridge' });
+    this.#announced.add(rec.Id);
+  }
+
+  #joined(rec: ContainerRecord): Array<{ id: string; name: string }> {
+    const out: Array<{ id: string; name: string }> = [];
+    const primary = rec.berth.net;
+    if (primary && !primary.detached) out.push({ id: primary.networkId, name: primary.networkName });
+    for (const x of rec.berth.extraNets ?? []) out.push({ id: x.networkId, name: x.networkName });
+    return out;
+  }
+
   async teardown(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
     const net = rec.berth.net;
     if (!net) return;
+    if (this.#announced.delete(rec.Id)) {
+      for (const n of this.#joined(rec)) this.#o.onEvent?.('disconnect', n.id, { container: rec.Id, name: n.name, type: 'bridge' });
+    }
     const extras = rec.berth.extraNets ?? [];
     const journal = join(this.#o.execRoot, 'teardown', `${rec.Id}.json`);
     await ensureDir(join(this.#o.execRoot, 'teardown'));

@@ -646,6 +646,7 @@ export class ContainerService {
       if (network) {
         await network.wired;
         for (const c of rec.berth.connected ?? []) await this.#net.wireExtra(rec, c);
+        this.#net.announceStart(rec);
       }
       const pending = live.pendingAttach.splice(0);
       await Promise.all(

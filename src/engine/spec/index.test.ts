@@ -5,6 +5,7 @@ import { isKind } from '../../core/errors.ts';
 import {
   allCapabilities,
   buildSpec,
+  replaceOrAppendEnv,
   capabilityMask,
   defaultMaskedPaths,
   mergeTmpfsOptions,
@@ -342,4 +343,9 @@ test('--domainname becomes the UTS domain name; not with the host\'s UTS namespa
   assert.deepEqual(buildSpec(input({}, { Domainname: 'ex.com' })).linux.sysctl, { 'kernel.domainname': 'ex.com' });
   assert.equal(buildSpec(input({})).linux.sysctl, undefined);
   assert.equal(buildSpec(input({ UTSMode: 'host' }, { Domainname: 'ex.com' })).linux.sysctl, undefined);
+});
+
+test('replaceOrAppendEnv: replace in place, append, and a bare name unsets', () => {
+  assert.deepEqual(replaceOrAppendEnv(['PATH=/bin', 'A=1', 'B=2'], ['B=3', 'C=4', 'A', 'NOPE']), ['PATH=/bin', 'B=3', 'C=4']);
+  assert.deepEqual(replaceOrAppendEnv([], ['X=a=b']), ['X=a=b']);
 });

@@ -248,13 +248,22 @@ export function parseSecurityOpts(opts: string[] | null | undefined): SecurityOp
 
 /** PATH, HOSTNAME and TERM (with a TTY) first, then the container's own variables replacing or appending. */
 function buildEnv(config: ContainerConfig, hostname: string): string[] {
+  const base = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, ...(config.Tty ? ['TERM=xterm'] : [])];
+  return replaceOrAppendEnv(base, config.Env ?? []);
+}
+
+/**
+ * Docker's rule for variables over others: `K=v` replaces K in place or is appended; a bare
+ * name unsets the variable.
+ */
+export function replaceOrAppendEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const env = new Map<string, string>();
-  env.set('PATH', `PATH=${DEFAULT_PATH}`);
-  env.set('HOSTNAME', `HOSTNAME=${hostname}`);
-  if (config.Tty) env.set('TERM', 'TERM=xterm');
-  for (const kv of config.Env ?? []) {
+  for (const kv of base) {
     const i = kv.indexOf('=');
-    // A bare name unsets the variable.
+    if (i > 0) env.set(kv.slice(0, i), kv);
+  }
+  for (const kv of overrides) {
+    const i = kv.indexOf('=');
     if (i < 0) env.delete(kv);
     else env.set(kv.slice(0, i), kv);
   }
