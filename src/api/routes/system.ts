@@ -1,6 +1,6 @@
 // /_ping, /version, /info, /events.
 import { hostname, cpus, totalmem, release, arch } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Router } from '../server/index.ts';
 import { API_VERSION, MIN_API_VERSION } from '../server/index.ts';
 import { sendJson, sendText, startJsonStream, qFilters, readJsonBody, type Ctx } from '../server/http.ts';
@@ -127,7 +127,7 @@ export function registerSystem(r: Router, d: Deps): void {
       Images: d.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local'] },
       MemoryLimit: true,
       SwapLimit: true,
       KernelMemoryTCP: false,
@@ -140,8 +140,9 @@ export function registerSystem(r: Router, d: Deps): void {
       BridgeNfIptables: false,
       BridgeNfIp6tables: false,
       Debug: d.debug,
-      NFd: 0,
-      OomKillDisable: false,
+      NFd: openDescriptors(),
+      // --oom-kill-disable works on cgroup v1 (memory.oom_control); v2 has no such switch.
+      OomKillDisable: d.cgroupVersion === 1,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: 'json-file',
@@ -216,4 +217,13 @@ export function registerSystem(r: Router, d: Deps): void {
       ctx.signal.addEventListener('abort', finish, { once: true });
     });
   });
+}
+
+/** The daemon's open file descriptors, as dockerd reports its own. */
+function openDescriptors(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
 }
