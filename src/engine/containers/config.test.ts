@@ -65,3 +65,9 @@ test('CPU limits and cpusets are checked against the host as Docker does', () =>
   assert.deepEqual([...parseIdList('0-2,5')!], [0, 1, 2, 5]);
   assert.equal(parseIdList('0-2,,5'), undefined);
 });
+
+test('isolation other than default and storage options are refused as Docker on Linux does', () => {
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { Isolation: 'hyperv' } }), /Invalid isolation: "hyperv" - linux only supports 'default'/);
+  assert.doesNotThrow(() => decodeCreateBody({ Image: 'x', HostConfig: { Isolation: 'default', StorageOpt: {} } }));
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } }), /--storage-opt is supported only for overlay over xfs/);
+});

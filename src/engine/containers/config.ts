@@ -208,6 +208,15 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     if (v !== -1 && (!Number.isInteger(v) || v < 0 || v > 100)) throw invalidParameter(`invalid value: ${v}, valid memory swappiness range is 0-100`);
     hostConfig.MemorySwappiness = v;
   }
+  // As Docker on Linux: only the default isolation; and no per-container storage quota (overlay
+  // on xfs with pquota is what Docker needs for one; berth has none), so the option is refused
+  // rather than ignored.
+  const isolation = str(hcRaw, 'Isolation', hp);
+  if (isolation !== '' && isolation !== 'default') throw invalidParameter(`Invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
+  const storageOpt = hcRaw.StorageOpt;
+  if (storageOpt !== undefined && storageOpt !== null && (typeof storageOpt !== 'object' || Object.keys(storageOpt).length > 0)) {
+    throw invalidParameter("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
+  }
   const cgroupns = str(hcRaw, 'CgroupnsMode', hp);
   if (cgroupns !== '') {
     if (cgroupns !== 'private' && cgroupns !== 'host') throw invalidParameter(`invalid cgroup namespace mode: ${cgroupns}`);

@@ -54,9 +54,9 @@ test('no changes returns the base set', () => {
 test('unknown capability is an invalid parameter with Docker wording', () => {
   assert.throws(
     () => applyCapChanges(defaultCapabilities(), ['FOO'], null, ALL),
-    (err: unknown) => isKind(err, 'InvalidParameter') && (err as Error).message === 'unknown capability: "CAP_FOO"',
+    (err: unknown) => isKind(err, 'InvalidParameter') && (err as Error).message === 'invalid CapAdd: unknown capability: "CAP_FOO"',
   );
-  assert.throws(() => applyCapChanges(defaultCapabilities(), null, ['cap_bogus'], ALL), /unknown capability: "CAP_BOGUS"/);
+  assert.throws(() => applyCapChanges(defaultCapabilities(), null, ['cap_bogus'], ALL), /invalid CapDrop: unknown capability: "CAP_BOGUS"$/);
 });
 
 test('adding a capability the host withholds is refused', () => {

@@ -99,7 +99,7 @@ export function allCapabilities(available: readonly string[] = hostCapabilities(
 }
 
 /** 'net_admin', 'NET_ADMIN' and 'CAP_NET_ADMIN' name one capability; 'all' stays 'ALL'. */
-function normalize(names: readonly string[], available?: readonly string[]): string[] {
+function normalize(names: readonly string[], available?: readonly string[], field?: string): string[] {
   const out: string[] = [];
   for (const raw of names) {
     const upper = raw.trim().toUpperCase();
@@ -108,7 +108,7 @@ function normalize(names: readonly string[], available?: readonly string[]): str
       continue;
     }
     const cap = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-    if (!KNOWN.has(cap)) throw invalidParameter(`unknown capability: "${cap}"`);
+    if (!KNOWN.has(cap)) throw invalidParameter(`${field ? `invalid ${field}: ` : ''}unknown capability: "${cap}"`);
     if (available && !available.includes(cap)) {
       throw invalidParameter(`capability not supported by your kernel or not available in the current environment: "${cap}"`);
     }
@@ -129,8 +129,8 @@ export function applyCapChanges(
   drop: string[] | null | undefined,
   available: readonly string[] = hostCapabilities(),
 ): string[] {
-  const adds = normalize(add ?? [], available);
-  const drops = normalize(drop ?? []);
+  const adds = normalize(add ?? [], available, 'CapAdd');
+  const drops = normalize(drop ?? [], undefined, 'CapDrop');
   let caps: string[];
   if (adds.includes('ALL')) {
     caps = allCapabilities(available).filter((c) => !drops.includes(c));
