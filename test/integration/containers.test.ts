@@ -1,7 +1,8 @@
 // The container lifecycle against a real berthd with real runc/conmon containers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { api, isRoot, type TestDaemon } from '../helpers/daemon.ts';
 import { create, runToExit, inspect, demux, waitFor, useDaemon } from '../helpers/containers.ts';
 
@@ -234,6 +235,28 @@ test('logs: tail, timestamps, since', { skip }, async () => {
   const attrs = await runToExit(d, { Cmd: ['echo', 'hi'], Labels: { team: 'a b' }, Env: ['REGION=eu/west'], HostConfig: { LogConfig: { Type: 'json-file', Config: { labels: 'team', env: 'REGION' } } } });
   const both = demux((await api(d, 'GET', `/containers/${attrs.id}/logs?stdout=1&details=1&timestamps=1`)).body).stdout;
   assert.match(both, /^\d{4}-\S+Z REGION=eu%2Fwest,team=a\+b hi\n$/);
+});
+
+test('logs with the local driver: rotated files are compressed, and logs reads through them', { skip }, async () => {
+  // ~90 KB of numbered lines in bursts of ~4.5 KB (well under what the rotator's checks allow
+  // for), so 20 KB files rotate several times, keeping 4 files.
+  const r = await runToExit(d, {
+    Cmd: ['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i padded to be long enough xxxxxxxxxx"; i=$((i+1)); [ $((i % 100)) = 0 ] && sleep 0.25; done'],
+    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'local', Config: { 'max-size': '20k', 'max-file': '4' } } },
+  });
+  assert.equal(r.code, 0);
+  const dir = join(d.dataRoot, 'containers', r.id);
+  const files = readdirSync(dir).filter((f) => /^ctr\.log(\.\d+(\.gz)?)?$/.test(f)).sort();
+  assert.ok(files.some((f) => f.endsWith('.gz')), files.join(','));
+  assert.ok(files.length <= 4, files.join(','));
+  // What is kept reads in order, up to the last line, from compressed and plain files alike.
+  const lines = r.stdout.trim().split('\n').map((l) => Number(l.split(' ')[1]));
+  assert.equal(lines.at(-1), 1999);
+  for (let i = 1; i < lines.length; i++) assert.equal(lines[i], lines[i - 1]! + 1);
+  const tail = await api(d, 'GET', `/containers/${r.id}/logs?stdout=1&tail=2`);
+  assert.match(tail.body.toString('latin1'), /line 1998 [^]*line 1999 /);
+  await api(d, 'DELETE', `/containers/${r.id}`);
+  assert.ok(!readdirSync(join(d.dataRoot, 'containers')).includes(r.id));
 });
 
 test('logs -f follows a running container until it exits', { skip }, async () => {

@@ -27,7 +27,7 @@ import { noSuchImage, type ImageRecord } from '../../stores/images.ts';
 import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
 import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
-import { parseLogOptions, LogRotator, removeLogs } from '../logs/index.ts';
+import { parseLogOptions, compressRotated, LogRotator, removeLogs } from '../logs/index.ts';
 import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
@@ -631,9 +631,8 @@ export class ContainerService {
         exitDir: this.exitDir,
         logPath: rec.LogPath,
         ...(rec.HostConfig.LogConfig.Type === 'none' ? { logDriver: 'none' as const } : {}),
-        // The rotator renames at max-size; conmon's own cap at twice that bounds a burst
-        // written between two rotator checks (conmon truncates when it is reached).
-        ...(logMax > 0 ? { logSizeMax: 2 * logMax } : {}),
+        // conmon starts a new file at max-size; the rotator keeps the finished ones.
+        ...(logMax > 0 ? { logSizeMax: logMax } : {}),
         stdin: rec.Config.OpenStdin,
         leaveStdinOpen: !rec.Config.StdinOnce,
         tty: rec.Config.Tty,
@@ -985,7 +984,8 @@ export class ContainerService {
     live.rotator?.stop();
     const { maxSize, maxFile } = parseLogOptions(rec.HostConfig.LogConfig.Config);
     if (maxSize <= 0) return;
-    live.rotator = new LogRotator({ path: rec.LogPath, ctlPath: join(this.bundle(rec.Id), 'ctl'), maxSize, maxFile });
+    const compress = compressRotated(rec.HostConfig.LogConfig.Config, rec.HostConfig.LogConfig.Type);
+    live.rotator = new LogRotator({ path: rec.LogPath, maxSize, maxFile, compress });
     live.rotator.start();
   }
 

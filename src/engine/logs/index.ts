@@ -12,6 +12,7 @@ export {
 } from './k8s-file.ts';
 export {
   parseLogOptions,
+  compressRotated,
   parseHumanSize,
   LogRotator,
   removeLogs,

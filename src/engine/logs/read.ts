@@ -1,9 +1,12 @@
 // Reads a container's conmon log (and its rotated siblings) as Docker log entries: streaming, with
 // `tail` found by scanning backwards, and `follow` surviving rotation. Memory stays bounded by a few
 // read chunks whatever the file sizes and line lengths.
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { zlib } from '../../lib/lazy-modules.ts';
 import {
   LineAssembler,
   parseRecord,
@@ -66,22 +69,75 @@ async function inodeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** Indices of rotated files (`path.N`), oldest (highest) first. */
-export async function rotatedIndices(path: string): Promise<number[]> {
-  const base = `${basename(path)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dirname(path));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names
-    .filter((n) => n.startsWith(base) && /^[1-9]\d*$/.test(n.slice(base.length)))
-    .map((n) => Number(n.slice(base.length)))
-    .sort((a, b) => b - a);
+/** A rotated file: `path.N`, or `path.N.gz` once compressed. */
+export interface RotatedFile {
+  index: number;
+  name: string;
 }
 
+/**
+ * Rotated files, oldest (highest N) first, and copies they shadow: while `path.N` is being
+ * compressed both it and `path.N.gz` exist, and the plain one is the complete one.
+ */
+export async function rotatedFiles(path: string): Promise<{ files: RotatedFile[]; shadowed: string[] }> {
+  const base = `${basename(path)}.`;
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], shadowed: [] };
+    throw err;
+  }
+  const plain = new Map<number, string>();
+  const gz = new Map<number, string>();
+  for (const n of names) {
+    if (!n.startsWith(base)) continue;
+    const m = /^([1-9]\d*)(\.gz)?$/.exec(n.slice(base.length));
+    if (m) (m[2] ? gz : plain).set(Number(m[1]), join(dir, n));
+  }
+  const shadowed = [...gz].filter(([i]) => plain.has(i)).map(([, n]) => n);
+  const all = new Map([...gz, ...plain]);
+  const files = [...all].sort((a, b) => b[0] - a[0]).map(([index, name]) => ({ index, name }));
+  return { files, shadowed };
+}
+
+/** Indices of rotated files (`path.N`, `path.N.gz`), oldest (highest) first. */
+export async function rotatedIndices(path: string): Promise<number[]> {
+  return (await rotatedFiles(path)).files.map((f) => f.index);
+}
+
+/**
+ * A compressed rotated file, readable as the others: its content goes to a file made and unlinked
+ * at once in the same directory (nothing is left behind, whatever happens), read by position.
+ */
+async function openCompressed(path: string): Promise<LogFile | undefined> {
+  let gz: FileHandle;
+  try {
+    gz = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const ino = (await gz.stat()).ino;
+    const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.read`);
+    const out = await open(tmp, 'wx+', 0o600);
+    try {
+      await unlink(tmp);
+      // Written through the handle itself: a write stream on it would hold it open until closed.
+      await pipeline(gz.createReadStream({ autoClose: false }), zlib().createGunzip(), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) await out.write(chunk);
+      });
+      return { fh: out, ino };
+    } catch (err) {
+      await out.close();
+      throw err;
+    }
+  } finally {
+    await gz.close();
+  }
+}
 
 /**
  * Opens the rotated files and the live one. Open descriptors survive later renames, so the set is
@@ -89,10 +145,13 @@ export async function rotatedIndices(path: string): Promise<number[]> {
  */
 async function openSnapshot(path: string): Promise<LogFile[]> {
   for (let attempt = 0; ; attempt++) {
-    const names = [...(await rotatedIndices(path)).map((i) => `${path}.${i}`), path];
+    // A held file conmon has finished with, not yet among the rotated ones, comes just before the live one.
+    const held = `${path}.held`;
+    const heldDistinct = (await inodeOf(held)) !== undefined && (await inodeOf(held)) !== (await inodeOf(path));
+    const names = [...(await rotatedFiles(path)).files.map((f) => f.name), ...(heldDistinct ? [held] : []), path];
     const opened: Array<{ name: string; file: LogFile }> = [];
     for (const name of names) {
-      const file = await openIfExists(name);
+      const file = name.endsWith('.gz') ? await openCompressed(name) : await openIfExists(name);
       if (file !== undefined) opened.push({ name, file });
     }
     let stable = true;

@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, appendFile, rm, readFile, readdir, open, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdtemp, writeFile, appendFile, rm, readFile, readdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from '../../adapters/exec/index.ts';
 import { isKind } from '../../core/errors.ts';
-import { parseLogOptions, parseHumanSize, LogRotator, removeLogs, DEFAULT_LOG_LIMITS } from './rotate.ts';
+import { parseLogOptions, parseHumanSize, LogRotator, removeLogs, DEFAULT_LOG_LIMITS, compressRotated } from './rotate.ts';
 import { readLogs } from './read.ts';
 
 test('parseLogOptions follows json-file, with berth defaults when max-size is unset', () => {
@@ -33,86 +31,99 @@ test('parseLogOptions follows json-file, with berth defaults when max-size is un
   }
 });
 
-async function fifo(t: { after: (fn: () => Promise<void>) => void }): Promise<{ dir: string; ctl: string; reader: FileHandle }> {
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-rotate-'));
-  const ctl = join(dir, 'ctl');
-  await run(['mkfifo', ctl]);
-  const reader = await open(ctl, constants.O_RDONLY | constants.O_NONBLOCK);
-  t.after(async () => {
-    await reader.close().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { dir, ctl, reader };
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
 
-async function readFifo(reader: FileHandle): Promise<string> {
-  const buf = Buffer.alloc(256);
-  try {
-    const { bytesRead } = await reader.read(buf, 0, buf.length, null);
-    return buf.subarray(0, bytesRead).toString();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return '';
-    throw err;
-  }
+/** conmon's part at its --log-size-max: a new file written as path.tmp and renamed over path. */
+async function conmonCuts(path: string): Promise<void> {
+  await writeFile(`${path}.tmp`, '');
+  await rename(`${path}.tmp`, path);
 }
 
 const line = (i: number): string => `2026-01-01T00:00:00.000000000+00:00 stdout F line ${String(i).padStart(4, '0')}\n`;
 
-test('rotates at max-size, keeps max-file files and tells conmon to reopen', async (t) => {
-  const { dir, ctl, reader } = await fifo(t);
+test('keeps the files conmon finishes: held by a link, then shifted in; max-file of them in all', async (t) => {
+  const dir = await tempDir(t);
   const path = join(dir, 'ctr.log');
-  const r = new LogRotator({ path, ctlPath: ctl, maxSize: 200, maxFile: 3 });
+  const r = new LogRotator({ path, maxSize: 200, maxFile: 3 });
   assert.equal(await r.check(), false, 'no log yet');
   await writeFile(path, line(1));
-  assert.equal(await r.check(), false, 'under max-size');
+  assert.equal(await r.check(), false, 'the live file is held, nothing to rotate');
+  assert.deepEqual((await readdir(dir)).sort(), ['ctr.log', 'ctr.log.held']);
   let n = 1;
   for (let round = 0; round < 4; round++) {
-    while ((await readFile(path)).length < 200) await appendFile(path, line(++n));
+    for (let i = 0; i < 3; i++) await appendFile(path, line(++n));
+    await conmonCuts(path);
+    // Between conmon's cut and the next look the finished file is readable as the held one.
+    const seen: string[] = [];
+    for await (const e of readLogs({ path, stdout: true, stderr: true, follow: false })) seen.push(e.data.toString().trim());
+    assert.equal(seen.at(-1), `line ${String(n).padStart(4, '0')}`);
     assert.equal(await r.check(), true);
-    assert.equal(await readFifo(reader), '2 0 0\n');
-    // conmon's part: a fresh log file.
-    await writeFile(path, '');
+    assert.equal(await r.check(), false);
   }
-  assert.deepEqual((await readdir(dir)).sort(), ['ctl', 'ctr.log', 'ctr.log.1', 'ctr.log.2']);
-  // The newest rotated file holds the latest lines, the oldest kept one the lines before.
-  const one = (await readFile(`${path}.1`, 'utf8')).trim().split('\n');
-  const two = (await readFile(`${path}.2`, 'utf8')).trim().split('\n');
-  assert.equal(one.at(-1), line(n).trim());
-  assert.equal(Number(two.at(-1)!.slice(-4)) + 1, Number(one[0]!.slice(-4)));
-  // A reader sees the kept files in order.
+  await appendFile(path, line(++n));
+  assert.deepEqual((await readdir(dir)).sort(), ['ctr.log', 'ctr.log.1', 'ctr.log.2', 'ctr.log.held']);
+  // Nothing is lost between the kept files, in order, up to the live one.
   const seen: string[] = [];
   for await (const e of readLogs({ path, stdout: true, stderr: true, follow: false })) seen.push(e.data.toString().trim());
-  assert.deepEqual(seen, [...two, ...one].map((l) => l.slice(l.indexOf('line'))));
-
+  const nums = seen.map((l) => Number(l.slice(5)));
+  assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => n - nums.length + 1 + i));
+  assert.equal(nums.length, 7);
   await removeLogs(path);
-  assert.deepEqual(await readdir(dir), ['ctl']);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('compress: rotated files are gzipped; readers, tail and removal see through them', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'ctr.log');
+  const r = new LogRotator({ path, maxSize: 300, maxFile: 3, compress: true });
+  let n = 0;
+  await writeFile(path, '');
+  await r.check();
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 4; i++) await appendFile(path, line(++n));
+    await conmonCuts(path);
+    assert.equal(await r.check(), true);
+    assert.ok((await readdir(dir)).includes('ctr.log.1.gz'));
+  }
+  await appendFile(path, line(++n));
+  assert.deepEqual((await readdir(dir)).sort(), ['ctr.log', 'ctr.log.1.gz', 'ctr.log.2.gz', 'ctr.log.held']);
+  const { gunzipSync } = await import('node:zlib');
+  const one = gunzipSync(await readFile(`${path}.1.gz`)).toString().trim().split('\n');
+  const two = gunzipSync(await readFile(`${path}.2.gz`)).toString().trim().split('\n');
+  const all: string[] = [];
+  for await (const e of readLogs({ path, stdout: true, stderr: true, follow: false })) all.push(e.data.toString().trim());
+  assert.deepEqual(all, [...two, ...one, line(n).trim()].map((l) => l.slice(l.indexOf('line'))));
+  const tail: string[] = [];
+  for await (const e of readLogs({ path, stdout: true, stderr: true, follow: false, tail: one.length + 2 })) tail.push(e.data.toString().trim());
+  assert.deepEqual(tail, all.slice(-(one.length + 2)));
+  assert.ok(!(await readdir(dir)).some((f) => f.endsWith('.read')), 'the reader leaves no file behind');
+  await removeLogs(path);
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('compress follows the option, and is on by default for the local driver', () => {
+  assert.equal(compressRotated({}, 'json-file'), false);
+  assert.equal(compressRotated({}, 'local'), true);
+  assert.equal(compressRotated({ compress: 'true' }, 'json-file'), true);
+  assert.equal(compressRotated({ compress: 'false' }, 'local'), false);
 });
 
 test('max-file 1 truncates: nothing rotated is kept', async (t) => {
-  const { dir, ctl, reader } = await fifo(t);
+  const dir = await tempDir(t);
   const path = join(dir, 'ctr.log');
   await writeFile(path, line(1).repeat(10));
-  const r = new LogRotator({ path, ctlPath: ctl, maxSize: 100, maxFile: 1, checkIntervalMs: 10 });
+  const r = new LogRotator({ path, maxSize: 100, maxFile: 1, checkIntervalMs: 10 });
   r.start();
   t.after(() => r.stop());
-  let got = '';
-  for (let i = 0; i < 100 && got === ''; i++) {
-    await sleep(10);
-    got = await readFifo(reader);
-  }
-  assert.equal(got, '2 0 0\n');
-  for (let i = 0; i < 50 && (await readdir(dir)).length > 1; i++) await sleep(10);
-  assert.deepEqual(await readdir(dir), ['ctl']);
-});
-
-test('stops when conmon is gone (no reader on the ctl FIFO)', async (t) => {
-  const { dir, ctl, reader } = await fifo(t);
-  await reader.close();
-  const path = join(dir, 'ctr.log');
-  await writeFile(path, line(1).repeat(10));
-  const r = new LogRotator({ path, ctlPath: ctl, maxSize: 100, maxFile: 2 });
-  await r.check();
-  assert.equal(r.stopped, true);
-  assert.equal(await r.check(), false);
-  assert.throws(() => new LogRotator({ path, ctlPath: ctl, maxSize: 100, maxFile: 0 }), (e: unknown) => isKind(e, 'InvalidParameter'));
+  for (let i = 0; i < 100 && !(await readdir(dir)).includes('ctr.log.held'); i++) await sleep(10);
+  await conmonCuts(path);
+  for (let i = 0; i < 100 && (await readdir(dir)).length !== 2; i++) await sleep(10);
+  await sleep(30);
+  assert.deepEqual((await readdir(dir)).sort(), ['ctr.log', 'ctr.log.held']);
+  assert.equal((await readFile(path)).length, 0, 'the live file is the new, empty one');
+  assert.throws(() => new LogRotator({ path, maxSize: 100, maxFile: 0 }), (e: unknown) => isKind(e, 'InvalidParameter'));
 });

@@ -1,9 +1,11 @@
 // Docker json-file style rotation (`max-size`, `max-file`) for conmon's k8s-file logs: berth renames
 // the files itself and asks conmon, through its ctl FIFO, to reopen the log.
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { link, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { zlib } from '../../lib/lazy-modules.ts';
 import { invalidParameter } from '../../core/errors.ts';
-import { rotatedIndices } from './read.ts';
+import { rotatedFiles } from './read.ts';
 
 export interface LogLimits {
   /** Bytes; 0 = unlimited. */
@@ -19,8 +21,7 @@ export interface LogLimits {
  */
 export const DEFAULT_LOG_LIMITS: Readonly<LogLimits> = { maxSize: 20_000_000, maxFile: 2 };
 
-// Options any log driver accepts (labels, env, tag…) and json-file/local's own; berth stores but does
-// not compress rotated files.
+// Options any log driver accepts (labels, env, tag…) and json-file/local's own.
 const KNOWN_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag', 'mode', 'max-buffer-size']);
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
@@ -64,6 +65,13 @@ function parseLimits(config: Record<string, string>): LogLimits {
   return { maxSize, maxFile: maxFile ?? 1 };
 }
 
+/** Whether rotated files are gzipped: the `compress` option, on by default for the `local` driver (as Docker's). */
+export function compressRotated(config: Record<string, string>, driver: string): boolean {
+  const v = config.compress;
+  if (v === undefined) return driver === 'local';
+  return /^(1|t|T|TRUE|true|True)$/.test(v);
+}
+
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
@@ -86,37 +94,53 @@ async function renameIfExists(from: string, to: string): Promise<void> {
 
 export interface LogRotatorOptions {
   path: string;
-  /** conmon's ctl FIFO; `2 0 0\n` makes it reopen its log file. */
-  ctlPath: string;
   maxSize: number;
   maxFile: number;
+  /** Gzip each rotated file (`path.N.gz`). */
+  compress?: boolean;
   checkIntervalMs?: number;
-  /** Rotation failures other than conmon being gone; the rotator keeps running. */
+  /** Rotation failures; the rotator keeps running. */
   onError?: (err: unknown) => void;
 }
 
-/** One per running container: watches the log size and rotates it. */
+/**
+ * The name under which berthd holds the live log file's inode: conmon starts a new file at
+ * `max-size` (its --log-size-max: it writes `path.tmp` and renames it over `path`), and what it
+ * wrote before lives on under this name until it joins the rotated files.
+ */
+export function heldLogPath(path: string): string {
+  return `${path}.held`;
+}
+
+/**
+ * One per running container: keeps conmon's finished log files as Docker's rotated ones. conmon
+ * cuts the file at max-size itself, between two records, so the size is exact and nothing is
+ * torn; berthd holds a hard link to the live file and, once conmon has started a new one, shifts
+ * the held file into `path.1` (compressed with `compress`), keeping max-file files in all.
+ * conmon's counter is its own: berthd never asks it to reopen (a reopen it did not decide does
+ * not restart its count, and it would cut the next file short, losing what that held).
+ */
 export class LogRotator {
   readonly #path: string;
-  readonly #ctlPath: string;
+  readonly #held: string;
   readonly #maxSize: number;
   readonly #maxFile: number;
   readonly #interval: number;
   readonly #onError: ((err: unknown) => void) | undefined;
+  readonly #compress: boolean;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   #stopped = false;
-  /** The file was renamed but conmon has not been told yet (ctl FIFO full). */
-  #reopenPending = false;
 
   constructor(opts: LogRotatorOptions) {
     if (!Number.isInteger(opts.maxSize) || opts.maxSize < 0) throw invalidParameter(`invalid log max-size: ${opts.maxSize}`);
     if (!Number.isInteger(opts.maxFile) || opts.maxFile < 1) throw invalidParameter('max-file cannot be less than 1');
     this.#path = opts.path;
-    this.#ctlPath = opts.ctlPath;
+    this.#held = heldLogPath(opts.path);
     this.#maxSize = opts.maxSize;
     this.#maxFile = opts.maxFile;
     this.#interval = opts.checkIntervalMs ?? 250;
+    this.#compress = opts.compress === true;
     this.#onError = opts.onError;
   }
 
@@ -138,28 +162,24 @@ export class LogRotator {
     this.#timer = undefined;
   }
 
-  /** One size check, rotating when due; true when it rotated. Exposed for tests and for a check at stop. */
+  /**
+   * One look: holds the live file, or moves the held one into rotation once conmon has started a
+   * new file; true when it rotated. Exposed for tests and for a last look when a container stops.
+   */
   async check(): Promise<boolean> {
-    if (this.#busy || this.#stopped || this.#maxSize === 0) return false;
+    if (this.#busy || this.#maxSize === 0) return false;
     this.#busy = true;
     try {
-      if (this.#reopenPending) {
-        await this.#signalReopen();
+      const live = await inode(this.#path);
+      if (live === undefined) return false;
+      const held = await inode(this.#held);
+      if (held === live) return false;
+      if (held === undefined) {
+        await linkIfMissing(this.#path, this.#held);
         return false;
       }
-      let size: number;
-      try {
-        size = (await stat(this.#path)).size;
-      } catch (err) {
-        if (errno(err) === 'ENOENT') return false;
-        throw err;
-      }
-      if (size < this.#maxSize) return false;
       await this.#shift();
-      this.#reopenPending = true;
-      await this.#signalReopen();
-      // With a single file Docker truncates: the renamed file only had to live until conmon let go of it.
-      if (this.#maxFile === 1) await unlinkIfExists(`${this.#path}.1`);
+      await linkIfMissing(this.#path, this.#held);
       return true;
     } finally {
       this.#busy = false;
@@ -168,52 +188,76 @@ export class LogRotator {
 
   async #shift(): Promise<void> {
     const keep = this.#maxFile - 1;
+    const { files, shadowed } = await rotatedFiles(this.#path);
+    for (const name of shadowed) await unlinkIfExists(name);
     // Drop what would move past the last kept slot (also leftovers from a larger max-file).
-    for (const i of await rotatedIndices(this.#path)) {
-      if (i >= Math.max(keep, 1)) await unlinkIfExists(`${this.#path}.${i}`);
+    for (const f of files) if (f.index >= Math.max(keep, 1)) await unlinkIfExists(f.name);
+    // Oldest first, each to the next index, compressed or not as it is.
+    for (const f of files) {
+      if (f.index >= keep) continue;
+      await renameIfExists(f.name, `${this.#path}.${f.index + 1}${f.name.endsWith('.gz') ? '.gz' : ''}`);
     }
-    for (let i = keep - 1; i >= 1; i--) await renameIfExists(`${this.#path}.${i}`, `${this.#path}.${i + 1}`);
-    await rename(this.#path, `${this.#path}.1`);
-  }
-
-  async #signalReopen(): Promise<void> {
-    let fh;
-    try {
-      // Non-blocking: once conmon is gone a blocking open of the FIFO would hang forever; this gives ENXIO.
-      fh = await open(this.#ctlPath, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'ENXIO' || code === 'ENOENT') {
-        this.stop();
-        return;
-      }
-      throw err;
+    // With a single file Docker truncates: nothing rotated is kept.
+    if (keep === 0) {
+      await unlinkIfExists(this.#held);
+      return;
     }
-    try {
-      await fh.write('2 0 0\n');
-      this.#reopenPending = false;
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'EPIPE') this.stop();
-      else if (code !== 'EAGAIN') throw err;
-      // EAGAIN: the FIFO is full; retried on the next check.
-    } finally {
-      await fh.close();
-    }
+    await rename(this.#held, `${this.#path}.1`);
+    if (this.#compress) await compressFile(`${this.#path}.1`);
   }
 }
 
-/** Bytes of the log file and its rotated siblings. */
+async function inode(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).ino;
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function linkIfMissing(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    // The live file went again meanwhile (a new one is held on the next look), or it is held.
+    if (errno(err) !== 'ENOENT' && errno(err) !== 'EEXIST') throw err;
+  }
+}
+
+/** gzips `path` to `path.gz` (through a temporary name) and removes it; a missing file is fine. */
+async function compressFile(path: string): Promise<void> {
+  const tmp = `${path}.gz.tmp`;
+  try {
+    await pipeline(createReadStream(path), zlib().createGzip(), createWriteStream(tmp, { mode: 0o640 }));
+  } catch (err) {
+    await unlinkIfExists(tmp);
+    if (errno(err) === 'ENOENT') return;
+    throw err;
+  }
+  await rename(tmp, `${path}.gz`);
+  await unlinkIfExists(path);
+}
+
+/** Bytes of the log file and its rotated siblings (compressed ones as stored; each inode once). */
 export async function logsSize(path: string): Promise<number> {
   let total = 0;
-  for (const p of [path, ...(await rotatedIndices(path)).map((i) => `${path}.${i}`)]) {
-    total += (await stat(p).catch(() => undefined))?.size ?? 0;
+  const seen = new Set<number>();
+  for (const p of [path, heldLogPath(path), ...(await rotatedFiles(path)).files.map((f) => f.name)]) {
+    const st = await stat(p).catch(() => undefined);
+    if (st === undefined || seen.has(st.ino)) continue;
+    seen.add(st.ino);
+    total += st.size;
   }
   return total;
 }
 
 /** Removes the log file and its rotated siblings. */
 export async function removeLogs(path: string): Promise<void> {
-  for (const i of await rotatedIndices(path)) await unlinkIfExists(`${path}.${i}`);
+  const { files, shadowed } = await rotatedFiles(path);
+  for (const name of [...files.map((f) => f.name), ...shadowed]) await unlinkIfExists(name);
+  for (const f of files) await unlinkIfExists(`${path}.${f.index}.gz.tmp`);
+  await unlinkIfExists(heldLogPath(path));
+  await unlinkIfExists(`${path}.tmp`);
   await unlinkIfExists(path);
 }
