@@ -205,10 +205,12 @@ export class ApiServer {
     const closing = this.#servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     for (const s of this.#servers) s.closeIdleConnections();
     this.#shutdown.abort();
+    // Not unref'd: while connections wind down this timer may be all that keeps the event loop
+    // going, and node would otherwise exit in the middle of the daemon's shutdown (before the
+    // network teardown that follows).
     const timer = setTimeout(() => {
       for (const sock of this.#live) sock.destroy();
     }, graceMs);
-    timer.unref();
     await Promise.all(closing);
     clearTimeout(timer);
     for (const p of this.#socketPaths) await unlink(p).catch(() => {});

@@ -424,11 +424,13 @@ export class ContainerNetworking {
 
   /** At daemon shutdown: queued teardowns finish, then the default bridge's anchor goes. */
   async shutdown(timeoutMs = 10_000): Promise<void> {
+    this.#o.log.debug('network shutdown', { pending: this.#netJobs.size, anchor: this.#anchor?.state.netns ?? '' });
     await this.drain(timeoutMs);
     const a = this.#anchor;
     if (!a) return;
     this.#anchor = undefined;
     await this.#netQueue.run(() => this.#runTeardown('anchor', a.state, a.journal));
+    this.#o.log.debug('default bridge anchor removed', { netns: a.state.netns });
   }
 
   /** Network IDs with running endpoints, for network removal. */
