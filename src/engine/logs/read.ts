@@ -69,6 +69,15 @@ async function inodeOf(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * The name under which berthd holds the live log file's inode: conmon starts a new file at
+ * `max-size` (its --log-size-max: it writes `path.tmp` and renames it over `path`), and what it
+ * wrote before lives on under this name until it joins the rotated files.
+ */
+export function heldLogPath(path: string): string {
+  return `${path}.held`;
+}
+
 /** A rotated file: `path.N`, or `path.N.gz` once compressed. */
 export interface RotatedFile {
   index: number;
@@ -146,8 +155,9 @@ async function openCompressed(path: string): Promise<LogFile | undefined> {
 async function openSnapshot(path: string): Promise<LogFile[]> {
   for (let attempt = 0; ; attempt++) {
     // A held file conmon has finished with, not yet among the rotated ones, comes just before the live one.
-    const held = `${path}.held`;
-    const heldDistinct = (await inodeOf(held)) !== undefined && (await inodeOf(held)) !== (await inodeOf(path));
+    const held = heldLogPath(path);
+    const heldIno = await inodeOf(held);
+    const heldDistinct = heldIno !== undefined && heldIno !== (await inodeOf(path));
     const names = [...(await rotatedFiles(path)).files.map((f) => f.name), ...(heldDistinct ? [held] : []), path];
     const opened: Array<{ name: string; file: LogFile }> = [];
     for (const name of names) {

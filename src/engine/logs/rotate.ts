@@ -1,11 +1,11 @@
-// Docker json-file style rotation (`max-size`, `max-file`) for conmon's k8s-file logs: berth renames
-// the files itself and asks conmon, through its ctl FIFO, to reopen the log.
+// Docker json-file style rotation (`max-size`, `max-file`, `compress`) for conmon's k8s-file logs:
+// conmon cuts the file at max-size, berth keeps (and compresses) the finished ones.
 import { link, rename, stat, unlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { zlib } from '../../lib/lazy-modules.ts';
 import { invalidParameter } from '../../core/errors.ts';
-import { rotatedFiles } from './read.ts';
+import { heldLogPath, rotatedFiles } from './read.ts';
 
 export interface LogLimits {
   /** Bytes; 0 = unlimited. */
@@ -101,15 +101,6 @@ export interface LogRotatorOptions {
   checkIntervalMs?: number;
   /** Rotation failures; the rotator keeps running. */
   onError?: (err: unknown) => void;
-}
-
-/**
- * The name under which berthd holds the live log file's inode: conmon starts a new file at
- * `max-size` (its --log-size-max: it writes `path.tmp` and renames it over `path`), and what it
- * wrote before lives on under this name until it joins the rotated files.
- */
-export function heldLogPath(path: string): string {
-  return `${path}.held`;
 }
 
 /**
