@@ -3,6 +3,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { run, ExecError } from '../exec/index.ts';
 import { syscallsAvailable, sysCreateNetns, sysDeleteNetns } from '../syscalls/index.ts';
+import { isMounted } from '../mount/index.ts';
 
 const NETNS_DIR = '/run/netns';
 let dirReady = false;
@@ -13,9 +14,7 @@ export function netnsPath(name: string): string {
 
 /** True once /run/netns is the mount point `ip netns add` makes of it (kept for the process). */
 async function netnsDirReady(): Promise<boolean> {
-  if (dirReady) return true;
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  dirReady = mountinfo.split('\n').some((l) => l.split(' ')[4] === NETNS_DIR);
+  dirReady ||= await isMounted(NETNS_DIR).catch(() => false);
   return dirReady;
 }
 

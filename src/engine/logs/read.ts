@@ -111,25 +111,15 @@ export async function rotatedFiles(path: string): Promise<{ files: RotatedFile[]
   return { files, shadowed };
 }
 
-/** Indices of rotated files (`path.N`, `path.N.gz`), oldest (highest) first. */
-export async function rotatedIndices(path: string): Promise<number[]> {
-  return (await rotatedFiles(path)).files.map((f) => f.index);
-}
-
 /**
  * A compressed rotated file, readable as the others: its content goes to a file made and unlinked
  * at once in the same directory (nothing is left behind, whatever happens), read by position.
  */
 async function openCompressed(path: string): Promise<LogFile | undefined> {
-  let gz: FileHandle;
+  const compressed = await openIfExists(path);
+  if (compressed === undefined) return undefined;
+  const { fh: gz, ino } = compressed;
   try {
-    gz = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    const ino = (await gz.stat()).ino;
     const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.read`);
     const out = await open(tmp, 'wx+', 0o600);
     try {
