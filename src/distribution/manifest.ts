@@ -108,14 +108,26 @@ export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
+const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386' };
+
+/** `os/arch[/variant]`, with the architecture's other names (x86_64, aarch64, …) as OCI spells them. */
 export function parsePlatform(s: string): Platform {
   const parts = s.toLowerCase().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((x) => !/^[a-z0-9_.-]{1,32}$/.test(x))) {
     throw invalidParameter(`invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
   }
-  const out: Platform = { os: parts[0]!, architecture: parts[1]! };
+  const out: Platform = { os: parts[0]!, architecture: ARCH_ALIASES[parts[1]!] ?? parts[1]! };
   if (parts[2]) out.variant = parts[2];
   return out;
+}
+
+/** Whether an image for `actual` serves `wanted`: same OS and architecture, and the variant when one is asked (arm64's default is v8). */
+export function platformMatches(wanted: Platform, actual: Platform): boolean {
+  const arch = (a: string): string => ARCH_ALIASES[a] ?? a;
+  if (wanted.os !== actual.os || arch(wanted.architecture) !== arch(actual.architecture)) return false;
+  if (wanted.variant === undefined) return true;
+  const variant = (p: Platform): string | undefined => p.variant ?? (arch(p.architecture) === 'arm64' ? 'v8' : undefined);
+  return variant(wanted) === variant(actual);
 }
 
 /** The index entry for a platform: same OS and architecture, and the variant when one is wanted. */

@@ -12,7 +12,7 @@ import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonit
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import { allSettledOrThrow } from '../../lib/settle.ts';
-import { formatPlatform, parsePlatform, type Platform } from '../../distribution/manifest.ts';
+import { formatPlatform, parsePlatform, platformMatches, type Platform } from '../../distribution/manifest.ts';
 import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
 import { parseSignal } from '../../core/signals.ts';
@@ -341,7 +341,7 @@ export class ContainerService {
     if (wanted) {
       const actual: Platform = { os: image.config.os || 'linux', architecture: image.config.architecture || '' };
       if (image.config.variant) actual.variant = image.config.variant;
-      if (!samePlatform(wanted, actual)) {
+      if (!platformMatches(wanted, actual)) {
         const err = notFound(`image with reference ${req.config.Image} was found but its platform (${formatPlatform(actual)}) does not match the specified platform (${formatPlatform(wanted)})`);
         throw Object.assign(err, { platformMismatch: true });
       }
@@ -1014,10 +1014,12 @@ export class ContainerService {
     const live = this.#liveOf(id);
     if (live.exitHandled) return live.exitHandled;
     const t0 = performance.now();
+    let finished = false;
     const p = live.mutex.run(async () => {
       const rec = this.#records.get(id);
       if (!rec || !(isActive(rec.State.Status) || rec.State.Status === 'restarting')) return;
       await this.#finishExit(rec);
+      finished = true;
     });
     live.exitHandled = p;
     try {
@@ -1034,7 +1036,7 @@ export class ContainerService {
       this.#o.log.debug('container exited', { id: shortId(id), exit: ms(t0, t1), remove: ms(t1, performance.now()) });
       return;
     }
-    this.#o.log.debug('container exited', { id: shortId(id), exit: ms(t0, t1) });
+    if (finished) this.#o.log.debug('container exited', { id: shortId(id), exit: ms(t0, t1) });
     if (!rec.berth.manuallyStopped && this.#shouldRestart(rec)) this.#scheduleRestart(id);
   }
 
@@ -1564,13 +1566,3 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386' };
-
-/** Whether an image for `actual` serves `wanted`: same OS and architecture, and variant when asked (arm64's v8 is its default). */
-function samePlatform(wanted: Platform, actual: Platform): boolean {
-  const arch = (a: string): string => ARCH_ALIASES[a] ?? a;
-  if (wanted.os !== actual.os || arch(wanted.architecture) !== arch(actual.architecture)) return false;
-  if (wanted.variant === undefined) return true;
-  const variant = (p: Platform): string | undefined => p.variant ?? (arch(p.architecture) === 'arm64' ? 'v8' : undefined);
-  return variant(wanted) === variant(actual);
-}
