@@ -27,9 +27,11 @@ export interface Session {
 
 export function startSession(ctx: Context, opts: SessionOptions): Session {
   const { stream } = opts;
-  const stdin = ctx.stdin;
-  const rawMode = opts.tty && opts.stdin && stdin.isTTY === true;
-  if (rawMode) stdin.setRawMode(true);
+  // Standard input is only touched when it is used: making node's stdin stream costs ~1 ms.
+  let stdinStream: NodeJS.ReadStream | undefined;
+  const input = (): NodeJS.ReadStream => (stdinStream ??= ctx.stdin);
+  const rawMode = opts.tty && opts.stdin && input().isTTY === true;
+  if (rawMode) input().setRawMode(true);
   let closed = false;
 
   const sendSize = (): void => {
@@ -43,8 +45,8 @@ export function startSession(ctx: Context, opts: SessionOptions): Session {
 
   const onData = (chunk: Buffer): void => {
     if (!stream.write(chunk)) {
-      stdin.pause();
-      stream.once('drain', () => stdin.resume());
+      input().pause();
+      stream.once('drain', () => input().resume());
     }
   };
   const onEnd = (): void => {
@@ -54,6 +56,7 @@ export function startSession(ctx: Context, opts: SessionOptions): Session {
   const beginInput = (): void => {
     if (!opts.stdin || reading || closed) return;
     reading = true;
+    const stdin = input();
     stdin.on('data', onData);
     stdin.on('end', onEnd);
     stdin.resume();
@@ -64,11 +67,12 @@ export function startSession(ctx: Context, opts: SessionOptions): Session {
     closed = true;
     ctx.stdout.off('resize', onResize);
     if (reading) {
+      const stdin = input();
       stdin.off('data', onData);
       stdin.off('end', onEnd);
       stdin.pause();
     }
-    if (rawMode) stdin.setRawMode(false);
+    if (rawMode) input().setRawMode(false);
   };
 
   // A reset or error after the output ended still counts as the end of the session.

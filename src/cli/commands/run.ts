@@ -16,14 +16,20 @@ async function runAttached(ctx: Context, id: string, opts: RunOptions): Promise<
   if (opts.attach.stdout) query['stdout'] = '1';
   if (opts.attach.stderr) query['stderr'] = '1';
   if (opts.detachKeys !== undefined) query['detachKeys'] = opts.detachKeys;
-  const stream = attachAny ? await client.hijack(`${path}/attach`, query, { stdin: opts.attach.stdin }) : undefined;
+  // Attach and wait go out together; start only once both are in place.
+  const attaching = attachAny ? client.hijack(`${path}/attach`, query, { stdin: opts.attach.stdin }) : undefined;
   // The daemon answers the wait's headers once the waiter is registered; start only after that
   // (bounded, for a daemon that sends everything at exit) so a fast exit is never missed.
   const waitResponse = client.request('POST', `${path}/wait`, { query: { condition: opts.rm ? 'removed' : 'next-exit' } });
   const wait = waitResponse.then((res) => res.json<WaitResponse>());
   wait.catch(() => undefined);
+  const stream = await attaching;
   await within(waitResponse, 1000).catch(() => undefined);
 
+  // The session and the signal proxy are set up while the start is under way (no output can
+  // arrive before this synchronous code has attached its listeners).
+  const starting = client.call('POST', `${path}/start`);
+  starting.catch(() => undefined);
   const session = stream
     ? startSession(ctx, {
         stream,
@@ -35,7 +41,7 @@ async function runAttached(ctx: Context, id: string, opts: RunOptions): Promise<
   const unproxy = opts.sigProxy && !opts.tty ? proxySignals((signal) => client.call('POST', `${path}/kill`, { query: { signal } })) : () => undefined;
   try {
     try {
-      await client.call('POST', `${path}/start`);
+      await starting;
     } catch (err) {
       stream?.destroy();
       throw err;
