@@ -9,6 +9,8 @@ export interface OciRuntime {
   readonly root: string;
   /** Lets a created container's process run. */
   start(id: string, initPid?: number): Promise<void>;
+  /** The runtime's view of a container (`runc state`); undefined when it knows none by that ID. */
+  state(id: string): Promise<{ status: string; pid: number } | undefined>;
   kill(id: string, signal: string, opts?: { all?: boolean }): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

@@ -23,6 +23,7 @@ import { Runc } from '../adapters/runc/index.ts';
 import { run } from '../adapters/exec/index.ts';
 import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
 import { detectCgroupVersion, hostCgroups } from '../adapters/cgroups/index.ts';
+import { x32AbiAvailable } from '../adapters/syscalls/index.ts';
 import { ImageStore } from '../stores/index.ts';
 import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
 import { newId } from '../core/ids.ts';
@@ -393,6 +394,7 @@ export async function main(argv: string[]): Promise<void> {
     cfg.defaultRuntime,
   );
   for (const rt of runtimes.list()) await mkdir(rt.root, { recursive: true, mode: 0o700 });
+  let x32Abi: boolean | undefined;
   const containers = new ContainerService({
     paths: { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot },
     runtimes,
@@ -406,6 +408,7 @@ export async function main(argv: string[]): Promise<void> {
     ...(cfg.initPath ? { initPath: cfg.initPath } : {}),
     hostRlimitNofile: hostNofile(),
     hostIpv6: existsSync('/proc/sys/net/ipv6/conf/all/disable_ipv6'),
+    x32Abi: () => (x32Abi ??= x32AbiAvailable() !== false),
     logLevel: cfg.logLevel === 'debug' ? 'debug' : 'warn',
     networks,
     netavark,

@@ -19,13 +19,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** How a file is written: `volatile` for one under the exec root, which no reboot keeps. */
+export interface AtomicWriteOptions {
+  /**
+   * Atomic for a crash of the process (temp file, rename) but not synced to the disk: for state
+   * that lives only until a reboot anyway (the exec root, /run). Saves an fsync (~2–3 ms) where
+   * /run is on a disk rather than a tmpfs.
+   */
+  volatile?: boolean;
+}
+
 /** Writes data so that a crash at any moment leaves either the old file or the new one. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, opts: AtomicWriteOptions = {}): Promise<void> {
   const tmp = tempName(path);
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    await fh.sync();
+    if (!opts.volatile) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
     await unlink(tmp).catch(() => {});
@@ -38,7 +48,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await unlink(tmp).catch(() => {});
     throw err;
   }
-  await fsyncDir(dirname(path));
+  if (!opts.volatile) await fsyncDir(dirname(path));
 }
 
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
@@ -65,8 +75,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n');
+export async function writeJsonAtomic(path: string, value: unknown, opts: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n', 0o600, opts);
 }
 
 /** Reads a JSON file; undefined when it does not exist. */

@@ -199,7 +199,7 @@ export class ContainerNetworking {
     return out;
   }
 
-  async teardown(rec: ContainerRecord, opts: { wait?: boolean } = {}): Promise<void> {
+  async teardown(rec: ContainerRecord, opts: { wait?: boolean; after?: Promise<void> } = {}): Promise<void> {
     const net = rec.berth.net;
     if (!net) return;
     if (this.#announced.delete(rec.Id)) {
@@ -208,13 +208,18 @@ export class ContainerNetworking {
     const extras = rec.berth.extraNets ?? [];
     const journal = join(this.#o.execRoot, 'teardown', `${rec.Id}.json`);
     await ensureDir(join(this.#o.execRoot, 'teardown'));
-    await writeJsonAtomic(journal, { ...net, extras });
+    await writeJsonAtomic(journal, { ...net, extras }, { volatile: true });
     delete rec.berth.net;
     delete rec.berth.extraNets;
-    const job = this.#netQueue.run(async () => {
-      for (const x of extras) await this.#unwire(rec.Id, x);
-      await this.#runTeardown(rec.Id, net, journal);
-    });
+    const after = opts.after;
+    const job = (async () => {
+      // Starting netavark forks the daemon (a few ms on its main thread): not while `after` is due.
+      if (after) await after;
+      await this.#netQueue.run(async () => {
+        for (const x of extras) await this.#unwire(rec.Id, x);
+        await this.#runTeardown(rec.Id, net, journal);
+      });
+    })();
     this.#netJobs.add(job);
     this.#pendingTeardown.set(rec.Id, job);
     void job
@@ -413,7 +418,7 @@ export class ContainerNetworking {
     const journal = join(this.#o.execRoot, 'teardown', `${id}.json`);
     try {
       await ensureDir(join(this.#o.execRoot, 'teardown'));
-      await writeJsonAtomic(journal, state);
+      await writeJsonAtomic(journal, state, { volatile: true });
       await this.#o.netavark.setup(await this.#o.netavark.createNetns(name), request);
       this.#anchor = { state, journal };
     } catch (err) {

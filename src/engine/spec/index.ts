@@ -100,6 +100,8 @@ export interface SpecInput {
   hostRlimitNofile: { soft: number; hard: number };
   /** The host kernel has IPv6: a container's own network namespace gets it turned off (berth's networks are IPv4). */
   hostIpv6?: boolean;
+  /** False when the kernel runs no x32-ABI programs: the default seccomp profile then leaves x32 out. */
+  x32Abi?: boolean;
   /** tini-static; bound read-only at /sbin/docker-init when HostConfig.Init. */
   initPath?: string;
   /** Host devices made in the container's /dev (`--device`, or every one for privileged). */
@@ -569,7 +571,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     for (const r of hc.DeviceCgroupRules ?? []) linux.resources.devices.push(parseDeviceRule(r));
   }
   if (hc.CgroupnsMode === 'private') namespaces.push({ type: 'cgroup' });
-  if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps });
+  if (!privileged && sec.seccomp === 'default') linux.seccomp = defaultSeccompProfile({ capabilities: caps, ...(input.x32Abi === false ? { x32: false } : {}) });
   if (!privileged && sec.seccomp === 'custom') linux.seccomp = customSeccompProfile(sec.seccompProfile!, { capabilities: caps });
   // As Docker does for networks without IPv6: the container's own namespace has IPv6 turned off,
   // so it has no link-local address and takes no router advertisement from a neighbour

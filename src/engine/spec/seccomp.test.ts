@@ -101,6 +101,12 @@ test('architecture-specific syscalls follow the native architecture', () => {
   assert.ok(arm.has('set_tls') && !arm.has('arch_prctl'));
 });
 
+test('a kernel without the x32 ABI: the x86-64 profile leaves x32 out, other architectures are as they were', () => {
+  assert.deepEqual(defaultSeccompProfile({ arch: 'x64', x32: false }).architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+  assert.deepEqual(defaultSeccompProfile({ arch: 'x64', x32: true }).architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  assert.deepEqual(defaultSeccompProfile({ arch: 'arm64', x32: false }).architectures, ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM']);
+});
+
 test('each call returns a fresh object', () => {
   const a = defaultSeccompProfile();
   a.syscalls[0]!.names.push('keyctl');
