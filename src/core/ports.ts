@@ -138,7 +138,8 @@ export interface ContainerMonitor {
 
 /** The mounts the engine makes: overlay roots, read-only image views, tmpfs; and their removal. */
 export interface Mounter {
-  overlay(o: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void>;
+  /** `volatile`: the upper directory is never synced (a container whose files go when it ends). */
+  overlay(o: { lowerDirs: string[]; upper: string; work: string; target: string; volatile?: boolean }): Promise<void>;
   /** A read-only union of lowerDirs (top first) at target. */
   overlayReadOnly(lowerDirs: string[], target: string): Promise<void>;
   tmpfs(target: string, options: string[]): Promise<void>;

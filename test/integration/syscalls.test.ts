@@ -3,7 +3,7 @@
 // overlay mounts and their removal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syscallsAvailable, sysCreateNetns, sysDeleteNetns } from '../../src/adapters/syscalls/index.ts';
@@ -60,6 +60,18 @@ test('tmpfs and overlay mounts by system call, and their removal', { skip }, asy
     assert.equal(readFileSync(join(dir, 'upper', 'b'), 'utf8'), 'written');
     await unmount(join(dir, 'merged'));
     assert.ok(!existsSync(join(dir, 'merged', 'a')));
+
+    // --rm containers: a volatile overlay (never synced); a busy one is detached lazily.
+    await mountOverlay({ lowerDirs: [join(dir, 'lower')], upper: join(dir, 'upper'), work: join(dir, 'work'), target: join(dir, 'merged'), volatile: true });
+    const vline = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === join(dir, 'merged'))!;
+    assert.match(vline, /volatile/);
+    const busy = spawn('sleep', ['30'], { cwd: join(dir, 'merged'), stdio: 'ignore' });
+    try {
+      await unmount(join(dir, 'merged'));
+      assert.ok(!(await isMounted(join(dir, 'merged'))), 'a busy mount is detached');
+    } finally {
+      busy.kill('SIGKILL');
+    }
     await assert.rejects(mountTmpfs(join(dir, 'missing'), []), /mount point does not exist/);
   } finally {
     for (const c of cleanups) await c().catch(() => {});

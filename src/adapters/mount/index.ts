@@ -4,7 +4,7 @@
 import { run, ExecError } from '../exec/index.ts';
 import { readFile, realpath } from 'node:fs/promises';
 import type { Mounter } from '../../core/ports.ts';
-import { MNT_DETACH, SyscallError, splitOptions, syscallsAvailable, sysMount, sysUmount } from '../syscalls/index.ts';
+import { MNT_DETACH, SyscallError, splitOptions, syscallsAvailable, sysMount, sysUmount, sysUmountAsync } from '../syscalls/index.ts';
 
 /** Mounts fstype at target with mount(8)-style options, by the system call when it can. */
 async function mountFs(fstype: string, source: string, options: string[], target: string): Promise<void> {
@@ -22,9 +22,31 @@ async function mountFs(fstype: string, source: string, options: string[], target
   await run(['mount', '-t', fstype, ...(options.length > 0 ? ['-o', options.join(',')] : []), source, target]);
 }
 
-export async function mountOverlay(opts: { lowerDirs: string[]; upper: string; work: string; target: string }): Promise<void> {
+export interface OverlayOptions {
+  lowerDirs: string[];
+  upper: string;
+  work: string;
+  target: string;
+  /**
+   * For a container whose files go when it ends (`--rm`): overlayfs's `volatile` (Linux 5.10+)
+   * never syncs the upper directory, so the unmount does not sync the whole file system under
+   * it (~1 ms idle, 100+ ms under write load). A kernel without it mounts the usual way.
+   */
+  volatile?: boolean;
+}
+
+export async function mountOverlay(opts: OverlayOptions): Promise<void> {
   // An image with no layers still needs a lowerdir; the caller passes an empty directory then.
-  await mountFs('overlay', 'overlay', [`lowerdir=${opts.lowerDirs.join(':')}`, `upperdir=${opts.upper}`, `workdir=${opts.work}`], opts.target);
+  const options = [`lowerdir=${opts.lowerDirs.join(':')}`, `upperdir=${opts.upper}`, `workdir=${opts.work}`];
+  if (opts.volatile) {
+    try {
+      await mountFs('overlay', 'overlay', [...options, 'volatile'], opts.target);
+      return;
+    } catch {
+      // an older kernel: the usual mount below
+    }
+  }
+  await mountFs('overlay', 'overlay', options, opts.target);
 }
 
 /** A read-only union of lowerDirs (top first) at target, with nothing to write to. */
@@ -49,14 +71,14 @@ export async function isMounted(target: string): Promise<boolean> {
 /** Unmounts target; not mounted is fine. Falls back to a lazy unmount when busy. */
 export async function unmount(target: string): Promise<void> {
   if (syscallsAvailable()) {
+    if ((await sysUmountAsync(target)) === 0) return;
+    // Not mounted (EINVAL) or not there (ENOENT) is done; still mounted means busy.
+    if (!(await isMounted(target))) return;
     try {
-      sysUmount(target);
+      sysUmount(target, MNT_DETACH);
     } catch (err) {
       const code = (err as SyscallError).code;
-      // EINVAL: not a mount point; ENOENT: not there at all.
-      if (code === 'EINVAL' || code === 'ENOENT') return;
-      if (code !== 'EBUSY') throw err;
-      sysUmount(target, MNT_DETACH);
+      if (code !== 'EINVAL' && code !== 'ENOENT') throw err;
     }
     return;
   }

@@ -25,7 +25,7 @@ const IFF_UP = 1;
 const X32_SYSCALL_BIT = 0x40000000;
 const SYS_GETPID = 39;
 
-type Fn = (...args: unknown[]) => number;
+type Fn = ((...args: unknown[]) => number) & { async(...args: unknown[]): void };
 
 interface Koffi {
   load(path: string): { func(decl: string): Fn };
@@ -155,6 +155,19 @@ export function sysMount(source: string, target: string, fstype: string, flags: 
 export function sysUmount(target: string, flags = 0): void {
   const c = load()!;
   check(c, c.umount2(target, flags), `umount ${target}`);
+}
+
+/**
+ * umount2(2) on one of libuv's worker threads; resolves with its return value (0, or -1 on
+ * failure: the reason is not carried back, the caller looks at the mount table). Unmounting an
+ * overlay syncs its upper file system first, which under write load takes 100 ms and more: the
+ * daemon's main thread must not wait for that. Only after syscallsAvailable() said yes.
+ */
+export function sysUmountAsync(target: string, flags = 0): Promise<number> {
+  const c = load()!;
+  return new Promise((resolve, reject) => {
+    c.umount2.async(target, flags, (err: Error | null, rc: number) => (err ? reject(err) : resolve(rc)));
+  });
 }
 
 /**

@@ -599,7 +599,8 @@ export class ContainerService {
         lower = [empty];
       }
       if (rec.berth.hasBeenStarted) await o.mounts.unmount(rootfs);
-      await o.mounts.overlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs });
+      // An auto-removed container's files are never kept: nothing of them need reach the disk.
+      await o.mounts.overlay({ lowerDirs: lower, upper: join(this.dir(id), 'upper'), work: join(this.dir(id), 'work'), target: rootfs, ...(rec.HostConfig.AutoRemove ? { volatile: true } : {}) });
       phase('prepare');
       const network = await netSetup;
       phase('network');
