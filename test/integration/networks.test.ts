@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { api, isRoot, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { create, runToExit, inspect, waitFor, useDaemon } from '../helpers/containers.ts';
@@ -34,9 +35,22 @@ function netnsOf(): string {
   return existsSync('/run/netns') ? readdirSync('/run/netns').sort().join(' ') : '';
 }
 
-function httpGet(port: number, path: string): Promise<string> {
+/** GET over the published port; a refusal is retried for a while (the server may still be starting). */
+async function httpGet(port: number, path: string, host = '127.0.0.1', retryMs = 3000): Promise<string> {
+  const until = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await httpGetOnce(port, path, host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function httpGetOnce(port: number, path: string, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, timeout: 3000 }, (res) => {
+    request({ host, port, path, timeout: 3000 }, (res) => {
       let s = '';
       res.on('data', (c: Buffer) => (s += c.toString()));
       res.on('end', () => resolve(s));
@@ -282,6 +296,45 @@ test('a published UDP port reaches a listener in the container\'s namespace; a t
   } finally {
     await stopProcess(server);
     await api(d, 'DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
+
+test('a port published on all addresses answers on IPv6 as well ([::], relayed by berthd); an IPv6 address alone; both freed at removal', { skip: skip || (!hasIpv6Loopback ? 'the host has no IPv6 loopback' : false) }, async () => {
+  const port = await freePort();
+  const only6 = await freePort();
+  const id = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { NetworkMode: netName, PortBindings: { '80/tcp': [{ HostIp: '', HostPort: String(port) }, { HostIp: '::1', HostPort: String(only6) }] } } });
+  containerIds.push(id);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  assert.deepEqual((await inspect(d, id)).NetworkSettings.Ports['80/tcp'], [
+    { HostIp: '0.0.0.0', HostPort: String(port) },
+    { HostIp: '::', HostPort: String(port) },
+    { HostIp: '::1', HostPort: String(only6) },
+  ]);
+  const hostname = execFileSync('cat', [`${(await inspect(d, id)).HostnamePath}`], { encoding: 'utf8' });
+  assert.equal(await httpGet(port, '/hostname', '127.0.0.1'), hostname);
+  assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
+  assert.equal(await httpGet(only6, '/hostname', '::1'), hostname);
+  await assert.rejects(httpGet(only6, '/hostname', '127.0.0.1', 0), /ECONNREFUSED/);
+  // The relay is berthd's: a restarted daemon opens it again for the running container.
+  await d.restart();
+  assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
+  assert.equal(await httpGet(only6, '/hostname', '::1'), hostname);
+  // The IPv6 address again: refused, and the second container is not started half-wired.
+  const second = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, PortBindings: { '81/tcp': [{ HostIp: '::1', HostPort: String(only6) }] } } });
+  containerIds.push(second);
+  const refused = await api(d, 'POST', `/containers/${second}/start`);
+  assert.equal(refused.status, 500);
+  assert.match(refused.json().message, /Bind for \[::1\]:\d+ failed: port is already allocated/);
+  assert.equal((await inspect(d, second)).State.Status, 'created');
+  await api(d, 'DELETE', `/containers/${second}?force=1`);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+  // Nothing holds the IPv6 ports any more.
+  for (const p of [port, only6]) {
+    await new Promise<void>((resolve, reject) => {
+      const s: Server = createServer().once('error', reject).listen({ host: '::1', port: p, ipv6Only: true }, () => s.close(() => resolve()));
+    });
   }
 });
 

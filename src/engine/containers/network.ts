@@ -13,6 +13,7 @@ import { Mutex, sleep } from '../../lib/mutex.ts';
 import type { NetworkService, NetworkRecord } from '../networks/index.ts';
 import { liveNet, type ContainerRecord, type NetState, type Logger } from './record.ts';
 import { isActive } from './state.ts';
+import { PortProxies, type ProxiedPort } from './port-proxy.ts';
 
 export interface NetworkingOptions {
   networks?: NetworkService;
@@ -36,6 +37,10 @@ export class ContainerNetworking {
   /** Teardowns not yet done, by container: a new start of the same container waits for its own. */
   readonly #pendingTeardown = new Map<string, Promise<void>>();
   #anchor: { state: NetState; journal: string } | undefined;
+  /** Published ports on IPv6 host addresses, relayed by berthd (port-proxy.ts). */
+  readonly #proxies = new PortProxies();
+  /** Set once binding an IPv6 address failed for want of IPv6 on the host: `-p PORT` is then IPv4 only. */
+  #noIpv6 = false;
 
   constructor(opts: NetworkingOptions) {
     this.#o = opts;
@@ -116,7 +121,7 @@ export class ContainerNetworking {
    * A host port for a mapping: free on the host (nothing bound to it) and not published by
    * another container — netavark's forwarding rules hold no socket, so berth keeps that account.
    */
-  async #claim(id: string, hostIp: string, port: number, protocol: string): Promise<number> {
+  async #claim(id: string, hostIp: string, port: number, protocol: string, alsoIpv6 = false): Promise<{ port: number; ipv6: boolean }> {
     const taken = new Set<string>();
     const ipsOf = new Map<string, string[]>();
     for (const r of this.#o.records()) {
@@ -133,13 +138,30 @@ export class ContainerNetworking {
       const any = (ip: string): boolean => ip === '' || ip === '0.0.0.0' || ip === '::';
       return (ipsOf.get(String(p)) ?? []).some((ip) => any(ip) || any(hostIp) || ip === hostIp);
     };
+    // With all addresses asked for, the same port on IPv6 too (as Docker's `0.0.0.0:P` and `[::]:P`).
+    const withIpv6 = async (p: number, strict: boolean): Promise<{ port: number; ipv6: boolean } | undefined> => {
+      if (!alsoIpv6 || this.#noIpv6) return { port: p, ipv6: false };
+      try {
+        await claimPort('::', p, protocol);
+        return { port: p, ipv6: true };
+      } catch (err) {
+        if (noIpv6(err)) {
+          this.#noIpv6 = true;
+          return { port: p, ipv6: false };
+        }
+        if (strict) throw err;
+        return undefined;
+      }
+    };
     if (port !== 0) {
-      if (taken.has(String(port)) && clash(port)) throw new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
-      return claimPort(hostIp, port, protocol);
+      if (taken.has(String(port)) && clash(port)) throw new BerthError('Internal', `Bind for ${displayIp(hostIp)}:${port} failed: port is already allocated`);
+      return (await withIpv6(await claimPort(hostIp, port, protocol), true))!;
     }
     for (let i = 0; i < 20; i++) {
       const p = await claimPort(hostIp, 0, protocol);
-      if (!clash(p)) return p;
+      if (clash(p)) continue;
+      const got = await withIpv6(p, false);
+      if (got) return got;
     }
     throw new BerthError('Internal', 'no free host port found for a published port');
   }
@@ -164,11 +186,20 @@ export class ContainerNetworking {
       ports[`${containerPort}/${protocol}`] = [];
       for (const b of binds ?? [{}]) {
         const hostIp = b.HostIp ?? '';
-        let hostPort = Number(b.HostPort || 0);
-        if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
-        hostPort = await this.#claim(rec.Id, hostIp, hostPort, protocol);
-        mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: hostPort, range: 1, protocol });
-        ports[`${containerPort}/${protocol}`]!.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(hostPort) });
+        const wanted = Number(b.HostPort || 0);
+        if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
+        const list = ports[`${containerPort}/${protocol}`]!;
+        if (hostIp.includes(':')) {
+          // An IPv6 host address: berthd's own proxy, not netavark (the networks are IPv4).
+          if (protocol === 'sctp') throw invalidParameter(`cannot publish SCTP on the IPv6 address ${hostIp}`);
+          const { port } = await this.#claim(rec.Id, hostIp, wanted, protocol);
+          list.push({ HostIp: hostIp, HostPort: String(port) });
+          continue;
+        }
+        const { port, ipv6 } = await this.#claim(rec.Id, hostIp, wanted, protocol, hostIp === '' && protocol !== 'sctp');
+        mappings.push({ host_ip: hostIp, container_port: containerPort, host_port: port, range: 1, protocol });
+        list.push({ HostIp: hostIp || '0.0.0.0', HostPort: String(port) });
+        if (ipv6) list.push({ HostIp: '::', HostPort: String(port) });
       }
     }
     return { mappings, ports };
@@ -200,6 +231,7 @@ export class ContainerNetworking {
   }
 
   async teardown(rec: ContainerRecord, opts: { wait?: boolean; after?: Promise<void> } = {}): Promise<void> {
+    this.#proxies.stop(rec.Id);
     const net = rec.berth.net;
     if (!net) return;
     if (this.#announced.delete(rec.Id)) {
@@ -389,6 +421,30 @@ export class ContainerNetworking {
     }
   }
 
+  /**
+   * Opens the container's published ports on IPv6 host addresses (after its network is wired,
+   * and again for a running container when the daemon starts). A port that cannot be bound fails
+   * the start, as Docker's proxy does.
+   */
+  async startProxies(rec: ContainerRecord): Promise<void> {
+    const net = liveNet(rec);
+    if (!net?.ip) return;
+    const wanted: ProxiedPort[] = [];
+    for (const [key, binds] of Object.entries(net.ports)) {
+      const [port, protocol] = key.split('/') as [string, string];
+      if (protocol !== 'tcp' && protocol !== 'udp') continue;
+      for (const b of binds) {
+        if (b.HostIp.includes(':')) wanted.push({ hostIp: b.HostIp, hostPort: Number(b.HostPort), protocol, containerIp: net.ip, containerPort: Number(port) });
+      }
+    }
+    await this.#proxies.start(rec.Id, wanted);
+  }
+
+  /** Closes every port proxy (the daemon is stopping; a restarted daemon opens them again). */
+  closeProxies(): void {
+    this.#proxies.stopAll();
+  }
+
   /** Waits (bounded) for queued network teardowns, e.g. before the daemon exits. */
   async drain(timeoutMs = 10_000): Promise<void> {
     await Promise.race([Promise.all([...this.#netJobs]), sleep(timeoutMs)]);
@@ -451,14 +507,30 @@ function detachedState(net: NetworkRecord): NetState {
   return { netns: '', networkId: net.Id, networkName: net.Name, ip: '', prefix: 0, gateway: '', mac: '', request: { container_id: '', container_name: '', networks: {}, network_info: {}, port_mappings: null }, ports: {}, detached: true };
 }
 
-/** Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator does. */
+/** A host address as Docker's messages show it: `0.0.0.0` for all, IPv6 in brackets. */
+function displayIp(hostIp: string): string {
+  if (hostIp === '') return '0.0.0.0';
+  return hostIp.includes(':') ? `[${hostIp}]` : hostIp;
+}
+
+/** The host has no IPv6 to bind (not built in, turned off, or no such address). */
+function noIpv6(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL' || code === 'EPROTONOSUPPORT';
+}
+
+/**
+ * Checks that a host port is free (or picks one) by binding it briefly, as Docker's allocator
+ * does. An IPv6 address is bound IPv6-only: it is checked apart from IPv4's.
+ */
 function claimPort(hostIp: string, port: number, protocol: string): Promise<number> {
+  const v6 = hostIp.includes(':');
   if (protocol === 'udp') {
     return new Promise((resolve, reject) => {
-      const sock = createSocket(hostIp.includes(':') ? 'udp6' : 'udp4');
+      const sock = createSocket(v6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
       sock.once('error', (err: NodeJS.ErrnoException) => {
         sock.close();
-        if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
+        if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${displayIp(hostIp)}:${port} failed: port is already allocated`));
         else reject(err);
       });
       sock.bind({ port, address: hostIp || undefined, exclusive: true }, () => {
@@ -471,10 +543,10 @@ function claimPort(hostIp: string, port: number, protocol: string): Promise<numb
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`));
+      if (err.code === 'EADDRINUSE') reject(new BerthError('Internal', `Bind for ${displayIp(hostIp)}:${port} failed: port is already allocated`));
       else reject(err);
     });
-    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
+    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true, ...(v6 ? { ipv6Only: true } : {}) }, () => {
       const got = (srv.address() as { port: number }).port;
       srv.close(() => resolve(got));
     });

@@ -205,6 +205,7 @@ export class ContainerService {
       const exited = await access(exitFile).then(() => true, () => false);
       if (conmon !== undefined && !exited) {
         this.#startRotator(rec);
+        await this.#net.startProxies(rec).catch((err) => this.#o.log.warn('cannot publish ports on IPv6 again', { id: rec.Id, error: messageOf(err) }));
         if (rec.State.Status === 'running') this.#health.start(rec, { fresh: false });
         this.#o.log.info('container still running, reattached', { id: rec.Id });
         return;
@@ -247,6 +248,7 @@ export class ContainerService {
     rec.berth.lastStartMs = Date.parse(rec.State.StartedAt);
     await this.#save(rec);
     this.#startRotator(rec);
+    await this.#net.startProxies(rec).catch((err) => this.#o.log.warn('cannot publish ports on IPv6 again', { id: rec.Id, error: messageOf(err) }));
     this.#health.start(rec, { fresh: false });
     this.#o.log.info('container started before the daemon stopped, kept running', { id: rec.Id });
     return true;
@@ -282,6 +284,7 @@ export class ContainerService {
 
   close(): void {
     this.#closed = true;
+    this.#net.closeProxies();
     this.#watcher?.close();
     this.#health.stopAll();
     if (this.#monitorTimer) clearInterval(this.#monitorTimer);
@@ -701,6 +704,7 @@ export class ContainerService {
       if (network) {
         await network.wired;
         for (const c of rec.berth.connected ?? []) await this.#net.wireExtra(rec, c);
+        await this.#net.startProxies(rec);
         this.#net.announceStart(rec);
       }
       const pending = live.pendingAttach.splice(0);
