@@ -115,6 +115,7 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'publish', short: 'p', type: 'list', help: "Publish a container's port(s) to the host" },
   { long: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
   { long: 'ip', type: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
+  { long: 'ip6', type: 'string', help: 'IPv6 address (e.g., 2001:db8::33)' },
   { long: 'mac-address', type: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { long: 'network-alias', type: 'list', help: 'Add network-scoped alias for the container' },
   { long: 'pull', type: 'string', default: 'missing', help: 'Pull image before creating ("always", "missing", "never")' },
@@ -541,7 +542,7 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   const endpoints: Record<string, Record<string, unknown>> = {};
   if (!['host', 'none'].includes(networkMode) && !networkMode.startsWith('container:')) {
     const ep: Record<string, unknown> = {};
-    if (flags.string('ip')) ep.IPAMConfig = { IPv4Address: flags.string('ip') };
+    if (flags.string('ip') || flags.string('ip6')) ep.IPAMConfig = { ...(flags.string('ip') ? { IPv4Address: flags.string('ip') } : {}), ...(flags.string('ip6') ? { IPv6Address: flags.string('ip6') } : {}) };
     if (flags.list('network-alias').length > 0) ep.Aliases = flags.list('network-alias');
     if (flags.string('mac-address')) ep.MacAddress = flags.string('mac-address');
     endpoints[networkMode] = ep;

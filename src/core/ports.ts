@@ -33,7 +33,7 @@ export interface BackendNetwork {
   driver: 'bridge';
   network_interface: string;
   subnets: Array<{ subnet: string; gateway: string }>;
-  ipv6_enabled: false;
+  ipv6_enabled: boolean;
   internal: boolean;
   dns_enabled: boolean;
   ipam_options: { driver: 'host-local' };

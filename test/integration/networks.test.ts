@@ -338,6 +338,70 @@ test('a port published on all addresses answers on IPv6 as well ([::], relayed b
   }
 });
 
+test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, inspect as Docker shows it, nothing left in ip6tables', { skip: skip || (!hasIpv6Loopback ? 'the host has no IPv6' : false) }, async () => {
+  const forwarding = '/proc/sys/net/ipv6/conf/all/forwarding';
+  const forwardingBefore = readFileSync(forwarding, 'utf8').trim();
+  // A random unique-local /64, written as berth writes addresses (no leading zeros).
+  const v6 = `fd${tag.slice(0, 2)}:${parseInt(tag.slice(2, 6), 16).toString(16)}:6::`;
+  const name6 = `n6${tag}`;
+  const br6 = `b6${tag}`;
+  const ids: string[] = [];
+  const ip6Leftovers = (): string[] => execFileSync('ip6tables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.includes(v6) || l.includes(br6));
+  try {
+    const made = await api(d, 'POST', '/networks/create', { Name: name6, EnableIPv6: true, IPAM: { Config: [{ Subnet: `${v6}/64` }] }, Options: { 'com.docker.network.bridge.name': br6 } });
+    assert.equal(made.status, 201, made.text());
+    const net = (await api(d, 'GET', `/networks/${name6}`)).json();
+    assert.equal(net.EnableIPv6, true);
+    assert.deepEqual(net.IPAM.Config[1], { Subnet: `${v6}/64` });
+    assert.match(net.IPAM.Config[0].Subnet, /^\d+\.\d+\.\d+\.0\/24$/);
+    // --ipv6 with no IPv6 subnet is refused, as Docker 20.10 refuses it.
+    const none = await api(d, 'POST', '/networks/create', { Name: `x${name6}`, EnableIPv6: true });
+    assert.equal(none.status, 403);
+    assert.match(none.json().message, /IPv6 address pool/);
+
+    const port = await freePort();
+    const a = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name6 } }, `a6${tag}`);
+    ids.push(a);
+    const b = await create(d, { Cmd: ['httpd', '-f', '-p', '80', '-h', '/etc'], HostConfig: { NetworkMode: name6, PortBindings: { '80/tcp': [{ HostIp: '', HostPort: String(port) }] } }, NetworkingConfig: { EndpointsConfig: { [name6]: { IPAMConfig: { IPv6Address: `${v6}99` } } } } }, `b6${tag}`);
+    ids.push(b);
+    for (const id of [a, b]) assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+    const eb = (await inspect(d, b)).NetworkSettings.Networks[name6];
+    assert.equal(eb.GlobalIPv6Address, `${v6}99`);
+    assert.equal(eb.GlobalIPv6PrefixLen, 64);
+    assert.equal(eb.IPv6Gateway, `${v6}1`);
+    assert.deepEqual(eb.IPAMConfig, { IPv6Address: `${v6}99` });
+    const ea = (await inspect(d, a)).NetworkSettings.Networks[name6];
+    assert.equal(ea.GlobalIPv6Address, `${v6}2`);
+    assert.ok((await inspect(d, b)).NetworkSettings.Ports['80/tcp'].some((p: { HostIp: string }) => p.HostIp === '::'));
+    const members = (await api(d, 'GET', `/networks/${name6}`)).json().Containers;
+    assert.equal(members[b].IPv6Address, `${v6}99/64`);
+
+    const execOut = async (id: string, cmd: string): Promise<string> => {
+      const e = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true, Tty: true });
+      return (await api(d, 'POST', `/exec/${e.json().Id}/start`, { Detach: false, Tty: true })).body.toString().replace(/\r/g, '').trim();
+    };
+    // IPv6 is on in the namespace (it is turned off only for containers without an IPv6 network).
+    assert.match(await execOut(a, 'ip -6 addr show eth0'), new RegExp(`inet6 ${v6}2/64`));
+    assert.match(await execOut(a, `ping6 -c 1 -W 3 b6${tag} >/dev/null && echo reached`), /reached/);
+    const hostname = readFileSync((await inspect(d, b)).HostnamePath, 'utf8');
+    assert.equal(await execOut(a, `wget -q -O - http://[${v6}99]/hostname`), hostname.trim());
+    assert.match(await execOut(b, 'cat /etc/hosts'), new RegExp(`${v6}99\t`));
+    // From the host: the container's IPv6 address on berth's bridge, and the published port.
+    assert.equal(await httpGet(80, '/hostname', `${v6}99`), hostname);
+    assert.equal(await httpGet(port, '/hostname', '127.0.0.1'), hostname);
+
+    for (const id of ids.splice(0)) await api(d, 'DELETE', `/containers/${id}?force=1`);
+    assert.equal((await api(d, 'DELETE', `/networks/${name6}`)).status, 204);
+    await waitFor(async () => ip6Leftovers().length === 0, 5000, 'IPv6 network teardown').catch(() => {});
+    assert.deepEqual(ip6Leftovers(), []);
+  } finally {
+    for (const id of ids) await api(d, 'DELETE', `/containers/${id}?force=1`).catch(() => {});
+    await api(d, 'DELETE', `/networks/${name6}`).catch(() => {});
+    // netavark turns IPv6 forwarding on for an IPv6 network; the host gets its setting back.
+    if (readFileSync(forwarding, 'utf8').trim() !== forwardingBefore) execFileSync('sysctl', ['-qw', `net.ipv6.conf.all.forwarding=${forwardingBefore}`]);
+  }
+});
+
 test('removing containers and the network leaves no link, netns or iptables rule behind', { skip }, async () => {
   assert.equal((await api(d, 'DELETE', `/networks/${netName}`)).status, 204);
   // Teardown finishes in the background after removal; it must not take long.

@@ -52,18 +52,23 @@ export class Netavark implements NetworkBackend {
 
   async teardown(netns: string, req: NetworkSetupRequest): Promise<void> {
     await this.#call('teardown', netns, req);
-    if (req.port_mappings) await dropEmptyDnatChains().catch(() => {});
+    if (req.port_mappings) {
+      await dropEmptyDnatChains('iptables').catch(() => {});
+      if (Object.values(req.network_info).some((n) => n.ipv6_enabled)) await dropEmptyDnatChains('ip6tables').catch(() => {});
+    }
   }
 }
 
+type Iptables = 'iptables' | 'ip6tables';
+
 /** netavark can leave an empty NETAVARK-DN-* nat chain behind when several containers publish ports. */
-async function dropEmptyDnatChains(): Promise<void> {
-  const { stdout } = await run(['iptables', '-t', 'nat', '-S']);
+async function dropEmptyDnatChains(ipt: Iptables): Promise<void> {
+  const { stdout } = await run([ipt, '-t', 'nat', '-S']);
   const lines = stdout.split('\n');
   const chains = lines.filter((l) => l.startsWith('-N NETAVARK-DN-')).map((l) => l.slice(3).trim());
   for (const c of chains) {
     const used = lines.some((l) => (l.startsWith(`-A ${c} `) || l.includes(`-j ${c}`)) && !l.startsWith(`-N`));
-    if (!used) await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+    if (!used) await run([ipt, '-t', 'nat', '-X', c]).catch(() => {});
   }
 }
 
@@ -73,24 +78,31 @@ async function dropEmptyDnatChains(): Promise<void> {
  * chains left; the test suite calls it at the end. Concurrent netavark users must be idle.
  */
 export async function dropIdleNetavarkBase(): Promise<void> {
-  const filter = (await run(['iptables', '-t', 'filter', '-S'])).stdout.split('\n');
-  const nat = (await run(['iptables', '-t', 'nat', '-S'])).stdout.split('\n');
+  await dropIdleBase('iptables');
+  // IPv6 networks leave the same base chains in ip6tables (and may leave an empty DN chain).
+  await dropEmptyDnatChains('ip6tables').catch(() => {});
+  await dropIdleBase('ip6tables').catch(() => {});
+}
+
+async function dropIdleBase(ipt: Iptables): Promise<void> {
+  const filter = (await run([ipt, '-t', 'filter', '-S'])).stdout.split('\n');
+  const nat = (await run([ipt, '-t', 'nat', '-S'])).stdout.split('\n');
   const rulesIn = (lines: string[], chain: string): string[] => lines.filter((l) => l.startsWith(`-A ${chain} `));
   if (rulesIn(filter, 'NETAVARK_FORWARD').length > 0 || rulesIn(nat, 'NETAVARK-HOSTPORT-DNAT').length > 0) return;
   if (nat.some((l) => /^-N NETAVARK-(DN|[0-9A-F])/.test(l)) || filter.some((l) => /^-N NETAVARK-[0-9A-F]/.test(l))) return;
-  const del = (table: string, rule: string): Promise<unknown> => run(['iptables', '-t', table, ...rule.replace(/^-A /, '-D ').match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
+  const del = (table: string, rule: string): Promise<unknown> => run([ipt, '-t', table, ...rule.replace(/^-A /, '-D ').match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
   for (const l of filter.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK_'))) await del('filter', l);
   for (const l of nat.filter((x) => x.startsWith('-A ') && x.includes('-j NETAVARK-HOSTPORT-') && !x.startsWith('-A NETAVARK-'))) await del('nat', l);
   for (const c of ['NETAVARK_FORWARD', 'NETAVARK_INPUT']) {
     if (filter.some((l) => l === `-N ${c}`)) {
-      await run(['iptables', '-t', 'filter', '-F', c]).catch(() => {});
-      await run(['iptables', '-t', 'filter', '-X', c]).catch(() => {});
+      await run([ipt, '-t', 'filter', '-F', c]).catch(() => {});
+      await run([ipt, '-t', 'filter', '-X', c]).catch(() => {});
     }
   }
   for (const c of ['NETAVARK-HOSTPORT-DNAT', 'NETAVARK-HOSTPORT-MASQ', 'NETAVARK-HOSTPORT-SETMARK']) {
     if (nat.some((l) => l === `-N ${c}`)) {
-      await run(['iptables', '-t', 'nat', '-F', c]).catch(() => {});
-      await run(['iptables', '-t', 'nat', '-X', c]).catch(() => {});
+      await run([ipt, '-t', 'nat', '-F', c]).catch(() => {});
+      await run([ipt, '-t', 'nat', '-X', c]).catch(() => {});
     }
   }
 }

@@ -13,9 +13,11 @@ function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
   for (const c of d.containers.list()) {
     const net = [liveNet(c), ...(c.berth.extraNets ?? [])].find((x) => x?.networkId === n.Id);
     if (!net) continue;
-    containers[c.Id] = { Name: c.Name.slice(1), EndpointID: c.Id, MacAddress: net.mac, IPv4Address: `${net.ip}/${net.prefix}`, IPv6Address: '' };
+    containers[c.Id] = { Name: c.Name.slice(1), EndpointID: c.Id, MacAddress: net.mac, IPv4Address: `${net.ip}/${net.prefix}`, IPv6Address: net.ip6 ? `${net.ip6}/${net.prefix6 ?? 64}` : '' };
   }
-  return { ...pub, Options: { 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
+  // An IPv6 subnet's gateway is shown only when it was given, as Docker shows it.
+  const ipam = { ...n.IPAM, Config: n.IPAM.Config.map((c) => (c.Gateway === '' ? { Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}) } : c)) };
+  return { ...pub, IPAM: ipam, Options: { 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
 }
 
 /** `host` and `none` as Docker shows them: no IPAM, and the running containers that use them. */
@@ -93,11 +95,15 @@ export function registerNetworks(r: Router, d: Deps): void {
   r.on('POST', '/networks/:id/connect', async (ctx) => {
     const body = await readJsonBody(ctx);
     if (typeof body.Container !== 'string' || body.Container === '') throw invalidParameter('Container is required');
-    const ep = (body.EndpointConfig && typeof body.EndpointConfig === 'object' ? body.EndpointConfig : {}) as { IPAMConfig?: { IPv4Address?: string }; Aliases?: unknown };
+    const ep = (body.EndpointConfig && typeof body.EndpointConfig === 'object' ? body.EndpointConfig : {}) as { IPAMConfig?: { IPv4Address?: unknown; IPv6Address?: unknown }; Aliases?: unknown };
     const aliases = Array.isArray(ep.Aliases) ? ep.Aliases.filter((a): a is string => typeof a === 'string') : [];
     const ip = ep.IPAMConfig?.IPv4Address;
+    const ip6 = ep.IPAMConfig?.IPv6Address;
+    for (const [k, v] of [['IPv4Address', ip], ['IPv6Address', ip6]] as const) {
+      if (v !== undefined && v !== null && typeof v !== 'string') throw invalidParameter(`invalid JSON: field EndpointConfig.IPAMConfig.${k} must be a string, not ${typeof v}`);
+    }
     refusePredefined(d, ctx.params.id!);
-    await d.containers.connect(body.Container, ctx.params.id!, { aliases, ...(ip ? { ip } : {}) });
+    await d.containers.connect(body.Container, ctx.params.id!, { aliases, ...(typeof ip === 'string' && ip ? { ip } : {}), ...(typeof ip6 === 'string' && ip6 ? { ip6 } : {}) });
     sendEmpty(ctx, 200);
   });
 

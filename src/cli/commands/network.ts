@@ -1,5 +1,5 @@
 // berth network create | ls | inspect | rm | prune
-import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
+import { CliError, forEachTarget, seg, type CommandSpec } from '../cli.ts';
 import { filtersQuery } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
 import { shortId } from '../format.ts';
@@ -28,6 +28,7 @@ export const create: CommandSpec = {
     { long: 'gateway', type: 'list', help: 'IPv4 Gateway for the master subnet' },
     { long: 'ip-range', type: 'list', help: 'Allocate container ip from a sub-range' },
     { long: 'internal', type: 'bool', help: 'Restrict external access to the network' },
+    { long: 'ipv6', type: 'bool', help: 'Enable IPv6 networking (needs an IPv6 --subnet)' },
     { long: 'label', type: 'list', help: 'Set metadata on a network' },
     { long: 'opt', short: 'o', type: 'list', help: 'Set driver specific options' },
     { long: 'attachable', type: 'bool', help: 'Enable manual container attachment' },
@@ -35,21 +36,29 @@ export const create: CommandSpec = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx, flags, args) {
-    const cfg: Record<string, string> = {};
-    const subnet = flags.list('subnet')[0];
-    if (subnet) cfg.Subnet = subnet;
-    const gw = flags.list('gateway')[0];
-    if (gw) cfg.Gateway = gw;
-    const range = flags.list('ip-range')[0];
-    if (range) cfg.IPRange = range;
+    // One IPAM entry per subnet; a gateway or range goes with the subnet of its address family.
+    const family = (a: string): 4 | 6 => (a.includes(':') ? 6 : 4);
+    const configs: Array<Record<string, string>> = flags.list('subnet').map((Subnet) => ({ Subnet }));
+    const entryFor = (addr: string, what: string): Record<string, string> => {
+      const found = configs.find((c) => family(c.Subnet ?? '') === family(addr));
+      if (found) return found;
+      if (configs.length > 0) throw new CliError(`Error response from daemon: no matching subnet for ${what} ${addr}`, 1);
+      const fresh: Record<string, string> = {};
+      configs.push(fresh);
+      return fresh;
+    };
+    for (const gw of flags.list('gateway')) entryFor(gw, 'gateway').Gateway = gw;
+    for (const range of flags.list('ip-range')) entryFor(range, 'range').IPRange = range;
+    const cfgs = configs;
     const body = {
       Name: args[0],
+      ...(flags.bool('ipv6') ? { EnableIPv6: true } : {}),
       Driver: flags.string('driver'),
       Internal: flags.bool('internal'),
       Attachable: flags.bool('attachable'),
       Labels: keyValueMap(flags.list('label'), 'label', false),
       Options: keyValueMap(flags.list('opt'), 'opt', true),
-      IPAM: { Driver: 'default', Config: Object.keys(cfg).length > 0 ? [cfg] : [] },
+      IPAM: { Driver: 'default', Config: cfgs },
     };
     const r = await ctx.client.json<{ Id: string }>('POST', '/networks/create', { body });
     ctx.out(`${r.Id}\n`);
@@ -144,13 +153,16 @@ export const connect: CommandSpec = {
   flags: [
     { long: 'alias', type: 'list', help: 'Add network-scoped alias for the container' },
     { long: 'ip', type: 'string', help: 'IPv4 address (e.g., "172.30.100.104")' },
+    { long: 'ip6', type: 'string', help: 'IPv6 address (e.g., "2001:db8::33")' },
   ],
   minArgs: 2,
   maxArgs: 2,
   async run(ctx, flags, args) {
     const [network, container] = args as [string, string];
     const ip = flags.string('ip');
-    const body = { Container: container, EndpointConfig: { Aliases: flags.list('alias'), ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) } };
+    const ip6 = flags.string('ip6');
+    const ipam = { ...(ip ? { IPv4Address: ip } : {}), ...(ip6 ? { IPv6Address: ip6 } : {}) };
+    const body = { Container: container, EndpointConfig: { Aliases: flags.list('alias'), ...(ip || ip6 ? { IPAMConfig: ipam } : {}) } };
     await ctx.client.call('POST', `/networks/${seg(network)}/connect`, { body });
     return 0;
   },

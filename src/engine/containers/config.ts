@@ -65,6 +65,7 @@ function objMap(o: Obj, field: string, path: string): Record<string, object> | u
 
 export interface EndpointRequest {
   ip?: string;
+  ip6?: string;
   mac?: string;
   aliases: string[];
 }
@@ -267,6 +268,8 @@ export function decodeCreateBody(body: Obj): CreateRequest {
     const ipam = isObj(ep.IPAMConfig) ? ep.IPAMConfig : {};
     const ip = str(ipam, 'IPv4Address', 'EndpointSettings.IPAMConfig');
     if (ip !== '') endpoint.ip = ip;
+    const ip6 = str(ipam, 'IPv6Address', 'EndpointSettings.IPAMConfig');
+    if (ip6 !== '') endpoint.ip6 = ip6;
     endpoint.aliases = strArray(ep, 'Aliases', 'EndpointSettings') ?? [];
     const mac = str(ep, 'MacAddress', 'EndpointSettings');
     if (mac !== '') endpoint.mac = mac;

@@ -10,7 +10,7 @@ import { shortId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic, readJson } from '../../adapters/fs/index.ts';
 import type { NetworkBackend, NetworkSetupRequest, BackendPortMapping } from '../../core/ports.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
-import type { NetworkService, NetworkRecord } from '../networks/index.ts';
+import { ipv6Config, ipv6Gateway, type NetworkService, type NetworkRecord } from '../networks/index.ts';
 import { liveNet, type ContainerRecord, type NetState, type Logger } from './record.ts';
 import { isActive } from './state.ts';
 import { PortProxies, type ProxiedPort } from './port-proxy.ts';
@@ -67,10 +67,17 @@ export class ContainerNetworking {
       return { netns, wired: Promise.resolve() };
     }
     const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
+    let ip6: string | undefined;
+    try {
+      ip6 = networks.allocate6(net.Id, rec.berth.endpoint?.ip6);
+    } catch (err) {
+      networks.release(net.Id, ip);
+      throw err;
+    }
     try {
       // Host ports are chosen and recorded under one lock, so two starts cannot take the same one.
       const { request } = await this.#portLock.run(async () => {
-        const p = await this.#primary(rec, net, ip, name);
+        const p = await this.#primary(rec, net, ip, name, ip6);
         // Recorded before anything is made, so a daemon killed half-way tears it down at restart.
         rec.berth.net = p.state;
         return p;
@@ -87,7 +94,7 @@ export class ContainerNetworking {
     } catch (err) {
       // Rolled back before the error is answered: nothing of a failed start stays wired.
       if (rec.berth.net) await this.teardown(rec, { wait: true });
-      else networks.release(net.Id, ip);
+      else networks.release(net.Id, ip, ip6);
       throw err;
     }
   }
@@ -102,19 +109,19 @@ export class ContainerNetworking {
   }
 
   /** The create-time network's netavark request (eth0, aliases, published ports) and its state. */
-  async #primary(rec: ContainerRecord, net: NetworkRecord, ip: string, netns: string): Promise<{ request: NetworkSetupRequest; state: NetState }> {
+  async #primary(rec: ContainerRecord, net: NetworkRecord, ip: string, netns: string, ip6?: string): Promise<{ request: NetworkSetupRequest; state: NetState }> {
     const id = rec.Id;
     const info = this.#o.networks!.netavarkInfo(net);
-    const { mappings, ports } = await this.#portMappings(rec);
+    const { mappings, ports } = await this.#portMappings(rec, net.EnableIPv6);
     const request: NetworkSetupRequest = {
       container_id: id,
       container_name: rec.Name.slice(1),
-      networks: { [info.name]: { interface_name: 'eth0', static_ips: [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
+      networks: { [info.name]: { interface_name: 'eth0', static_ips: ip6 ? [ip, ip6] : [ip], ...(rec.berth.endpoint?.mac ? { static_mac: rec.berth.endpoint.mac } : {}), aliases: net.Name === 'bridge' ? [] : [rec.Name.slice(1), shortId(id), ...(rec.Config.Hostname && rec.Config.Hostname !== shortId(id) ? [rec.Config.Hostname] : []), ...(rec.berth.endpoint?.aliases ?? [])] } },
       network_info: { [info.name]: info },
       port_mappings: mappings.length > 0 ? mappings : null,
     };
     const cfg = net.IPAM.Config[0]!;
-    return { request, state: { netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports } };
+    return { request, state: { netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, ...v6State(net, ip6), mac: '', request, ports } };
   }
 
   /**
@@ -167,7 +174,7 @@ export class ContainerNetworking {
   }
 
   /** Docker's PortBindings as netavark mappings; a free host port is picked where none is given. */
-  async #portMappings(rec: ContainerRecord): Promise<{ mappings: BackendPortMapping[]; ports: NetState['ports'] }> {
+  async #portMappings(rec: ContainerRecord, ipv6Network = false): Promise<{ mappings: BackendPortMapping[]; ports: NetState['ports'] }> {
     const mappings: BackendPortMapping[] = [];
     const ports: NetState['ports'] = {};
     const bindings: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> = { ...(rec.HostConfig.PortBindings ?? {}) };
@@ -189,8 +196,9 @@ export class ContainerNetworking {
         const wanted = Number(b.HostPort || 0);
         if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw invalidParameter(`invalid host port: ${b.HostPort}`);
         const list = ports[`${containerPort}/${protocol}`]!;
-        if (hostIp.includes(':')) {
-          // An IPv6 host address: berthd's own proxy, not netavark (the networks are IPv4).
+        if (hostIp.includes(':') && !ipv6Network) {
+          // An IPv6 host address for an IPv4 network: berthd's relay, not netavark (which forwards
+          // only to a container address of the same family).
           if (protocol === 'sctp') throw invalidParameter(`cannot publish SCTP on the IPv6 address ${hostIp}`);
           const { port } = await this.#claim(rec.Id, hostIp, wanted, protocol);
           list.push({ HostIp: hostIp, HostPort: String(port) });
@@ -273,34 +281,41 @@ export class ContainerNetworking {
       await this.#o.netavark.teardown(`/run/netns/${net.netns}`, net.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
     }
     await this.#o.netavark?.deleteNetns(net.netns);
-    this.#o.networks?.release(net.networkId, net.ip);
+    this.#o.networks?.release(net.networkId, net.ip, net.ip6);
     await unlink(journal).catch(() => {});
   }
 
   /** netavark teardown of one extra network, leaving the namespace to the primary network's teardown. */
   async #unwire(id: string, x: NetState): Promise<void> {
     await this.#o.netavark?.teardown(`/run/netns/${x.netns}`, x.request).catch((err) => this.#o.log.warn('network teardown failed', { id, error: messageOf(err) }));
-    this.#o.networks?.release(x.networkId, x.ip);
+    this.#o.networks?.release(x.networkId, x.ip, x.ip6);
   }
 
   /** Wires one more network into a running container's namespace. */
-  async wireExtra(rec: ContainerRecord, c: { networkId: string; ip?: string; aliases: string[] }): Promise<void> {
+  async wireExtra(rec: ContainerRecord, c: { networkId: string; ip?: string; ip6?: string; aliases: string[] }): Promise<void> {
     const { networks, netavark } = this.#o;
     const primary = rec.berth.net;
     if (!networks || !netavark || !primary) return;
     const net = networks.find(c.networkId);
     const info = networks.netavarkInfo(net);
     const ip = networks.allocate(net.Id, c.ip);
+    let ip6: string | undefined;
+    try {
+      ip6 = networks.allocate6(net.Id, c.ip6);
+    } catch (err) {
+      networks.release(net.Id, ip);
+      throw err;
+    }
     const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
     const request: NetworkSetupRequest = {
       container_id: rec.Id,
       container_name: rec.Name.slice(1),
-      networks: { [info.name]: { interface_name: iface, static_ips: [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
+      networks: { [info.name]: { interface_name: iface, static_ips: ip6 ? [ip, ip6] : [ip], aliases: [rec.Name.slice(1), shortId(rec.Id), ...c.aliases] } },
       network_info: { [info.name]: info },
       port_mappings: null,
     };
     const cfg = net.IPAM.Config[0]!;
-    const state: NetState = { netns: primary.netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, mac: '', request, ports: {} };
+    const state: NetState = { netns: primary.netns, networkId: net.Id, networkName: net.Name, ip, prefix: Number(cfg.Subnet.split('/')[1]), gateway: cfg.Gateway, ...v6State(net, ip6), mac: '', request, ports: {} };
     (rec.berth.extraNets ??= []).push(state);
     await this.#o.save(rec);
     try {
@@ -308,14 +323,14 @@ export class ContainerNetworking {
       state.mac = result[info.name]?.interfaces[iface]?.mac_address ?? '';
     } catch (err) {
       rec.berth.extraNets = rec.berth.extraNets!.filter((x) => x !== state);
-      networks.release(net.Id, ip);
+      networks.release(net.Id, ip, ip6);
       await this.#o.save(rec);
       throw err;
     }
   }
 
   /** `network connect`: joins now if running (also at every later start). */
-  async connect(rec: ContainerRecord, networkRef: string, opts: { ip?: string; aliases: string[] }): Promise<void> {
+  async connect(rec: ContainerRecord, networkRef: string, opts: { ip?: string; ip6?: string; aliases: string[] }): Promise<void> {
     const networks = this.#o.networks;
     if (!networks) throw new BerthError('NotImplemented', 'networks are not available');
     const net = networks.find(networkRef);
@@ -324,7 +339,7 @@ export class ContainerNetworking {
     if (mode === 'none') throw invalidParameter('container cannot be connected to multiple networks with one of the networks in private (none) mode');
     if (this.userNetwork(mode)?.Id === net.Id && rec.berth.primaryDetached) {
       // Back on the create-time network, with the endpoint settings given now.
-      const endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };
+      const endpoint = { ...(opts.ip ? { ip: opts.ip } : {}), ...(opts.ip6 ? { ip6: opts.ip6 } : {}), ...(rec.berth.endpoint?.mac ? { mac: rec.berth.endpoint.mac } : {}), aliases: opts.aliases };
       const held = rec.berth.net;
       if (isActive(rec.State.Status) && held?.detached) await this.#rewirePrimary(rec, net, held, endpoint);
       delete rec.berth.primaryDetached;
@@ -336,7 +351,7 @@ export class ContainerNetworking {
     if (this.userNetwork(mode)?.Id === net.Id || rec.berth.connected?.some((c) => c.networkId === net.Id)) {
       throw new BerthError('Forbidden', `endpoint with name ${rec.Name.slice(1)} already exists in network ${net.Name}`);
     }
-    const entry = { networkId: net.Id, ...(opts.ip ? { ip: opts.ip } : {}), aliases: opts.aliases };
+    const entry = { networkId: net.Id, ...(opts.ip ? { ip: opts.ip } : {}), ...(opts.ip6 ? { ip6: opts.ip6 } : {}), aliases: opts.aliases };
     if (isActive(rec.State.Status)) await this.wireExtra(rec, entry);
     (rec.berth.connected ??= []).push(entry);
     await this.#o.save(rec);
@@ -356,7 +371,7 @@ export class ContainerNetworking {
         await this.#netQueue.run(async () => {
           await this.#o.netavark?.teardown(`/run/netns/${wired.netns}`, wired.request);
         });
-        networks.release(wired.networkId, wired.ip);
+        networks.release(wired.networkId, wired.ip, wired.ip6);
         rec.berth.net = { ...detachedState(net), netns: wired.netns };
       }
       rec.berth.primaryDetached = true;
@@ -380,11 +395,18 @@ export class ContainerNetworking {
     const networks = this.#o.networks!;
     const netavark = this.#o.netavark!;
     const ip = networks.allocate(net.Id, endpoint.ip);
+    let ip6: string | undefined;
+    try {
+      ip6 = networks.allocate6(net.Id, endpoint.ip6);
+    } catch (err) {
+      networks.release(net.Id, ip);
+      throw err;
+    }
     const saved = rec.berth.endpoint;
     rec.berth.endpoint = endpoint;
     try {
       const { request, state } = await this.#portLock.run(async () => {
-        const p = await this.#primary(rec, net, ip, held.netns);
+        const p = await this.#primary(rec, net, ip, held.netns, ip6);
         rec.berth.net = p.state;
         return p;
       });
@@ -392,7 +414,7 @@ export class ContainerNetworking {
       const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${held.netns}`, request));
       state.mac = Object.values(result)[0]?.interfaces.eth0?.mac_address ?? '';
     } catch (err) {
-      networks.release(net.Id, ip);
+      networks.release(net.Id, ip, ip6);
       rec.berth.net = held;
       if (saved) rec.berth.endpoint = saved;
       else delete rec.berth.endpoint;
@@ -412,8 +434,8 @@ export class ContainerNetworking {
         await unlink(join(dir, f)).catch(() => {});
         continue;
       }
-      this.#o.networks?.reserve(net.networkId, net.ip);
-      for (const x of net.extras ?? []) this.#o.networks?.reserve(x.networkId, x.ip);
+      this.#o.networks?.reserve(net.networkId, net.ip, net.ip6);
+      for (const x of net.extras ?? []) this.#o.networks?.reserve(x.networkId, x.ip, x.ip6);
       await this.#netQueue.run(async () => {
         for (const x of net.extras ?? []) await this.#unwire(f.slice(0, 64), x);
         await this.#runTeardown(f.slice(0, 64), net, join(dir, f));
@@ -428,7 +450,8 @@ export class ContainerNetworking {
    */
   async startProxies(rec: ContainerRecord): Promise<void> {
     const net = liveNet(rec);
-    if (!net?.ip) return;
+    // On a network with IPv6 netavark forwards both families itself.
+    if (!net?.ip || net.ip6) return;
     const wanted: ProxiedPort[] = [];
     for (const [key, binds] of Object.entries(net.ports)) {
       const [port, protocol] = key.split('/') as [string, string];
@@ -500,6 +523,13 @@ export class ContainerNetworking {
       .filter((r) => liveNet(r)?.networkId === networkId || r.berth.extraNets?.some((x) => x.networkId === networkId) || r.berth.connected?.some((c) => c.networkId === networkId) || (r.HostConfig.NetworkMode === networkId && isActive(r.State.Status)))
       .map((r) => r.Id);
   }
+}
+
+/** An endpoint's IPv6 part of its state, on a network with IPv6. */
+function v6State(net: NetworkRecord, ip6: string | undefined): Pick<NetState, 'ip6' | 'prefix6' | 'gateway6'> {
+  const cfg = ipv6Config(net);
+  if (!ip6 || !cfg) return {};
+  return { ip6, prefix6: Number(cfg.Subnet.split('/')[1]), gateway6: ipv6Gateway(net)! };
 }
 
 /** A held namespace with no endpoint on the create-time network. */

@@ -42,11 +42,11 @@ export interface ContainerRecord {
     net?: NetState;
     mounts?: MountPoint[];
     /** Requested at create: a static address, MAC address and network-scoped aliases. */
-    endpoint?: { ip?: string; mac?: string; aliases: string[] };
+    endpoint?: { ip?: string; ip6?: string; mac?: string; aliases: string[] };
     /** Disconnected from its create-time network while stopped (docker-compose v1 reconnects it with aliases). */
     primaryDetached?: boolean;
     /** Networks joined with `network connect`, wired again at every start (eth1, eth2, …). */
-    connected?: Array<{ networkId: string; ip?: string; aliases: string[] }>;
+    connected?: Array<{ networkId: string; ip?: string; ip6?: string; aliases: string[] }>;
     /** The live endpoints of those networks. */
     extraNets?: NetState[];
   };
@@ -75,6 +75,10 @@ export interface NetState {
   ip: string;
   prefix: number;
   gateway: string;
+  /** The endpoint's IPv6 address, prefix length and gateway, on a network with IPv6. */
+  ip6?: string;
+  prefix6?: number;
+  gateway6?: string;
   mac: string;
   request: NetworkSetupRequest;
   ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;

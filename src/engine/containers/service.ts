@@ -174,7 +174,7 @@ export class ContainerService {
       this.#records.set(id, rec);
       this.#names.set(rec.Name.slice(1), id);
       this.#live.set(id, this.#newLive());
-      for (const n of [liveNet(rec), ...(rec.berth.extraNets ?? [])]) if (n) this.#o.networks?.reserve(n.networkId, n.ip);
+      for (const n of [liveNet(rec), ...(rec.berth.extraNets ?? [])]) if (n) this.#o.networks?.reserve(n.networkId, n.ip, n.ip6);
     }
     this.#watcher = watch(this.exitDir, (_ev, file) => {
       if (typeof file === 'string' && this.#records.has(file)) void this.#checkExit(file);
@@ -361,6 +361,12 @@ export class ContainerService {
     return { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra };
   }
 
+  /** The container joins a network with IPv6 at its start. */
+  #onIpv6Network(rec: ContainerRecord): boolean {
+    if (liveNet(rec)?.ip6) return true;
+    return (rec.berth.connected ?? []).some((c) => this.#o.networks?.tryFind(c.networkId)?.EnableIPv6 === true);
+  }
+
   /** Docker's volume `mount`/`unmount` events, one per named volume the container uses. */
   #emitVolumes(rec: ContainerRecord, action: 'mount' | 'unmount'): void {
     for (const m of rec.berth.mounts ?? []) {
@@ -499,7 +505,7 @@ export class ContainerService {
       }
       points.push(...this.#volumesFrom(req.hostConfig.VolumesFrom ?? [], points));
       if (points.length > 0) rec.berth.mounts = points;
-      if (req.endpoint.ip || req.endpoint.mac || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
+      if (req.endpoint.ip || req.endpoint.ip6 || req.endpoint.mac || req.endpoint.aliases.length > 0) rec.berth.endpoint = req.endpoint;
       await this.#save(rec);
       this.#records.set(id, rec);
       this.#live.set(id, this.#newLive());
@@ -660,7 +666,8 @@ export class ContainerService {
         cgroupsPath: this.cgroupsPath(id, rec),
         mounts,
         hostRlimitNofile: o.hostRlimitNofile,
-        ...(o.hostIpv6 ? { hostIpv6: true } : {}),
+        // IPv6 is turned off in the container's namespace unless one of its networks has it.
+        ...(o.hostIpv6 && !this.#onIpv6Network(rec) ? { hostIpv6: true } : {}),
         ...(o.x32Abi?.() === false ? { x32Abi: false } : {}),
         ...(rec.HostConfig.Init && o.initPath ? { initPath: o.initPath } : {}),
         // Resolved at each start, as Docker does: the host's devices may have changed.
@@ -940,7 +947,7 @@ export class ContainerService {
   }
 
   /** `network connect`: joins now if running (also at every later start). */
-  async connect(ref: string, networkRef: string, opts: { ip?: string; aliases: string[] }): Promise<void> {
+  async connect(ref: string, networkRef: string, opts: { ip?: string; ip6?: string; aliases: string[] }): Promise<void> {
     const rec = this.find(ref);
     await this.#liveOf(rec.Id).mutex.run(() => this.#net.connect(rec, networkRef, opts));
   }
@@ -1004,7 +1011,8 @@ export class ContainerService {
       // With a domain name the first name is the full one, as Docker writes it.
       const net = liveNet(rec);
       const dn = rec.Config.Domainname;
-      if (net) own = dn ? `${net.ip}\t${hn}.${dn} ${hn}\n` : `${net.ip}\t${hn}\n`;
+      const names = dn ? `${hn}.${dn} ${hn}` : hn;
+      if (net) own = `${net.ip}\t${names}\n${net.ip6 ? `${net.ip6}\t${names}\n` : ''}`;
     }
     for (const h of rec.HostConfig.ExtraHosts ?? []) {
       const i = h.search(/[:=]/);
@@ -1549,7 +1557,8 @@ export class ContainerService {
         ...emptyEndpoint(),
         NetworkID: n.Id,
         Aliases: c.aliases.length > 0 ? [...c.aliases] : null,
-        ...(x ? { EndpointID: `${rec.Id.slice(0, 32)}${n.Id.slice(0, 32)}`, Gateway: x.gateway, IPAddress: x.ip, IPPrefixLen: x.prefix, MacAddress: x.mac, DNSNames: dnsNames(rec, c.aliases, false) } : {}),
+        ...(c.ip || c.ip6 ? { IPAMConfig: { ...(c.ip ? { IPv4Address: c.ip } : {}), ...(c.ip6 ? { IPv6Address: c.ip6 } : {}) } } : {}),
+        ...(x ? { EndpointID: `${rec.Id.slice(0, 32)}${n.Id.slice(0, 32)}`, Gateway: x.gateway, IPAddress: x.ip, IPPrefixLen: x.prefix, MacAddress: x.mac, ...ipv6Fields(x), DNSNames: dnsNames(rec, c.aliases, false) } : {}),
       };
     }
     if (userNet) {
@@ -1558,7 +1567,8 @@ export class ContainerService {
         NetworkID: userNet.Id,
         // As Docker (API 1.45): the aliases asked for; every name the network resolves is in DNSNames.
         Aliases: rec.berth.endpoint?.aliases?.length ? [...rec.berth.endpoint.aliases] : null,
-        ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac, DNSNames: userNet.Name === 'bridge' ? null : dnsNames(rec, rec.berth.endpoint?.aliases ?? [], true) } : {}),
+        ...(rec.berth.endpoint?.ip || rec.berth.endpoint?.ip6 ? { IPAMConfig: { ...(rec.berth.endpoint.ip ? { IPv4Address: rec.berth.endpoint.ip } : {}), ...(rec.berth.endpoint.ip6 ? { IPv6Address: rec.berth.endpoint.ip6 } : {}) } } : {}),
+        ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac, ...ipv6Fields(net), DNSNames: userNet.Name === 'bridge' ? null : dnsNames(rec, rec.berth.endpoint?.aliases ?? [], true) } : {}),
       };
     }
     return {
@@ -1604,6 +1614,11 @@ export class ContainerService {
 
 function emptyEndpoint(): Record<string, unknown> {
   return { IPAMConfig: null, Links: null, Aliases: null, DNSNames: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+}
+
+/** An endpoint's IPv6 address as inspect shows it (nothing for an IPv4-only network). */
+function ipv6Fields(n: NetState): Record<string, unknown> {
+  return n.ip6 ? { GlobalIPv6Address: n.ip6, GlobalIPv6PrefixLen: n.prefix6 ?? 64, IPv6Gateway: n.gateway6 ?? '' } : {};
 }
 
 export function matchLabels(labels: Record<string, string>, filters: Record<string, string[]>): boolean {

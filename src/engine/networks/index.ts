@@ -8,6 +8,7 @@ import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { BackendNetwork } from '../../core/ports.ts';
+import { bigIntToIpv6, canonicalIpv6, contains6, cidr6Size, formatCidr6, ipv6ToBigInt, overlaps6, parseCidr6, type Cidr6 } from './ipv6.ts';
 
 export interface NetworkRecord {
   Name: string;
@@ -15,7 +16,8 @@ export interface NetworkRecord {
   Created: string;
   Scope: 'local';
   Driver: 'bridge';
-  EnableIPv6: false;
+  EnableIPv6: boolean;
+  /** The IPv4 subnet first, then the IPv6 one (whose Gateway is shown only when it was given). */
   IPAM: { Driver: 'default'; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string; IPRange?: string }> };
   Internal: boolean;
   Attachable: boolean;
@@ -75,6 +77,20 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
   return a.base < b.base + b.size && b.base < a.base + a.size;
 }
 
+type IpamConfig = NetworkRecord['IPAM']['Config'][number];
+
+/** A network's IPv6 subnet, when it has IPv6 turned on (`--ipv6`). */
+export function ipv6Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.EnableIPv6 ? n.IPAM.Config.find((c) => c.Subnet.includes(':')) : undefined;
+}
+
+/** The IPv6 gateway containers route through: the one given, else the subnet's first address. */
+export function ipv6Gateway(n: NetworkRecord): string | undefined {
+  const cfg = ipv6Config(n);
+  if (!cfg) return undefined;
+  return cfg.Gateway || bigIntToIpv6(parseCidr6(cfg.Subnet).base + 1n);
+}
+
 /** IPv4 routes on the host, so new subnets avoid them (a Docker daemon's 172.17.0.0/16, say). */
 async function hostRoutes(): Promise<Cidr[]> {
   const text = await readFile('/proc/net/route', 'utf8').catch(() => '');
@@ -102,6 +118,8 @@ export class NetworkService {
   readonly #nets = new Map<string, NetworkRecord>();
   /** network id → allocated addresses (as integers). */
   readonly #alloc = new Map<string, Set<number>>();
+  /** network id → allocated IPv6 addresses. */
+  readonly #alloc6 = new Map<string, Set<bigint>>();
   #predefined: PredefinedNetwork[] = [];
 
   constructor(opts: { dataRoot: string; events: EventBus }) {
@@ -114,8 +132,10 @@ export class NetworkService {
     for (const f of await readdir(this.#dir)) {
       if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
       const rec = JSON.parse(await readFile(join(this.#dir, f), 'utf8')) as NetworkRecord;
+      rec.EnableIPv6 ??= false;
       this.#nets.set(rec.Id, rec);
       this.#alloc.set(rec.Id, new Set());
+      this.#alloc6.set(rec.Id, new Set());
     }
     const file = join(this.#dir, PREDEFINED_FILE);
     const parsed: unknown = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown).catch(() => undefined);
@@ -168,7 +188,13 @@ export class NetworkService {
     const options = (body.Options && typeof body.Options === 'object' ? body.Options : {}) as Record<string, string>;
     const labels = (body.Labels && typeof body.Labels === 'object' ? body.Labels : {}) as Record<string, string>;
     const ipam = (body.IPAM && typeof body.IPAM === 'object' ? body.IPAM : {}) as { Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
-    const cfg = ipam.Config?.[0] ?? {};
+    if (body.EnableIPv6 !== undefined && body.EnableIPv6 !== null && typeof body.EnableIPv6 !== 'boolean') throw invalidParameter(`invalid JSON: field EnableIPv6 must be a boolean, not ${typeof body.EnableIPv6}`);
+    const configs = Array.isArray(ipam.Config) ? ipam.Config : [];
+    const isV6 = (c: { Subnet?: string; Gateway?: string; IPRange?: string }): boolean => (c.Subnet ?? c.IPRange ?? c.Gateway ?? '').includes(':');
+    const v4Configs = configs.filter((c) => !isV6(c));
+    const v6Configs = configs.filter(isV6);
+    if (v4Configs.length > 1 || v6Configs.length > 1) throw invalidParameter('berth networks have one IPv4 subnet and at most one IPv6 subnet');
+    const cfg = v4Configs[0] ?? {};
     const taken = [...this.#nets.values()].map((n) => parseCidr(n.IPAM.Config[0]!.Subnet));
     let subnet: Cidr;
     if (cfg.Subnet) {
@@ -191,10 +217,35 @@ export class NetworkService {
       const r = parseCidr(cfg.IPRange);
       if (r.base < subnet.base || r.base + r.size > subnet.base + subnet.size) throw invalidParameter(`ip-range ${cfg.IPRange} is not in the subnet`);
     }
-    return this.#add({ name, subnet, gateway, ipRange: cfg.IPRange, internal: body.Internal === true, attachable: body.Attachable === true, options, labels });
+    const v6 = v6Configs[0] ? this.#checkIpv6Config(v6Configs[0]) : undefined;
+    // As Docker 20.10: IPv6 needs a subnet given (there is no default IPv6 pool).
+    if (body.EnableIPv6 === true && !v6) throw new BerthError('Forbidden', 'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    return this.#add({ name, subnet, gateway, ipRange: cfg.IPRange, ...(v6 ? { v6 } : {}), enableIpv6: body.EnableIPv6 === true, internal: body.Internal === true, attachable: body.Attachable === true, options, labels });
   }
 
-  async #add(o: { name: string; subnet: Cidr; gateway: string; ipRange?: string | undefined; internal: boolean; attachable: boolean; options: Record<string, string>; labels: Record<string, string>; bridge?: string }): Promise<{ Id: string; Warning: string }> {
+  /** An IPv6 IPAM entry checked: a subnet (required) not used by another network, its gateway and range inside it. */
+  #checkIpv6Config(c: { Subnet?: string; Gateway?: string; IPRange?: string }): IpamConfig {
+    if (!c.Subnet) throw invalidParameter('an IPv6 gateway or ip-range needs an IPv6 subnet');
+    const sub = parseCidr6(c.Subnet);
+    for (const n of this.#nets.values()) {
+      const other = n.IPAM.Config.find((x) => x.Subnet.includes(':'));
+      if (other && overlaps6(parseCidr6(other.Subnet), sub)) throw conflict('invalid pool request: Pool overlaps with other one on this address space');
+    }
+    const out: IpamConfig = { Subnet: formatCidr6(sub), Gateway: '' };
+    if (c.Gateway) {
+      const gw = ipv6ToBigInt(c.Gateway);
+      if (!contains6(sub, gw) || gw === sub.base) throw invalidParameter(`gateway ${c.Gateway} is not in subnet ${out.Subnet}`);
+      out.Gateway = canonicalIpv6(c.Gateway);
+    }
+    if (c.IPRange) {
+      const r = parseCidr6(c.IPRange);
+      if (r.base < sub.base || r.base + cidr6Size(r) > sub.base + cidr6Size(sub)) throw invalidParameter(`ip-range ${c.IPRange} is not in the subnet`);
+      out.IPRange = formatCidr6(r);
+    }
+    return out;
+  }
+
+  async #add(o: { name: string; subnet: Cidr; gateway: string; ipRange?: string | undefined; v6?: IpamConfig; enableIpv6?: boolean; internal: boolean; attachable: boolean; options: Record<string, string>; labels: Record<string, string>; bridge?: string }): Promise<{ Id: string; Warning: string }> {
     const { name, subnet, gateway, options, labels } = o;
     const cfg = { IPRange: o.ipRange };
     const id = newId();
@@ -206,8 +257,8 @@ export class NetworkService {
       Created: new Date().toISOString(),
       Scope: 'local',
       Driver: 'bridge',
-      EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: `${intToIp(subnet.base)}/${subnet.prefix}`, Gateway: gateway, ...(cfg.IPRange ? { IPRange: cfg.IPRange } : {}) }] },
+      EnableIPv6: o.enableIpv6 === true,
+      IPAM: { Driver: 'default', Options: {}, Config: [{ Subnet: `${intToIp(subnet.base)}/${subnet.prefix}`, Gateway: gateway, ...(cfg.IPRange ? { IPRange: cfg.IPRange } : {}) }, ...(o.v6 ? [o.v6] : [])] },
       Internal: o.internal,
       Attachable: o.attachable,
       Ingress: false,
@@ -220,6 +271,7 @@ export class NetworkService {
     await writeJsonAtomic(join(this.#dir, `${id}.json`), rec);
     this.#nets.set(id, rec);
     this.#alloc.set(id, new Set());
+    this.#alloc6.set(id, new Set());
     this.#events.emit('network', 'create', id, { name, type: 'bridge' });
     return { Id: id, Warning: '' };
   }
@@ -271,12 +323,14 @@ export class NetworkService {
     await unlink(join(this.#dir, `${n.Id}.json`));
     this.#nets.delete(n.Id);
     this.#alloc.delete(n.Id);
+    this.#alloc6.delete(n.Id);
     this.#events.emit('network', 'destroy', n.Id, { name: n.Name, type: 'bridge' });
   }
 
-  /** Marks an address used (at load, from container records). */
-  reserve(networkId: string, ip: string): void {
-    this.#alloc.get(networkId)?.add(ipToInt(ip));
+  /** Marks an endpoint's addresses used (at load, from container records). */
+  reserve(networkId: string, ip: string, ip6?: string): void {
+    if (ip) this.#alloc.get(networkId)?.add(ipToInt(ip));
+    if (ip6) this.#alloc6.get(networkId)?.add(ipv6ToBigInt(ip6));
   }
 
   allocate(networkId: string, requested?: string): string {
@@ -303,8 +357,43 @@ export class NetworkService {
     throw conflict(`no available IPv4 addresses on network ${n.Name}`);
   }
 
-  release(networkId: string, ip: string): void {
-    this.#alloc.get(networkId)?.delete(ipToInt(ip));
+  /**
+   * An IPv6 address on a network with IPv6 (`requested`, or the next free one); undefined for a
+   * network without. A request on a network without IPv6 is refused.
+   */
+  allocate6(networkId: string, requested?: string): string | undefined {
+    const n = this.#nets.get(networkId);
+    if (!n) throw notFound(`network ${networkId} not found`);
+    const cfg = ipv6Config(n);
+    if (!cfg) {
+      if (requested) throw invalidParameter(`invalid IPv6 address ${requested}: network ${n.Name} has no IPv6 subnet (create it with --ipv6 --subnet)`);
+      return undefined;
+    }
+    const used = this.#alloc6.get(networkId)!;
+    const sub = parseCidr6(cfg.Subnet);
+    const gw = ipv6ToBigInt(ipv6Gateway(n)!);
+    const last = sub.base + cidr6Size(sub) - 1n;
+    if (requested) {
+      const ip = ipv6ToBigInt(requested);
+      if (!contains6(sub, ip) || ip === sub.base) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${requested}`);
+      if (used.has(ip) || ip === gw) throw conflict(`Address already in use: ${requested}`);
+      used.add(ip);
+      return bigIntToIpv6(ip);
+    }
+    const range: Cidr6 = cfg.IPRange ? parseCidr6(cfg.IPRange) : sub;
+    const from = range.base > sub.base ? range.base : sub.base + 1n;
+    const end = range.base + cidr6Size(range) - 1n < last ? range.base + cidr6Size(range) - 1n : last;
+    for (let ip = from; ip <= end; ip++) {
+      if (ip === gw || used.has(ip)) continue;
+      used.add(ip);
+      return bigIntToIpv6(ip);
+    }
+    throw conflict(`no available IPv6 addresses on network ${n.Name}`);
+  }
+
+  release(networkId: string, ip: string, ip6?: string): void {
+    if (ip) this.#alloc.get(networkId)?.delete(ipToInt(ip));
+    if (ip6) this.#alloc6.get(networkId)?.delete(ipv6ToBigInt(ip6));
   }
 
   netavarkInfo(n: NetworkRecord): BackendNetwork {
@@ -316,8 +405,8 @@ export class NetworkService {
       id: n.Id,
       driver: 'bridge',
       network_interface: n.bridge,
-      subnets: [{ subnet: cfg.Subnet, gateway: cfg.Gateway }],
-      ipv6_enabled: false,
+      subnets: [{ subnet: cfg.Subnet, gateway: cfg.Gateway }, ...(ipv6Config(n) ? [{ subnet: ipv6Config(n)!.Subnet, gateway: ipv6Gateway(n)! }] : [])],
+      ipv6_enabled: n.EnableIPv6,
       internal: n.Internal,
       // Docker's default bridge resolves no container names.
       dns_enabled: n.Name !== 'bridge',
