@@ -196,7 +196,7 @@ describe('networks and volumes', () => {
       ].join('\n'),
     );
     assert.deepEqual(p.networks, {
-      front: { name: 'proj_front', external: false, driver: 'overlay', internal: true, labels: { a: 'b' }, subnet: '10.5.0.0/16', gateway: '10.5.0.1' },
+      front: { name: 'proj_front', external: false, driver: 'overlay', internal: true, labels: { a: 'b' }, ipam: [{ subnet: '10.5.0.0/16', gateway: '10.5.0.1' }] },
       ext: { name: 'ext', external: true, driver: 'bridge', internal: false, labels: {} },
       named: { name: 'my-net', external: false, driver: 'bridge', internal: false, labels: {} },
     });

@@ -266,12 +266,17 @@ function networkSpec(key: string, v: Raw, ctx: { project: string; file: string }
     internal: v['internal'] === undefined ? false : asBool(v['internal'], at(where, 'internal')),
     labels: asStringMap(v['labels'], at(where, 'labels')),
   };
+  if (v['enable_ipv6'] !== undefined) spec.enableIpv6 = asBool(v['enable_ipv6'], at(where, 'enable_ipv6'));
   const ipam = asMap(v['ipam'], at(where, 'ipam'));
-  const first = asList(ipam['config'], at(where, 'ipam.config'))[0];
-  if (isMap(first)) {
-    if (first['subnet'] !== undefined) spec.subnet = asString(first['subnet'], at(where, 'ipam.config.0.subnet'));
-    if (first['gateway'] !== undefined) spec.gateway = asString(first['gateway'], at(where, 'ipam.config.0.gateway'));
-  }
+  const configs = asList(ipam['config'], at(where, 'ipam.config'));
+  configs.forEach((c, i) => {
+    if (!isMap(c)) return;
+    const entry: { subnet?: string; gateway?: string; ipRange?: string } = {};
+    if (c['subnet'] !== undefined) entry.subnet = asString(c['subnet'], at(where, `ipam.config.${i}.subnet`));
+    if (c['gateway'] !== undefined) entry.gateway = asString(c['gateway'], at(where, `ipam.config.${i}.gateway`));
+    if (c['ip_range'] !== undefined) entry.ipRange = asString(c['ip_range'], at(where, `ipam.config.${i}.ip_range`));
+    (spec.ipam ??= []).push(entry);
+  });
   return spec;
 }
 

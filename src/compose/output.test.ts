@@ -78,10 +78,10 @@ describe('toYaml', () => {
         '    stop_grace_period: 1h2m3s',
         '    mem_limit: 1g',
         '    deploy: {replicas: 2}',
-        '    networks: {front: {aliases: [w]}}',
+        '    networks: {front: {aliases: [w], ipv6_address: "fd00:1::9"}}',
         '  db:',
         '    image: postgres',
-        'networks: {front: {ipam: {config: [{subnet: 10.1.0.0/16}]}}}',
+        'networks: {front: {enable_ipv6: true, ipam: {config: [{subnet: 10.1.0.0/16}, {subnet: "fd00:1::/64", ip_range: "fd00:1::/120"}]}}}',
         'volumes: {data: {external: true}}',
       ].join('\n'),
     );
@@ -103,12 +103,12 @@ describe('toYaml', () => {
     assert.equal(pick(web, 'stop_grace_period'), '1h2m3s');
     assert.equal(pick(web, 'mem_limit'), String(1024 ** 3));
     assert.deepEqual(pick(web, 'deploy'), { replicas: 2 });
-    assert.deepEqual(pick(web, 'networks'), { front: { aliases: ['w'] } });
+    assert.deepEqual(pick(web, 'networks'), { front: { aliases: ['w'], ipv6_address: 'fd00:1::9' } });
     assert.deepEqual(pick(web, 'build'), { context: p.workingDir, dockerfile: 'Dockerfile', args: { A: '1' }, target: 'prod' });
     assert.deepEqual(pick(doc, 'services', 'db', 'networks'), { default: null });
     assert.deepEqual(pick(doc, 'networks'), {
       default: { name: 'demo_default', driver: 'bridge' },
-      front: { name: 'demo_front', driver: 'bridge', ipam: { config: [{ subnet: '10.1.0.0/16' }] } },
+      front: { name: 'demo_front', driver: 'bridge', enable_ipv6: true, ipam: { config: [{ subnet: '10.1.0.0/16' }, { subnet: 'fd00:1::/64', ip_range: 'fd00:1::/120' }] } },
     });
     assert.deepEqual(pick(doc, 'volumes'), { data: { name: 'data', external: true } });
   });

@@ -120,6 +120,7 @@ function prepareNetworks(v: unknown, where: At): Record<string, Raw> {
     const n: Raw = { ...m };
     if (m['aliases'] !== undefined) n['aliases'] = asStrings(m['aliases'], at(w, 'aliases'));
     if (m['ipv4_address'] !== undefined) n['ipv4_address'] = asString(m['ipv4_address'], at(w, 'ipv4_address'));
+    if (m['ipv6_address'] !== undefined) n['ipv6_address'] = asString(m['ipv6_address'], at(w, 'ipv6_address'));
     out[name] = n;
   }
   return out;
@@ -374,6 +375,7 @@ export function toService(name: string, tagged: Raw, ctx: { file: string; lookup
     for (const [n, cfg] of Object.entries(nets)) {
       const sn: ServiceNetwork = { aliases: (cfg['aliases'] as string[] | undefined) ?? [] };
       if (cfg['ipv4_address'] !== undefined) sn.ipv4Address = cfg['ipv4_address'] as string;
+      if (cfg['ipv6_address'] !== undefined) sn.ipv6Address = cfg['ipv6_address'] as string;
       svc.networks[n] = sn;
     }
   } else if (networkMode === undefined) svc.networks['default'] = { aliases: [] };

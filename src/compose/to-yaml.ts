@@ -105,6 +105,7 @@ function service(s: Service): Record<string, unknown> {
     const v: Record<string, unknown> = {};
     if (n.aliases.length > 0) v['aliases'] = n.aliases;
     if (n.ipv4Address !== undefined) v['ipv4_address'] = n.ipv4Address;
+    if (n.ipv6Address !== undefined) v['ipv6_address'] = n.ipv6Address;
     nets[k] = Object.keys(v).length > 0 ? v : null;
   }
   put('networks', nets);
@@ -141,11 +142,17 @@ export function toYaml(project: Project): string {
       v['driver'] = n.driver;
       if (n.internal) v['internal'] = true;
       if (nonEmpty(n.labels)) v['labels'] = n.labels;
-      if (n.subnet !== undefined || n.gateway !== undefined) {
-        const c: Record<string, unknown> = {};
-        if (n.subnet !== undefined) c['subnet'] = n.subnet;
-        if (n.gateway !== undefined) c['gateway'] = n.gateway;
-        v['ipam'] = { config: [c] };
+      if (n.enableIpv6 !== undefined) v['enable_ipv6'] = n.enableIpv6;
+      if (n.ipam && n.ipam.length > 0) {
+        v['ipam'] = {
+          config: n.ipam.map((e) => {
+            const c: Record<string, unknown> = {};
+            if (e.subnet !== undefined) c['subnet'] = e.subnet;
+            if (e.gateway !== undefined) c['gateway'] = e.gateway;
+            if (e.ipRange !== undefined) c['ip_range'] = e.ipRange;
+            return c;
+          }),
+        };
       }
     }
     networks[k] = v;

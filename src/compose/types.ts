@@ -30,6 +30,7 @@ export interface ServiceVolume {
 export interface ServiceNetwork {
   aliases: string[];
   ipv4Address?: string;
+  ipv6Address?: string;
 }
 
 export interface Healthcheck {
@@ -147,8 +148,10 @@ export interface NetworkSpec {
   driver: string;
   internal: boolean;
   labels: Record<string, string>;
-  subnet?: string;
-  gateway?: string;
+  /** IPv6 on the network (`enable_ipv6`); it needs an IPv6 subnet in `ipam`. */
+  enableIpv6?: boolean;
+  /** `ipam.config`: at most one IPv4 and one IPv6 entry. */
+  ipam?: Array<{ subnet?: string; gateway?: string; ipRange?: string }>;
 }
 
 export interface VolumeSpec {

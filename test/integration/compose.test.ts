@@ -349,3 +349,43 @@ test('berth compose: --scale, --wait, --no-deps, --force-recreate, profiles, --e
     await c('--profile', 'debug', 'down', '--remove-orphans', '-t', '0');
   }
 });
+
+test('berth compose: an IPv6 network (enable_ipv6, two ipam entries) and a service address on it (ipv6_address)', { skip }, async () => {
+  const dir = join(d.dir, 'v6app');
+  mkdirSync(dir, { recursive: true });
+  const v6 = `fd${Math.floor(Math.random() * 256).toString(16)}:${Math.floor(Math.random() * 65536).toString(16)}:7::`;
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    [
+      'services:',
+      '  a:',
+      '    image: busybox',
+      '    command: ["sleep", "300"]',
+      '    stop_grace_period: 1s',
+      '    networks:',
+      '      six:',
+      `        ipv6_address: "${v6}42"`,
+      'networks:',
+      '  six:',
+      '    enable_ipv6: true',
+      '    ipam:',
+      '      config:',
+      '        - subnet: 10.231.7.0/24',
+      `        - subnet: "${v6}/64"`,
+      '',
+    ].join('\n'),
+  );
+  const c = (...args: string[]) => berth(d, ['compose', '--project-directory', dir, '-p', 'six', ...args], { timeoutMs: 60_000 });
+  try {
+    const up = await c('up', '-d');
+    assert.equal(up.code, 0, up.stderr);
+    const net = (await api(d, 'GET', '/networks/six_six')).json();
+    assert.equal(net.EnableIPv6, true);
+    assert.deepEqual(net.IPAM.Config.map((x: { Subnet: string }) => x.Subnet), ['10.231.7.0/24', `${v6}/64`]);
+    const ep = (await api(d, 'GET', '/containers/six-a-1/json')).json().NetworkSettings.Networks.six_six;
+    assert.equal(ep.GlobalIPv6Address, `${v6}42`);
+    assert.match(ep.IPAddress, /^10\.231\.7\./);
+  } finally {
+    await c('down', '-t', '0');
+  }
+});

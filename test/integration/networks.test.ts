@@ -339,8 +339,6 @@ test('a port published on all addresses answers on IPv6 as well ([::], relayed b
 });
 
 test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, inspect as Docker shows it, nothing left in ip6tables', { skip: skip || (!hasIpv6Loopback ? 'the host has no IPv6' : false) }, async () => {
-  const forwarding = '/proc/sys/net/ipv6/conf/all/forwarding';
-  const forwardingBefore = readFileSync(forwarding, 'utf8').trim();
   // A random unique-local /64, written as berth writes addresses (no leading zeros).
   const v6 = `fd${tag.slice(0, 2)}:${parseInt(tag.slice(2, 6), 16).toString(16)}:6::`;
   const name6 = `n6${tag}`;
@@ -397,8 +395,6 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
   } finally {
     for (const id of ids) await api(d, 'DELETE', `/containers/${id}?force=1`).catch(() => {});
     await api(d, 'DELETE', `/networks/${name6}`).catch(() => {});
-    // netavark turns IPv6 forwarding on for an IPv6 network; the host gets its setting back.
-    if (readFileSync(forwarding, 'utf8').trim() !== forwardingBefore) execFileSync('sysctl', ['-qw', `net.ipv6.conf.all.forwarding=${forwardingBefore}`]);
   }
 });
 

@@ -117,7 +117,7 @@ async function createAndStart(ctx: Context, project: Project, svc: Service, n: n
     await ctx.client.call('PUT', `/containers/${created.Id}/archive`, { query: { path: '/' }, body: tarStream as never, headers: { 'Content-Type': 'application/x-tar' } });
   }
   for (const x of extraNetworks) {
-    await ctx.client.call('POST', `/networks/${seg(x.network)}/connect`, { body: { Container: created.Id, EndpointConfig: { Aliases: x.aliases, ...(x.ip ? { IPAMConfig: { IPv4Address: x.ip } } : {}) } } });
+    await ctx.client.call('POST', `/networks/${seg(x.network)}/connect`, { body: { Container: created.Id, EndpointConfig: { Aliases: x.aliases, ...(x.ip || x.ip6 ? { IPAMConfig: { ...(x.ip ? { IPv4Address: x.ip } : {}), ...(x.ip6 ? { IPv6Address: x.ip6 } : {}) } } : {}) } } });
   }
   ctx.err(` Container ${name}  Created\n`);
   if (start) {

@@ -69,7 +69,7 @@ function envList(svc: Service, env: Record<string, string | undefined>): string[
 }
 
 /** The create body for a service's container number n (networks beyond the first are connected later). */
-export function createBody(project: Project, svc: Service, n: number, env: Record<string, string | undefined>, oneoff = false): { name: string; body: Record<string, unknown>; extraNetworks: Array<{ network: string; aliases: string[]; ip?: string }>; injected: Array<{ target: string; content: string }> } {
+export function createBody(project: Project, svc: Service, n: number, env: Record<string, string | undefined>, oneoff = false): { name: string; body: Record<string, unknown>; extraNetworks: Array<{ network: string; aliases: string[]; ip?: string; ip6?: string }>; injected: Array<{ target: string; content: string }> } {
   const name = containerName(project, svc, n);
   const labels: Record<string, string> = {
     ...svc.labels,
@@ -137,7 +137,7 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
   const primary = netNames[0];
   const endpoint = (key: string): Record<string, unknown> => {
     const s = svc.networks[key]!;
-    return { Aliases: [svc.name, ...s.aliases], ...(s.ipv4Address ? { IPAMConfig: { IPv4Address: s.ipv4Address } } : {}) };
+    return { Aliases: [svc.name, ...s.aliases], ...(s.ipv4Address || s.ipv6Address ? { IPAMConfig: { ...(s.ipv4Address ? { IPv4Address: s.ipv4Address } : {}), ...(s.ipv6Address ? { IPv6Address: s.ipv6Address } : {}) } } : {}) };
   };
   const networkMode = svc.networkMode ?? (primary !== undefined ? project.networks[primary]?.name ?? primary : 'default');
   const body: Record<string, unknown> = {
@@ -189,7 +189,12 @@ export function createBody(project: Project, svc: Service, n: number, env: Recor
     const h = svc.healthcheck;
     body.Healthcheck = h.disable ? { Test: ['NONE'] } : { Test: h.test, ...(h.interval ? { Interval: h.interval } : {}), ...(h.timeout ? { Timeout: h.timeout } : {}), ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.retries ? { Retries: h.retries } : {}) };
   }
-  const extraNetworks = svc.networkMode ? [] : netNames.slice(1).map((k) => ({ network: project.networks[k]?.name ?? k, aliases: [svc.name, ...svc.networks[k]!.aliases], ...(svc.networks[k]!.ipv4Address ? { ip: svc.networks[k]!.ipv4Address! } : {}) }));
+  const extraNetworks = svc.networkMode
+    ? []
+    : netNames.slice(1).map((k) => {
+        const sn = svc.networks[k]!;
+        return { network: project.networks[k]?.name ?? k, aliases: [svc.name, ...sn.aliases], ...(sn.ipv4Address ? { ip: sn.ipv4Address } : {}), ...(sn.ipv6Address ? { ip6: sn.ipv6Address } : {}) };
+      });
   return { name, body, extraNetworks, injected };
 }
 
@@ -206,9 +211,10 @@ export async function ensureNetworks(client: Client, project: Project, say: Say)
     );
     if (exists) continue;
     if (n.external) throw new ApiError(404, `network ${n.name} declared as external, but could not be found`);
-    const ipam = n.subnet ? { Config: [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}) }] } : undefined;
+    const configs = (n.ipam ?? []).map((e) => ({ ...(e.subnet ? { Subnet: e.subnet } : {}), ...(e.gateway ? { Gateway: e.gateway } : {}), ...(e.ipRange ? { IPRange: e.ipRange } : {}) })).filter((c) => Object.keys(c).length > 0);
+    const ipam = configs.length > 0 ? { Config: configs } : undefined;
     await client.json('POST', '/networks/create', {
-      body: { Name: n.name, Driver: n.driver || 'bridge', Internal: n.internal, Labels: { ...n.labels, [L.project]: project.name, [L.network]: key, [L.version]: COMPOSE_VERSION }, ...(ipam ? { IPAM: ipam } : {}) },
+      body: { Name: n.name, Driver: n.driver || 'bridge', Internal: n.internal, ...(n.enableIpv6 ? { EnableIPv6: true } : {}), Labels: { ...n.labels, [L.project]: project.name, [L.network]: key, [L.version]: COMPOSE_VERSION }, ...(ipam ? { IPAM: ipam } : {}) },
     });
     say(` Network ${n.name}  Created`);
   }
