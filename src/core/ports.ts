@@ -77,6 +77,11 @@ export interface NetworkBackend {
   setup(netnsPath: string, req: NetworkSetupRequest): Promise<NetworkSetupResult>;
   /** Undoes setup, leaving no rule or chain of this container behind. */
   teardown(netnsPath: string, req: NetworkSetupRequest): Promise<void>;
+  /**
+   * Lets interfaces added to the namespace from now on have IPv6 (a container started with IPv6
+   * turned off that joins an IPv6 network); those it has keep their setting.
+   */
+  allowIpv6(netnsPath: string): Promise<void>;
 }
 
 // ---- container monitor ---------------------------------------------------------------------

@@ -384,6 +384,15 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
     const hostname = readFileSync((await inspect(d, b)).HostnamePath, 'utf8');
     assert.equal(await execOut(a, `wget -q -O - http://[${v6}99]/hostname`), hostname.trim());
     assert.match(await execOut(b, 'cat /etc/hosts'), new RegExp(`${v6}99\t`));
+    // A running container with IPv6 off (an IPv4 network) joins the IPv6 network: eth1 has IPv6.
+    const c4 = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName } });
+    ids.push(c4);
+    assert.equal((await api(d, 'POST', `/containers/${c4}/start`)).status, 204);
+    const joined = await api(d, 'POST', `/networks/${name6}/connect`, { Container: c4, EndpointConfig: { IPAMConfig: { IPv6Address: `${v6}77` } } });
+    assert.equal(joined.status, 200, joined.text());
+    assert.match(await execOut(c4, 'ip -6 addr show eth1'), new RegExp(`inet6 ${v6}77/64`));
+    assert.match(await execOut(c4, `ping6 -c 1 -W 3 ${v6}99 >/dev/null && echo reached`), /reached/);
+    assert.equal((await inspect(d, c4)).NetworkSettings.Networks[name6].GlobalIPv6Address, `${v6}77`);
     // From the host: the container's IPv6 address on berth's bridge, and the published port.
     assert.equal(await httpGet(80, '/hostname', `${v6}99`), hostname);
     assert.equal(await httpGet(port, '/hostname', '127.0.0.1'), hostname);

@@ -50,6 +50,11 @@ export class Netavark implements NetworkBackend {
     return JSON.parse(await this.#call('setup', netns, req)) as NetworkSetupResult;
   }
 
+  async allowIpv6(netns: string): Promise<void> {
+    // /proc/sys/net is the namespace's own for a process inside it.
+    await run(['ip', 'netns', 'exec', netns.replace(/^\/run\/netns\//, ''), 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=0']);
+  }
+
   async teardown(netns: string, req: NetworkSetupRequest): Promise<void> {
     await this.#call('teardown', netns, req);
     if (req.port_mappings) {

@@ -319,6 +319,8 @@ export class ContainerNetworking {
     (rec.berth.extraNets ??= []).push(state);
     await this.#o.save(rec);
     try {
+      // A container started with IPv6 turned off (it was on no IPv6 network) gets it on its new interface.
+      if (ip6) await netavark.allowIpv6(`/run/netns/${primary.netns}`);
       const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${primary.netns}`, request));
       state.mac = result[info.name]?.interfaces[iface]?.mac_address ?? '';
     } catch (err) {
