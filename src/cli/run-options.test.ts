@@ -305,3 +305,26 @@ test('dev_t splits as glibc does, large numbers included', () => {
   assert.deepEqual(splitDev(makedev(259, 70000)), { major: 259, minor: 70000 });
   assert.deepEqual(splitDev(makedev(0x12345, 7)), { major: 0x12345, minor: 7 });
 });
+
+test('block I/O, real-time CPU, kernel memory and --gpus flags become Docker\'s HostConfig fields; bad values are refused as the docker CLI refuses them', () => {
+  const o = parse(['--blkio-weight', '300', '--blkio-weight-device', '/dev/sda:200', '--device-read-bps', '/dev/sda:1mb', '--device-write-bps', '/dev/sdb:512k', '--device-read-iops', '/dev/sda:100', '--device-write-iops', '/dev/sda:50', '--kernel-memory', '10m', '--cpu-rt-period', '1000000', '--cpu-rt-runtime', '950000', '--gpus', 'all', 'busybox']);
+  const hc = o.hostConfig;
+  assert.equal(hc.BlkioWeight, 300);
+  assert.deepEqual(hc.BlkioWeightDevice, [{ Path: '/dev/sda', Weight: 200 }]);
+  assert.deepEqual(hc.BlkioDeviceReadBps, [{ Path: '/dev/sda', Rate: 1048576 }]);
+  assert.deepEqual(hc.BlkioDeviceWriteBps, [{ Path: '/dev/sdb', Rate: 524288 }]);
+  assert.deepEqual(hc.BlkioDeviceReadIOps, [{ Path: '/dev/sda', Rate: 100 }]);
+  assert.deepEqual(hc.BlkioDeviceWriteIOps, [{ Path: '/dev/sda', Rate: 50 }]);
+  assert.equal(hc.KernelMemory, 10 * 1024 * 1024);
+  assert.equal(hc.CpuRealtimePeriod, 1000000);
+  assert.equal(hc.CpuRealtimeRuntime, 950000);
+  assert.deepEqual(hc.DeviceRequests, [{ Driver: '', Count: -1, DeviceIDs: null, Capabilities: [['gpu']], Options: null }]);
+  assert.equal(parse(['--gpus', '2', 'busybox']).hostConfig.DeviceRequests?.[0]?.Count, 2);
+  assert.deepEqual(parse(['--gpus', 'driver=nvidia,"device=0,1"', 'busybox']).hostConfig.DeviceRequests?.[0]?.DeviceIDs, ['0', '1']);
+  assert.throws(() => parse(['--blkio-weight-device', 'sda:200', 'busybox']), /bad format for device path: sda:200/);
+  assert.throws(() => parse(['--blkio-weight-device', '/dev/sda:5', 'busybox']), /invalid weight for device: \/dev\/sda:5/);
+  assert.throws(() => parse(['--device-read-bps', '/dev/sda', 'busybox']), /"--device-read-bps" flag: bad format: \/dev\/sda/);
+  assert.throws(() => parse(['--device-read-bps', '/dev/sda:fast', 'busybox']), /invalid rate for device: \/dev\/sda:fast. The correct format is <device-path>:<number>\[<unit>\]/);
+  assert.throws(() => parse(['--device-write-iops', '/dev/sda:1k', 'busybox']), /invalid rate for device: \/dev\/sda:1k. The correct format is <device-path>:<number>. Number/);
+  assert.throws(() => parse(['--gpus', 'bogus', 'busybox']), /"--gpus" flag: unexpected key 'bogus'/);
+});

@@ -106,6 +106,16 @@ const CREATE_FLAGS: FlagSpec[] = [
   { long: 'memory-swappiness', type: 'int', default: -1, help: 'Tune container memory swappiness (0 to 100)' },
   { long: 'cgroupns', type: 'string', help: 'Cgroup namespace to use (host|private)' },
   { long: 'device-cgroup-rule', type: 'list', help: 'Add a rule to the cgroup allowed devices list' },
+  { long: 'blkio-weight', type: 'int', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable' },
+  { long: 'blkio-weight-device', type: 'list', help: 'Block IO weight (relative device weight)' },
+  { long: 'device-read-bps', type: 'list', help: 'Limit read rate (bytes per second) from a device' },
+  { long: 'device-write-bps', type: 'list', help: 'Limit write rate (bytes per second) to a device' },
+  { long: 'device-read-iops', type: 'list', help: 'Limit read rate (IO per second) from a device' },
+  { long: 'device-write-iops', type: 'list', help: 'Limit write rate (IO per second) to a device' },
+  { long: 'kernel-memory', type: 'string', help: 'Kernel memory limit (deprecated)' },
+  { long: 'cpu-rt-period', type: 'int', help: 'Limit CPU real-time period in microseconds' },
+  { long: 'cpu-rt-runtime', type: 'int', help: 'Limit CPU real-time runtime in microseconds' },
+  { long: 'gpus', type: 'string', help: "GPU devices to add to the container ('all' to pass all GPUs)" },
   { long: 'cidfile', type: 'string', help: 'Write the container ID to the file' },
   { long: 'quiet', short: 'q', type: 'bool', help: 'Suppress the pull output' },
   { long: 'pid', type: 'string', help: 'PID namespace to use' },
@@ -183,6 +193,77 @@ function sizeFlag(flags: Flags, name: string, title: string): number {
   } catch (err) {
     throw new RunOptionsError(`invalid argument "${raw}" for "${title}" flag: ${(err as Error).message}`);
   }
+}
+
+/** `PATH:WEIGHT` for --blkio-weight-device, checked as the docker CLI checks it. */
+export function weightDevice(v: string): { Path: string; Weight: number } {
+  const bad = (why: string): never => {
+    throw new RunOptionsError(`invalid argument "${v}" for "--blkio-weight-device" flag: ${why}`);
+  };
+  const i = v.indexOf(':');
+  if (i < 0) bad(`bad format: ${v}`);
+  const path = v.slice(0, i);
+  if (!path.startsWith('/dev/')) bad(`bad format for device path: ${v}`);
+  const raw = v.slice(i + 1);
+  const w = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(w) || w > 65535 || (w > 0 && (w < 10 || w > 1000))) bad(`invalid weight for device: ${v}`);
+  return { Path: path, Weight: w };
+}
+
+/** `PATH:RATE` for --device-{read,write}-{bps,iops}: a size (`1mb`) for bytes, a count for IO. */
+export function throttleDevice(v: string, flag: string, kind: 'bps' | 'iops'): { Path: string; Rate: number } {
+  const bad = (why: string): never => {
+    throw new RunOptionsError(`invalid argument "${v}" for "${flag}" flag: ${why}`);
+  };
+  const i = v.indexOf(':');
+  if (i < 0) bad(`bad format: ${v}`);
+  const path = v.slice(0, i);
+  if (!path.startsWith('/dev/')) bad(`bad format for device path: ${v}`);
+  const raw = v.slice(i + 1);
+  let rate = NaN;
+  if (kind === 'iops') rate = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  else {
+    try {
+      rate = ramInBytes(raw);
+    } catch {
+      rate = NaN;
+    }
+  }
+  if (!Number.isSafeInteger(rate) || rate < 0) {
+    bad(kind === 'bps' ? `invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb` : `invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+  }
+  return { Path: path, Rate: rate };
+}
+
+/**
+ * `--gpus`: `all`, a count, or `key=value` pairs (`count`, `device`, `driver`, `capabilities`,
+ * `options`), as the docker CLI turns it into a device request.
+ */
+export function parseGpus(v: string): { Driver: string; Count: number; DeviceIDs: string[] | null; Capabilities: string[][]; Options: Record<string, string> | null } {
+  const req = { Driver: '', Count: 0, DeviceIDs: null as string[] | null, Capabilities: [['gpu']], Options: null as Record<string, string> | null };
+  const bad = (why: string): never => {
+    throw new RunOptionsError(`invalid argument "${v}" for "--gpus" flag: ${why}`);
+  };
+  for (const field of v.match(/(?:[^,"]+|"[^"]*")+/g) ?? []) {
+    const f = field.replace(/"/g, '');
+    const eq = f.indexOf('=');
+    if (eq < 0) {
+      if (f === 'all') req.Count = -1;
+      else if (/^\d+$/.test(f)) req.Count = Number(f);
+      else bad(`unexpected key '${f}' in '${v}'`);
+      continue;
+    }
+    const key = f.slice(0, eq).toLowerCase();
+    const val = f.slice(eq + 1);
+    if (key === 'driver') req.Driver = val;
+    else if (key === 'count') req.Count = val === 'all' ? -1 : /^\d+$/.test(val) ? Number(val) : bad(`invalid count '${val}'`);
+    else if (key === 'device') req.DeviceIDs = val.split(',').filter(Boolean);
+    else if (key === 'capabilities') req.Capabilities = [['gpu', ...val.split(',').filter((c) => c && c !== 'gpu')]];
+    else if (key === 'options') req.Options = Object.fromEntries(val.split(',').filter(Boolean).map((o) => [o.split('=')[0]!, o.split('=').slice(1).join('=')]));
+    else bad(`unexpected key '${key}' in '${v}'`);
+  }
+  if (req.Count !== 0 && req.DeviceIDs?.length) bad('cannot set both Count and DeviceIDs on device request');
+  return req;
 }
 
 export function parseCpus(value: string): number {
@@ -630,6 +711,20 @@ export function parseRunOptions(argv: readonly string[], opts: ParseRunOptions):
   if (flags.changed('memory-swappiness')) hostConfig.MemorySwappiness = flags.int('memory-swappiness');
   if (flags.changed('cgroupns')) hostConfig.CgroupnsMode = flags.string('cgroupns');
   if (flags.list('device-cgroup-rule').length > 0) hostConfig.DeviceCgroupRules = flags.list('device-cgroup-rule');
+  if (flags.changed('blkio-weight')) {
+    const w = flags.int('blkio-weight');
+    if (!Number.isInteger(w) || w < 0 || w > 65535) throw new RunOptionsError(`invalid argument "${w}" for "--blkio-weight" flag: value out of range`);
+    hostConfig.BlkioWeight = w;
+  }
+  if (flags.list('blkio-weight-device').length > 0) hostConfig.BlkioWeightDevice = flags.list('blkio-weight-device').map(weightDevice);
+  if (flags.list('device-read-bps').length > 0) hostConfig.BlkioDeviceReadBps = flags.list('device-read-bps').map((v) => throttleDevice(v, '--device-read-bps', 'bps'));
+  if (flags.list('device-write-bps').length > 0) hostConfig.BlkioDeviceWriteBps = flags.list('device-write-bps').map((v) => throttleDevice(v, '--device-write-bps', 'bps'));
+  if (flags.list('device-read-iops').length > 0) hostConfig.BlkioDeviceReadIOps = flags.list('device-read-iops').map((v) => throttleDevice(v, '--device-read-iops', 'iops'));
+  if (flags.list('device-write-iops').length > 0) hostConfig.BlkioDeviceWriteIOps = flags.list('device-write-iops').map((v) => throttleDevice(v, '--device-write-iops', 'iops'));
+  if (flags.changed('kernel-memory')) hostConfig.KernelMemory = sizeFlag(flags, 'kernel-memory', '--kernel-memory');
+  if (flags.changed('cpu-rt-period')) hostConfig.CpuRealtimePeriod = flags.int('cpu-rt-period');
+  if (flags.changed('cpu-rt-runtime')) hostConfig.CpuRealtimeRuntime = flags.int('cpu-rt-runtime');
+  if (flags.changed('gpus')) hostConfig.DeviceRequests = [parseGpus(flags.string('gpus'))];
   if (flags.changed('tmpfs')) {
     hostConfig.Tmpfs = {};
     for (const t of flags.list('tmpfs')) {

@@ -169,4 +169,17 @@ export interface Cgroups {
   oomKillCount(cgroupsPath: string): Promise<number>;
   /** The host's CPU count and its online CPUs and memory nodes (kernel list form). */
   hostResources(): { cpus: number; onlineCpus: string; onlineMems: string };
+  /** Which limits the host's cgroups can apply (Docker discards the others with a warning). */
+  features(): CgroupFeatures;
+}
+
+export interface CgroupFeatures {
+  blkioWeight: boolean;
+  blkioWeightDevice: boolean;
+  blkioReadBps: boolean;
+  blkioWriteBps: boolean;
+  blkioReadIops: boolean;
+  blkioWriteIops: boolean;
+  cpuRealtime: boolean;
+  oomKillDisable: boolean;
 }

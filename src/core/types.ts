@@ -92,6 +92,19 @@ export interface HostConfig {
   CpusetMems?: string;
   PidsLimit?: number | null;
   Ulimits?: Ulimit[] | null;
+  /** Block I/O weight (10–1000; 0 = unset) and per-device weights and throttles, as Docker's API names them. */
+  BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
+  BlkioDeviceReadBps?: Array<{ Path: string; Rate: number }> | null;
+  BlkioDeviceWriteBps?: Array<{ Path: string; Rate: number }> | null;
+  BlkioDeviceReadIOps?: Array<{ Path: string; Rate: number }> | null;
+  BlkioDeviceWriteIOps?: Array<{ Path: string; Rate: number }> | null;
+  /** Kept for inspect; deprecated by Docker and not applied (runc ignores it). */
+  KernelMemory?: number;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  /** `--gpus`: berth has no device drivers, so a start with any is refused, as Docker without one. */
+  DeviceRequests?: Array<{ Driver: string; Count: number; DeviceIDs: string[] | null; Capabilities: string[][] | null; Options: Record<string, string> | null }> | null;
   OomKillDisable?: boolean | null;
   /** -1000..1000, the container's processes' oom_score_adj. */
   OomScoreAdj?: number;

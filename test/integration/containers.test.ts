@@ -485,3 +485,63 @@ test('--ipc shareable and --ipc container:X: the same IPC namespace and /dev/shm
     await api(d, 'DELETE', `/containers/${priv}?force=1`);
   }
 });
+
+test('block I/O limits reach the container\'s cgroup (or are discarded with Docker\'s warning where the host has none); a missing device, a GPU request and kernel memory answer as Docker', { skip }, async () => {
+  const { readCgroupFeatures, detectCgroupVersion } = await import('../../src/adapters/cgroups/index.ts');
+  const { splitDev } = await import('../../src/engine/spec/devices.ts');
+  const { statSync } = await import('node:fs');
+  const features = readCgroupFeatures();
+  const v2 = detectCgroupVersion() === 2;
+  const dev = readdirSync('/sys/block').find((n) => !/^(loop|ram|zram|nbd|sr)/.test(n) && existsSync(`/dev/${n}`));
+  if (dev) {
+    const { major, minor } = splitDev(statSync(`/dev/${dev}`).rdev);
+    const body = {
+      Image: 'busybox',
+      Cmd: ['sh', '-c', v2 ? 'cat /sys/fs/cgroup/io.max' : 'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device'],
+      HostConfig: { BlkioDeviceReadBps: [{ Path: `/dev/${dev}`, Rate: 1048576 }], BlkioDeviceWriteIOps: [{ Path: `/dev/${dev}`, Rate: 100 }] },
+    };
+    const made = await api(d, 'POST', '/containers/create', body);
+    assert.equal(made.status, 201, made.text());
+    const id = made.json().Id as string;
+    const waiting = api(d, 'POST', `/containers/${id}/wait?condition=next-exit`);
+    assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+    await waiting;
+    const out = demux((await api(d, 'GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body).stdout;
+    if (features.blkioReadBps) {
+      assert.match(out, v2 ? new RegExp(`^${major}:${minor} rbps=1048576 .*wiops=100`, 'm') : new RegExp(`^${major}:${minor} 1048576$[\\s\\S]*^${major}:${minor} 100$`, 'm'));
+      assert.deepEqual((await inspect(d, id)).HostConfig.BlkioDeviceReadBps, [{ Path: `/dev/${dev}`, Rate: 1048576 }]);
+    } else {
+      assert.ok((made.json().Warnings as string[]).some((w) => /BPS Block I\/O read limit discarded/.test(w)));
+    }
+    await api(d, 'DELETE', `/containers/${id}`);
+  }
+  // The weight: applied, refused out of range, or discarded with the warning.
+  const weighted = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { BlkioWeight: 5 } });
+  if (features.blkioWeight) {
+    assert.equal(weighted.status, 400);
+    assert.match(weighted.json().message, /Range of blkio weight is from 10 to 1000/);
+  } else {
+    assert.equal(weighted.status, 201);
+    assert.deepEqual(weighted.json().Warnings, ['Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.']);
+    await api(d, 'DELETE', `/containers/${weighted.json().Id}`);
+  }
+  // A throttled device that is not there: the start fails and the container stays created.
+  const missing = await create(d, { Cmd: ['true'], HostConfig: { BlkioDeviceReadIOps: [{ Path: '/dev/berth-no-such-disk', Rate: 10 }] } });
+  if (features.blkioReadIops) {
+    const r = await api(d, 'POST', `/containers/${missing}/start`);
+    assert.equal(r.status, 500);
+    assert.match(r.json().message, /stat \/dev\/berth-no-such-disk: no such file or directory/);
+    assert.equal((await inspect(d, missing)).State.Status, 'created');
+  }
+  await api(d, 'DELETE', `/containers/${missing}?force=1`);
+  // --gpus: created, and refused at start (no device driver), as Docker without one.
+  const gpu = await create(d, { Cmd: ['true'], HostConfig: { DeviceRequests: [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] } });
+  const g = await api(d, 'POST', `/containers/${gpu}/start`);
+  assert.equal(g.status, 500);
+  assert.equal(g.json().message, 'could not select device driver "" with capabilities: [[gpu]]');
+  await api(d, 'DELETE', `/containers/${gpu}?force=1`);
+  const km = await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { KernelMemory: 10 << 20 } });
+  assert.ok((km.json().Warnings as string[]).includes('Specifying a kernel memory limit is deprecated and will be removed in a future release.'));
+  assert.equal((await inspect(d, km.json().Id)).HostConfig.KernelMemory, 10 << 20);
+  await api(d, 'DELETE', `/containers/${km.json().Id}`);
+});

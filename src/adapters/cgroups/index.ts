@@ -6,7 +6,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidParameter } from '../../core/errors.ts';
-import type { Cgroups } from '../../core/ports.ts';
+import type { CgroupFeatures, Cgroups } from '../../core/ports.ts';
 
 export type CgroupVersion = 1 | 2;
 
@@ -422,8 +422,43 @@ export function toDockerStats(raw: RawStats, prev: RawStats | undefined, meta: {
 }
 
 /** The Cgroups port on the host's cgroup file systems (v1 or v2). */
+let features: CgroupFeatures | undefined;
+
+/**
+ * What the host's cgroups can limit, from the interface files they offer (as Docker's sysinfo
+ * finds it): on v1 the blkio files (a weight needs the CFQ or BFQ scheduler), `cpu.rt_runtime_us`
+ * and the memory cgroup's OOM control; on v2 the io controller. Read once.
+ */
+export function readCgroupFeatures(root = CGROUP_ROOT): CgroupFeatures {
+  if (features && root === CGROUP_ROOT) return features;
+  let out: CgroupFeatures;
+  if (detectCgroupVersion(root) === 2) {
+    let controllers: string[] = [];
+    try {
+      controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+    } catch {}
+    const io = controllers.includes('io');
+    out = { blkioWeight: io, blkioWeightDevice: io, blkioReadBps: io, blkioWriteBps: io, blkioReadIops: io, blkioWriteIops: io, cpuRealtime: false, oomKillDisable: false };
+  } else {
+    const has = (controller: string, file: string): boolean => existsSync(join(root, controller, file));
+    out = {
+      blkioWeight: has('blkio', 'blkio.weight') || has('blkio', 'blkio.bfq.weight'),
+      blkioWeightDevice: has('blkio', 'blkio.weight_device') || has('blkio', 'blkio.bfq.weight_device'),
+      blkioReadBps: has('blkio', 'blkio.throttle.read_bps_device'),
+      blkioWriteBps: has('blkio', 'blkio.throttle.write_bps_device'),
+      blkioReadIops: has('blkio', 'blkio.throttle.read_iops_device'),
+      blkioWriteIops: has('blkio', 'blkio.throttle.write_iops_device'),
+      cpuRealtime: has('cpu', 'cpu.rt_runtime_us'),
+      oomKillDisable: has('memory', 'memory.oom_control'),
+    };
+  }
+  if (root === CGROUP_ROOT) features = out;
+  return out;
+}
+
 export const hostCgroups: Cgroups = {
   remove: (path) => removeCgroup(path),
   oomKillCount: (path) => readOomKillCount(path),
   hostResources: readHostResources,
+  features: () => readCgroupFeatures(),
 };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources, parseIdList } from './config.ts';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources, checkCgroupLimits, parseIdList } from './config.ts';
 
 test('decodeCreateBody: defaults and Docker validation messages', () => {
   const r = decodeCreateBody({ Image: 'busybox' });
@@ -70,4 +70,29 @@ test('isolation other than default and storage options are refused as Docker on 
   assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { Isolation: 'hyperv' } }), /Invalid isolation: "hyperv" - linux only supports 'default'/);
   assert.doesNotThrow(() => decodeCreateBody({ Image: 'x', HostConfig: { Isolation: 'default', StorageOpt: {} } }));
   assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { StorageOpt: { size: '1G' } } }), /--storage-opt is supported only for overlay over xfs/);
+});
+
+test('limits the host cannot apply are discarded with Docker\'s warnings; out-of-range values are refused', () => {
+  const none = { blkioWeight: false, blkioWeightDevice: false, blkioReadBps: false, blkioWriteBps: false, blkioReadIops: false, blkioWriteIops: false, cpuRealtime: false, oomKillDisable: true };
+  const all = { blkioWeight: true, blkioWeightDevice: true, blkioReadBps: true, blkioWriteBps: true, blkioReadIops: true, blkioWriteIops: true, cpuRealtime: true, oomKillDisable: true };
+  const body = { Image: 'x', HostConfig: { BlkioWeight: 300, BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1024 }], KernelMemory: 1 << 20, OomKillDisable: true } };
+  const a = decodeCreateBody(body).hostConfig;
+  assert.deepEqual(checkCgroupLimits(a, none), [
+    'Specifying a kernel memory limit is deprecated and will be removed in a future release.',
+    'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
+    'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+    'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.',
+  ]);
+  assert.equal(a.BlkioWeight, 0);
+  assert.deepEqual(a.BlkioDeviceReadBps, []);
+  const b = decodeCreateBody(body).hostConfig;
+  assert.equal(checkCgroupLimits(b, all).length, 2);
+  assert.equal(b.BlkioWeight, 300);
+  assert.deepEqual(checkCgroupLimits(decodeCreateBody({ Image: 'x', HostConfig: { OomKillDisable: true, Memory: 1 << 26 } }).hostConfig, all), []);
+  assert.deepEqual(checkCgroupLimits(decodeCreateBody({ Image: 'x', HostConfig: { OomKillDisable: true } }).hostConfig, { ...all, oomKillDisable: false }), ['Your kernel does not support OomKillDisable. OomKillDisable discarded.']);
+  assert.throws(() => checkCgroupLimits(decodeCreateBody({ Image: 'x', HostConfig: { BlkioWeight: 5 } }).hostConfig, all), /Range of blkio weight is from 10 to 1000/);
+  assert.throws(() => checkCgroupLimits(decodeCreateBody({ Image: 'x', HostConfig: { CpuRealtimeRuntime: 100 } }).hostConfig, none), /does not support cgroup cpu real-time runtime/);
+  assert.throws(() => checkCgroupLimits(decodeCreateBody({ Image: 'x', HostConfig: { CpuRealtimePeriod: 100, CpuRealtimeRuntime: 200 } }).hostConfig, all), /runtime cannot be higher than cpu real-time period/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: -1 }] } }), /invalid rate -1 for BlkioDeviceReadBps/);
+  assert.throws(() => decodeCreateBody({ Image: 'x', HostConfig: { DeviceRequests: [{ Capabilities: 'gpu' }] } }), /Capabilities must be a list of lists of strings/);
 });

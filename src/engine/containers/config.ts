@@ -2,6 +2,7 @@
 // Pure: no I/O, unit-tested.
 import { invalidParameter } from '../../core/errors.ts';
 import type { ContainerConfig, HostConfig, ImageRuntimeConfig, RestartPolicy } from '../../core/types.ts';
+import type { CgroupFeatures } from '../../core/ports.ts';
 import { checkDeviceMapping, parseDeviceRule } from '../spec/devices.ts';
 
 type Obj = Record<string, unknown>;
@@ -199,6 +200,23 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   const uts = str(hcRaw, 'UTSMode', hp);
   if (uts !== '') hostConfig.UTSMode = uts;
   if (hcRaw.OomKillDisable !== undefined && hcRaw.OomKillDisable !== null) hostConfig.OomKillDisable = bool(hcRaw, 'OomKillDisable', hp);
+  decodeBlockIo(hcRaw, hostConfig, hp);
+  for (const k of ['KernelMemory', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'] as const) {
+    if (hcRaw[k] === undefined || hcRaw[k] === null) continue;
+    const v = num(hcRaw, k, hp);
+    if (v !== 0) hostConfig[k] = v;
+  }
+  const requests = hcRaw.DeviceRequests;
+  if (requests !== undefined && requests !== null) {
+    if (!Array.isArray(requests)) bad('HostConfig.DeviceRequests', 'an array', requests);
+    hostConfig.DeviceRequests = requests.map((r, i) => {
+      const at = `HostConfig.DeviceRequests[${i}]`;
+      if (!isObj(r)) bad(at, 'an object', r);
+      const caps = r.Capabilities;
+      if (caps !== undefined && caps !== null && (!Array.isArray(caps) || caps.some((c) => !Array.isArray(c) || c.some((x) => typeof x !== 'string')))) bad(`${at}.Capabilities`, 'a list of lists of strings', caps);
+      return { Driver: str(r, 'Driver', at), Count: num(r, 'Count', at), DeviceIDs: strArray(r, 'DeviceIDs', at) ?? null, Capabilities: (caps as string[][] | null | undefined) ?? null, Options: strMap(r, 'Options', at) ?? null };
+    });
+  }
   if (hcRaw.OomScoreAdj !== undefined && hcRaw.OomScoreAdj !== null) {
     const v = num(hcRaw, 'OomScoreAdj', hp);
     if (!Number.isInteger(v) || v < -1000 || v > 1000) throw invalidParameter(`Invalid value ${v}, range for oom score adj is [-1000, 1000]`);
@@ -281,6 +299,32 @@ export function decodeCreateBody(body: Obj): CreateRequest {
   return { config, hostConfig, networkingConfig: nc, endpoint, mounts };
 }
 
+/** Docker's blkio settings: a weight, per-device weights, and per-device rate limits. */
+function decodeBlockIo(raw: Record<string, unknown>, hc: HostConfig, hp: string): void {
+  if (raw.BlkioWeight !== undefined && raw.BlkioWeight !== null) {
+    const w = num(raw, 'BlkioWeight', hp);
+    if (w !== 0) hc.BlkioWeight = w;
+  }
+  const list = (key: 'BlkioWeightDevice' | 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps', value: 'Weight' | 'Rate'): Array<{ Path: string } & Record<string, number>> | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) bad(`${hp}.${key}`, 'an array', v);
+    return v.map((e, i) => {
+      const at = `${hp}.${key}[${i}]`;
+      if (!isObj(e)) bad(at, 'an object', e);
+      const n = num(e, value, at);
+      if (!Number.isInteger(n) || n < 0) throw invalidParameter(`invalid ${value.toLowerCase()} ${n} for ${key}: must be a non-negative integer`);
+      return { Path: str(e, 'Path', at), [value]: n } as { Path: string } & Record<string, number>;
+    });
+  };
+  const wd = list('BlkioWeightDevice', 'Weight');
+  if (wd?.length) hc.BlkioWeightDevice = wd.map((e) => ({ Path: e.Path, Weight: e.Weight! }));
+  for (const k of ['BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps'] as const) {
+    const l = list(k, 'Rate');
+    if (l?.length) hc[k] = l.map((e) => ({ Path: e.Path, Rate: e.Rate! }));
+  }
+}
+
 function envKey(e: string): string {
   const i = e.indexOf('=');
   return i < 0 ? e : e.slice(0, i);
@@ -340,6 +384,45 @@ export function parseIdList(text: string): Set<number> | undefined {
     for (let i = lo; i <= hi; i++) out.add(i);
   }
   return out;
+}
+
+/**
+ * Docker's checks of limits against what the host's cgroups can do: a limit they cannot apply is
+ * discarded with Docker's warning (the returned texts), a value out of range is refused.
+ */
+export function checkCgroupLimits(hc: HostConfig, f: CgroupFeatures): string[] {
+  const warnings: string[] = [];
+  if ((hc.KernelMemory ?? 0) !== 0) warnings.push('Specifying a kernel memory limit is deprecated and will be removed in a future release.');
+  if (hc.OomKillDisable === true && !f.oomKillDisable) {
+    warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    hc.OomKillDisable = false;
+  } else if (hc.OomKillDisable === true && !(hc.Memory > 0)) {
+    warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
+  if ((hc.BlkioWeight ?? 0) > 0 && !f.blkioWeight) {
+    warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+    hc.BlkioWeight = 0;
+  }
+  if ((hc.BlkioWeight ?? 0) > 0 && (hc.BlkioWeight! < 10 || hc.BlkioWeight! > 1000)) throw invalidParameter('Range of blkio weight is from 10 to 1000');
+  const discard = (key: 'BlkioWeightDevice' | 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps', supported: boolean, text: string): void => {
+    if (!hc[key]?.length || supported) return;
+    warnings.push(text);
+    hc[key] = [];
+  };
+  discard('BlkioWeightDevice', f.blkioWeightDevice, 'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.');
+  discard('BlkioDeviceReadBps', f.blkioReadBps, 'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.');
+  discard('BlkioDeviceWriteBps', f.blkioWriteBps, 'Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.');
+  discard('BlkioDeviceReadIOps', f.blkioReadIops, 'Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.');
+  discard('BlkioDeviceWriteIOps', f.blkioWriteIops, 'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.');
+  for (const w of hc.BlkioWeightDevice ?? []) {
+    if (w.Weight < 10 || w.Weight > 1000) throw invalidParameter(`invalid weight for device ${w.Path}: ${w.Weight} (range is 10 to 1000)`);
+  }
+  const period = hc.CpuRealtimePeriod ?? 0;
+  const runtime = hc.CpuRealtimeRuntime ?? 0;
+  if (period !== 0 && !f.cpuRealtime) throw invalidParameter('Your kernel does not support cgroup cpu real-time period');
+  if (runtime !== 0 && !f.cpuRealtime) throw invalidParameter('Your kernel does not support cgroup cpu real-time runtime');
+  if (period !== 0 && runtime !== 0 && runtime > period) throw invalidParameter('cpu real-time runtime cannot be higher than cpu real-time period');
+  return warnings;
 }
 
 /** Refuses CPU limits and cpusets the host cannot give, with Docker's messages. */

@@ -14,7 +14,7 @@ import { Mutex, sleep } from '../../lib/mutex.ts';
 import { allSettledOrThrow } from '../../lib/settle.ts';
 import { formatPlatform, parsePlatform, platformMatches, type Platform } from '../../distribution/manifest.ts';
 import type { EventBus } from '../events/index.ts';
-import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources } from './config.ts';
+import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources, checkCgroupLimits } from './config.ts';
 import { parseSignal } from '../../core/signals.ts';
 import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
 import { connectAttach, type AttachRequest } from './attach.ts';
@@ -25,7 +25,7 @@ import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './arc
 import type { Readable } from 'node:stream';
 import { noSuchImage, type ImageRecord } from '../../stores/images.ts';
 import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
-import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, hostDevices, updatableResources } from '../spec/index.ts';
+import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, resolveBlockIo, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, compressRotated, LogRotator, removeLogs } from '../logs/index.ts';
 import type { NetworkService } from '../networks/index.ts';
@@ -415,6 +415,7 @@ export class ContainerService {
     checkWorkingDir(config.WorkingDir);
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
     checkHostResources(req.hostConfig, this.#o.cgroups.hostResources());
+    const limitWarnings = checkCgroupLimits(req.hostConfig, this.#o.cgroups.features());
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
     for (const mode of [req.hostConfig.PidMode, req.hostConfig.IpcMode]) {
       const from = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
@@ -432,7 +433,7 @@ export class ContainerService {
       }
     }
     if (mountReqs.some((m) => m.type === 'volume') && !this.#o.volumes) throw new BerthError('NotImplemented', 'volumes are not available');
-    const warnings: string[] = [];
+    const warnings: string[] = [...limitWarnings];
     const userNet = this.#net.userNetwork(req.hostConfig.NetworkMode);
     if (req.endpoint.mac && !userNet) throw invalidParameter('conflicting options: mac-address and the network mode');
     if ((req.endpoint.ip || req.endpoint.aliases.length > 0) && (!userNet || userNet.Name === 'bridge')) {
@@ -592,6 +593,9 @@ export class ContainerService {
     let netSetup: ReturnType<ContainerNetworking['setup']> | undefined;
     try {
       const image = o.images.get(rec.Image);
+      // berth has no device drivers (GPUs and the like): a request for one is refused, as by Docker without one.
+      const request = rec.HostConfig.DeviceRequests?.[0];
+      if (request) throw new BerthError('Internal', `could not select device driver "${request.Driver}" with capabilities: [${(request.Capabilities ?? []).map((c) => `[${c.join(' ')}]`).join(' ')}]`);
       live.runtimeClean = false;
       delete live.conmonPid;
       // The address and the network namespace are made while the rootfs is mounted; netavark
@@ -651,6 +655,7 @@ export class ContainerService {
         { destination: '/etc/hosts', source: rec.HostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
         ...userMounts,
       ];
+      const blockIO = resolveBlockIo(rec.HostConfig);
       const spec = buildSpec({
         id,
         rootfs,
@@ -672,6 +677,7 @@ export class ContainerService {
         ...(rec.HostConfig.Init && o.initPath ? { initPath: o.initPath } : {}),
         // Resolved at each start, as Docker does: the host's devices may have changed.
         devices: rec.HostConfig.Privileged ? hostDevices().map((device) => ({ device, access: 'rwm' })) : (rec.HostConfig.Devices ?? []).flatMap(resolveDevice),
+        ...(blockIO ? { blockIO } : {}),
       });
       if (!rec.Config.Env.some((e) => e.startsWith('HOME=')) && user.home) {
         (spec as { process: { env: string[] } }).process.env.push(`HOME=${user.home}`);

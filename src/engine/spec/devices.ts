@@ -3,7 +3,7 @@
 import { readdirSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { invalidParameter, BerthError } from '../../core/errors.ts';
-import type { DeviceMapping } from '../../core/types.ts';
+import type { DeviceMapping, HostConfig } from '../../core/types.ts';
 
 export interface OciDevice {
   path: string;
@@ -26,6 +26,50 @@ export function splitDev(rdev: number): { major: number; minor: number } {
   const hi = Math.floor(rdev / 2 ** 32);
   const lo = rdev >>> 0;
   return { major: ((lo >>> 8) & 0xfff) | ((hi & 0xfffff000) >>> 0), minor: (lo & 0xff) | ((lo >>> 12) & 0xfff00) };
+}
+
+/** A block device's numbers with a weight or a rate (the runtime spec's blockIO entries). */
+export interface BlockIoDevice {
+  major: number;
+  minor: number;
+}
+
+export interface OciBlockIO {
+  weight?: number;
+  weightDevice?: Array<BlockIoDevice & { weight: number }>;
+  throttleReadBpsDevice?: Array<BlockIoDevice & { rate: number }>;
+  throttleWriteBpsDevice?: Array<BlockIoDevice & { rate: number }>;
+  throttleReadIOPSDevice?: Array<BlockIoDevice & { rate: number }>;
+  throttleWriteIOPSDevice?: Array<BlockIoDevice & { rate: number }>;
+}
+
+/**
+ * The container's blkio settings for the runtime, the device paths looked up now (at start, as
+ * Docker does): a path that is not there is Docker's `stat PATH: no such file or directory`.
+ */
+export function resolveBlockIo(hc: Pick<HostConfig, 'BlkioWeight' | 'BlkioWeightDevice' | 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps'>): OciBlockIO | undefined {
+  const numbers = (path: string): BlockIoDevice => {
+    let st: Stats;
+    try {
+      st = statSync(path);
+    } catch (err) {
+      throw new BerthError('Internal', `stat ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    if (!st.isBlockDevice()) throw invalidParameter(`${path} is not a block device`);
+    return splitDev(st.rdev);
+  };
+  const out: OciBlockIO = {};
+  if ((hc.BlkioWeight ?? 0) > 0) out.weight = hc.BlkioWeight!;
+  if (hc.BlkioWeightDevice?.length) out.weightDevice = hc.BlkioWeightDevice.map((w) => ({ ...numbers(w.Path), weight: w.Weight }));
+  const rates = (list: Array<{ Path: string; Rate: number }> | null | undefined): Array<BlockIoDevice & { rate: number }> | undefined => (list?.length ? list.map((r) => ({ ...numbers(r.Path), rate: r.Rate })) : undefined);
+  const pairs = [
+    ['throttleReadBpsDevice', rates(hc.BlkioDeviceReadBps)],
+    ['throttleWriteBpsDevice', rates(hc.BlkioDeviceWriteBps)],
+    ['throttleReadIOPSDevice', rates(hc.BlkioDeviceReadIOps)],
+    ['throttleWriteIOPSDevice', rates(hc.BlkioDeviceWriteIOps)],
+  ] as const;
+  for (const [k, v] of pairs) if (v) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Validates a mapping as the API receives it; whether the device exists is known at start. */

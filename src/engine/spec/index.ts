@@ -6,10 +6,10 @@ import type { ContainerConfig, HostConfig } from '../../core/types.ts';
 import { internal, invalidParameter, notImplemented } from '../../core/errors.ts';
 import { allCapabilities, applyCapChanges, defaultCapabilities } from './capabilities.ts';
 import { customSeccompProfile, defaultSeccompProfile, type OciSeccomp } from './seccomp.ts';
-import { parseDeviceRule, type OciDevice, type ContainerDevice } from './devices.ts';
+import { parseDeviceRule, type OciDevice, type ContainerDevice, type OciBlockIO } from './devices.ts';
 
 export type { OciDevice, ContainerDevice } from './devices.ts';
-export { resolveDevice, hostDevices, checkDeviceMapping, parseDeviceRule } from './devices.ts';
+export { resolveDevice, resolveBlockIo, hostDevices, checkDeviceMapping, parseDeviceRule } from './devices.ts';
 
 export { applyCapChanges, defaultCapabilities, allCapabilities, hostCapabilities, capabilityMask } from './capabilities.ts';
 export { defaultSeccompProfile } from './seccomp.ts';
@@ -54,8 +54,9 @@ export interface OciDeviceRule {
 export interface OciResources {
   devices: OciDeviceRule[];
   memory?: { limit?: number; swap?: number; reservation?: number; disableOOMKiller?: boolean; swappiness?: number };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string; realtimePeriod?: number; realtimeRuntime?: number };
   pids?: { limit: number };
+  blockIO?: OciBlockIO;
 }
 
 export interface OciLinux {
@@ -106,6 +107,8 @@ export interface SpecInput {
   initPath?: string;
   /** Host devices made in the container's /dev (`--device`, or every one for privileged). */
   devices?: ContainerDevice[];
+  /** The container's blkio settings with their devices looked up (resolveBlockIo). */
+  blockIO?: OciBlockIO;
   /** `--pid container:X`: X's pid namespace. */
   pidnsPath?: string;
   /** `--ipc container:X`: X's ipc namespace. */
@@ -361,6 +364,8 @@ function buildResources(hc: HostConfig, privileged: boolean): OciResources {
   }
   if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
   if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
+  if ((hc.CpuRealtimePeriod ?? 0) > 0) cpu.realtimePeriod = hc.CpuRealtimePeriod!;
+  if ((hc.CpuRealtimeRuntime ?? 0) > 0) cpu.realtimeRuntime = hc.CpuRealtimeRuntime!;
   if (Object.keys(cpu).length > 0) res.cpu = cpu;
 
   if (hc.PidsLimit !== undefined && hc.PidsLimit !== null && hc.PidsLimit > 0) res.pids = { limit: hc.PidsLimit };
@@ -560,7 +565,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   const linux: OciLinux = {
     namespaces,
     cgroupsPath: input.cgroupsPath,
-    resources: buildResources(hc, privileged),
+    resources: { ...buildResources(hc, privileged), ...(input.blockIO ? { blockIO: input.blockIO } : {}) },
     maskedPaths: privileged ? [] : hc.MaskedPaths ? [...hc.MaskedPaths] : defaultMaskedPaths(),
     readonlyPaths: privileged ? [] : hc.ReadonlyPaths ? [...hc.ReadonlyPaths] : defaultReadonlyPaths(),
     devices: (input.devices ?? []).map((d) => d.device),
