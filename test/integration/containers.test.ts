@@ -545,3 +545,27 @@ test('block I/O limits reach the container\'s cgroup (or are discarded with Dock
   assert.equal((await inspect(d, km.json().Id)).HostConfig.KernelMemory, 10 << 20);
   await api(d, 'DELETE', `/containers/${km.json().Id}`);
 });
+
+test('inspect shows every HostConfig field Docker shows (defaults for unset ones); update takes a block I/O weight, real-time CPU and kernel memory with Docker\'s warnings', { skip }, async () => {
+  const { readCgroupFeatures } = await import('../../src/adapters/cgroups/index.ts');
+  const id = await create(d, { Cmd: ['sleep', '60'] });
+  const hc = (await inspect(d, id)).HostConfig;
+  for (const [k, v] of Object.entries({ BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [], Devices: [], DeviceRequests: null, CpuRealtimeRuntime: 0, OomScoreAdj: 0, IpcMode: 'private', ShmSize: 64 * 1024 * 1024, ConsoleSize: [0, 0], UsernsMode: '', Isolation: '' })) {
+    assert.deepEqual(hc[k], v, k);
+  }
+  assert.ok(Array.isArray(hc.MaskedPaths) && hc.MaskedPaths.includes('/proc/kcore'));
+  for (const k of ['Tmpfs', 'Sysctls', 'Init']) assert.ok(!(k in hc), `${k} is left out when unset`);
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  const r = await api(d, 'POST', `/containers/${id}/update`, { BlkioWeight: 300, KernelMemory: 10 << 20 });
+  assert.equal(r.status, 200, r.text());
+  const warnings = r.json().Warnings as string[];
+  assert.ok(warnings.includes('Specifying a kernel memory limit is deprecated and will be removed in a future release.'));
+  const after = (await inspect(d, id)).HostConfig;
+  if (readCgroupFeatures().blkioWeight) assert.equal(after.BlkioWeight, 300);
+  else {
+    assert.ok(warnings.includes('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.'));
+    assert.equal(after.BlkioWeight, 0);
+  }
+  assert.equal(after.KernelMemory, 10 << 20);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});

@@ -1,7 +1,7 @@
 import { CliError, forEachTarget, seg, type CommandSpec } from '../cli.ts';
 import { parseCpus, parseRestartPolicy, ramInBytes, runFlags } from '../run-options.ts';
 
-const UPDATABLE = ['cpu-period', 'cpu-quota', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'restart'];
+const UPDATABLE = ['blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'kernel-memory', 'memory', 'memory-reservation', 'memory-swap', 'pids-limit', 'restart'];
 
 export const command: CommandSpec = {
   name: 'update',
@@ -36,10 +36,19 @@ export const command: CommandSpec = {
     set('CpusetCpus', flags.changed('cpuset-cpus') ? flags.string('cpuset-cpus') : undefined);
     set('CpusetMems', flags.changed('cpuset-mems') ? flags.string('cpuset-mems') : undefined);
     set('PidsLimit', flags.changed('pids-limit') ? flags.int('pids-limit') : undefined);
+    set('BlkioWeight', flags.changed('blkio-weight') ? flags.int('blkio-weight') : undefined);
+    set('CpuRealtimePeriod', flags.changed('cpu-rt-period') ? flags.int('cpu-rt-period') : undefined);
+    set('CpuRealtimeRuntime', flags.changed('cpu-rt-runtime') ? flags.int('cpu-rt-runtime') : undefined);
+    set('KernelMemory', size('kernel-memory'));
     set('RestartPolicy', flags.changed('restart') ? parseRestartPolicy(flags.string('restart')) : undefined);
     if (Object.keys(body).length === 0) throw new CliError('you must provide one or more flags when using this command', 1);
-    return forEachTarget(ctx, args, async (name) => {
-      await ctx.client.call('POST', `/containers/${seg(name)}/update`, { body });
+    // As docker: the names as they are done, then every warning the daemon gave.
+    const warnings: string[] = [];
+    const code = await forEachTarget(ctx, args, async (name) => {
+      const r = await ctx.client.json<{ Warnings?: string[] | null }>('POST', `/containers/${seg(name)}/update`, { body });
+      warnings.push(...(r?.Warnings ?? []));
     });
+    if (warnings.length > 0) ctx.out(`${warnings.join('\n')}\n`);
+    return code;
   },
 };

@@ -25,7 +25,7 @@ import { ContainerFs, fileNotFound, type PathStat, type PutOptions } from './arc
 import type { Readable } from 'node:stream';
 import { noSuchImage, type ImageRecord } from '../../stores/images.ts';
 import { liveNet, type Logger, type ContainerPaths, type ContainerRecord, type MountPoint, type NetState } from './record.ts';
-import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, parseSecurityOpts, resolveDevice, resolveBlockIo, hostDevices, updatableResources } from '../spec/index.ts';
+import { buildSpec, resolveUser, applyCapChanges, defaultCapabilities, defaultMaskedPaths, defaultReadonlyPaths, parseSecurityOpts, resolveDevice, resolveBlockIo, hostDevices, updatableResources } from '../spec/index.ts';
 import type { ImageStore } from '../../stores/index.ts';
 import { parseLogOptions, compressRotated, LogRotator, removeLogs } from '../logs/index.ts';
 import type { NetworkService } from '../networks/index.ts';
@@ -1465,6 +1465,17 @@ export class ContainerService {
         const v = str(k);
         if (v !== undefined && v !== '') next[k] = v;
       }
+      // Block I/O weight, real-time CPU and kernel memory: checked (and warned about) as at create.
+      const asked: Partial<HostConfig> = {};
+      for (const k of ['BlkioWeight', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'KernelMemory'] as const) {
+        const v = num(k);
+        if (v !== undefined && v !== 0) asked[k] = v;
+      }
+      const warnings = checkCgroupLimits({ ...asked, CpuRealtimePeriod: asked.CpuRealtimePeriod ?? next.CpuRealtimePeriod, CpuRealtimeRuntime: asked.CpuRealtimeRuntime ?? next.CpuRealtimeRuntime } as HostConfig, this.#o.cgroups.features());
+      if ((asked.BlkioWeight ?? 0) > 0 && this.#o.cgroups.features().blkioWeight) next.BlkioWeight = asked.BlkioWeight!;
+      if (asked.CpuRealtimePeriod) next.CpuRealtimePeriod = asked.CpuRealtimePeriod;
+      if (asked.CpuRealtimeRuntime) next.CpuRealtimeRuntime = asked.CpuRealtimeRuntime;
+      if (asked.KernelMemory) next.KernelMemory = asked.KernelMemory;
       // NanoCpus and CPU period/quota exclude each other: the one given now wins.
       if (num('NanoCpus')) {
         next.CpuPeriod = 0;
@@ -1502,7 +1513,7 @@ export class ContainerService {
       rec.HostConfig = next;
       await this.#save(rec);
       this.#emit(rec, 'update');
-      return { Warnings: [] };
+      return { Warnings: warnings };
     });
   }
 
@@ -1579,6 +1590,7 @@ export class ContainerService {
     }
     return {
       ...pub,
+      HostConfig: hostConfigView(rec.HostConfig),
       ResolvConfPath: rec.ResolvConfPath,
       MountLabel: '',
       ProcessLabel: '',
@@ -1620,6 +1632,29 @@ export class ContainerService {
 
 function emptyEndpoint(): Record<string, unknown> {
   return { IPAMConfig: null, Links: null, Aliases: null, DNSNames: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+}
+
+/**
+ * HostConfig as Docker's inspect shows it: every field, unset ones with Docker's defaults (what
+ * berth applies for them), and the optional ones Docker leaves out when empty left out.
+ */
+function hostConfigView(hc: HostConfig): Record<string, unknown> {
+  const privileged = hc.Privileged === true;
+  const defaults: Record<string, unknown> = {
+    ContainerIDFile: '', VolumeDriver: '', ConsoleSize: [0, 0], CgroupnsMode: 'host', Cgroup: '', OomScoreAdj: 0, PublishAllPorts: false,
+    UTSMode: '', UsernsMode: '', Isolation: '', BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, Devices: [], DeviceCgroupRules: null,
+    DeviceRequests: null, MemorySwappiness: null, OomKillDisable: false, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    MaskedPaths: privileged ? null : defaultMaskedPaths(), ReadonlyPaths: privileged ? null : defaultReadonlyPaths(),
+  };
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(hc)) if (v !== undefined && !(v === null && k in defaults && defaults[k] !== null)) out[k] = v;
+  // The default IPC namespace is a private one, /dev/shm 64 MiB.
+  if (!out['IpcMode']) out['IpcMode'] = 'private';
+  if (!out['ShmSize']) out['ShmSize'] = 64 * 1024 * 1024;
+  for (const k of ['Tmpfs', 'Sysctls']) if (out[k] === null || (typeof out[k] === 'object' && Object.keys(out[k] as object).length === 0)) delete out[k];
+  if (out['Init'] === null || out['Init'] === undefined) delete out['Init'];
+  return out;
 }
 
 /** An endpoint's IPv6 address as inspect shows it (nothing for an IPv4-only network). */

@@ -317,6 +317,12 @@ function buildRlimits(hc: HostConfig, host: { soft: number; hard: number }): Oci
 /** The cgroup limits `update` changes on a running container (devices stay as they were). */
 export function updatableResources(hc: HostConfig): Omit<OciResources, 'devices'> {
   const { devices: _d, ...rest } = buildResources(hc, false);
+  if ((hc.BlkioWeight ?? 0) > 0) rest.blockIO = { weight: hc.BlkioWeight! };
+  // As Docker's update: real-time CPU settings are kept for the next start, not applied live.
+  if (rest.cpu) {
+    delete rest.cpu.realtimePeriod;
+    delete rest.cpu.realtimeRuntime;
+  }
   return rest;
 }
 
