@@ -548,8 +548,14 @@ test('block I/O limits reach the container\'s cgroup (or are discarded with Dock
 
 test('inspect shows every HostConfig field Docker shows (defaults for unset ones); update takes a block I/O weight, real-time CPU and kernel memory with Docker\'s warnings', { skip }, async () => {
   const { readCgroupFeatures } = await import('../../src/adapters/cgroups/index.ts');
-  const id = await create(d, { Cmd: ['sleep', '60'] });
-  const hc = (await inspect(d, id)).HostConfig;
+  const id = await create(d, { Cmd: ['sleep', '60'], HostConfig: { PidsLimit: 0, MemorySwappiness: -1 } });
+  const info = await inspect(d, id);
+  const hc = info.HostConfig;
+  assert.equal(hc.PidsLimit, null);
+  assert.equal(hc.MemorySwappiness, null);
+  assert.equal(info.Config.Volumes, null);
+  assert.equal(info.Config.OnBuild, null);
+  assert.ok(info.GraphDriver.Data.LowerDir.length > 0);
   for (const [k, v] of Object.entries({ BlkioWeight: 0, BlkioWeightDevice: [], BlkioDeviceReadBps: [], Devices: [], DeviceRequests: null, CpuRealtimeRuntime: 0, OomScoreAdj: 0, IpcMode: 'private', ShmSize: 64 * 1024 * 1024, ConsoleSize: [0, 0], UsernsMode: '', Isolation: '' })) {
     assert.deepEqual(hc[k], v, k);
   }

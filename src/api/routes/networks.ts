@@ -17,7 +17,9 @@ function view(n: NetworkRecord, d: Deps): Record<string, unknown> {
   }
   // An IPv6 subnet's gateway is shown only when it was given, as Docker shows it.
   const ipam = { ...n.IPAM, Config: n.IPAM.Config.map((c) => (c.Gateway === '' ? { Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}) } : c)) };
-  return { ...pub, IPAM: ipam, Options: { 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
+  // The default network's options, as Docker lists them for its default bridge.
+  const defaults = n.Name === 'bridge' ? { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', 'com.docker.network.driver.mtu': '1500' } : {};
+  return { ...pub, IPAM: ipam, Options: { ...defaults, 'com.docker.network.bridge.name': n.bridge, ...n.Options }, Containers: containers };
 }
 
 /** `host` and `none` as Docker shows them: no IPAM, and the running containers that use them. */

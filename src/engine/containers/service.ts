@@ -1590,6 +1590,8 @@ export class ContainerService {
     }
     return {
       ...pub,
+      // As Docker shows them: no volumes is null, and OnBuild (an image-only setting) is null.
+      Config: { ...rec.Config, Volumes: rec.Config.Volumes && Object.keys(rec.Config.Volumes).length > 0 ? rec.Config.Volumes : null, OnBuild: null },
       HostConfig: hostConfigView(rec.HostConfig),
       ResolvConfPath: rec.ResolvConfPath,
       MountLabel: '',
@@ -1598,7 +1600,7 @@ export class ContainerService {
       ExecIDs: null,
       GraphDriver: {
         Name: 'overlay2',
-        Data: { UpperDir: join(this.dir(rec.Id), 'upper'), WorkDir: join(this.dir(rec.Id), 'work'), MergedDir: this.rootfs(rec.Id) },
+        Data: { LowerDir: this.#lowerDirsOf(rec), UpperDir: join(this.dir(rec.Id), 'upper'), WorkDir: join(this.dir(rec.Id), 'work'), MergedDir: this.rootfs(rec.Id) },
       },
       Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination, ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
       NetworkSettings: {
@@ -1622,6 +1624,15 @@ export class ContainerService {
         Networks: networks,
       },
     };
+  }
+
+  /** The image layers under the container's root, top first and `:`-joined, as overlay2 shows them. */
+  #lowerDirsOf(rec: ContainerRecord): string {
+    try {
+      return this.#o.images.lowerDirs(this.#o.images.get(rec.Image).id).join(':');
+    } catch {
+      return '';
+    }
   }
 
   /** The OCI runtime a container was created with. */
@@ -1649,6 +1660,9 @@ function hostConfigView(hc: HostConfig): Record<string, unknown> {
   };
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(hc)) if (v !== undefined && !(v === null && k in defaults && defaults[k] !== null)) out[k] = v;
+  // Docker's "not set" values: no swappiness of its own (-1), no PIDs limit (0 or -1).
+  if (out['MemorySwappiness'] === -1) out['MemorySwappiness'] = null;
+  if (typeof out['PidsLimit'] === 'number' && (out['PidsLimit'] as number) <= 0) out['PidsLimit'] = null;
   // The default IPC namespace is a private one, /dev/shm 64 MiB.
   if (!out['IpcMode']) out['IpcMode'] = 'private';
   if (!out['ShmSize']) out['ShmSize'] = 64 * 1024 * 1024;
