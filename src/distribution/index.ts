@@ -42,8 +42,11 @@ export class Distribution {
   #puller: Puller;
   #pusher: Pusher;
   #registry: { insecure: (host: string) => boolean; mirrors: readonly string[]; userAgent: string; tls: (host: string) => Agent | undefined };
+  /** The registry settings as given (for `info`'s RegistryConfig). */
+  readonly settings: { insecureRegistries: readonly string[]; mirrors: readonly string[] };
 
   private constructor(opts: DistributionOptions, metadata: BlobMetadata) {
+    this.settings = { insecureRegistries: [...(opts.insecureRegistries ?? [])], mirrors: [...(opts.mirrors ?? [])] };
     const tls = new RegistryTls(opts.certsDirs ?? []);
     this.#registry = { insecure: insecureMatcher(opts.insecureRegistries ?? []), mirrors: opts.mirrors ?? [], userAgent: opts.userAgent, tls: (host) => tls.dispatcher(host) };
     this.#puller = new Puller({

@@ -28,6 +28,13 @@ after(async () => {
   if (regDir) rmSync(regDir, { recursive: true, force: true });
 });
 
+test('info names the mirror as Docker does (RegistryConfig.Mirrors and docker.io\'s index entry)', { skip }, async () => {
+  const rc = (await api(d, 'GET', '/info')).json().RegistryConfig;
+  assert.deepEqual(rc.Mirrors, [`http://127.0.0.1:${port}/`]);
+  assert.deepEqual(rc.IndexConfigs['docker.io'], { Name: 'docker.io', Mirrors: [`http://127.0.0.1:${port}/`], Secure: true, Official: true });
+  assert.ok(rc.InsecureRegistryCIDRs.includes('127.0.0.0/8'));
+});
+
 test('a Docker Hub reference is pulled from the configured mirror', { skip }, async () => {
   regDir = mkdtempSync('/tmp/berth-mirror-');
   reg = spawn(BERTH, ['registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', regDir], { stdio: 'ignore' });

@@ -37,15 +37,6 @@ function commandOf(rec: ContainerRecord): string {
   return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
 }
 
-/** The networks a container is wired to, as the container list shows them. */
-function networksSummary(rec: ContainerRecord): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const n of [liveNet(rec), ...(rec.berth.extraNets ?? [])]) {
-    if (n) out[n.networkName] = { NetworkID: n.networkId, IPAddress: n.ip, Gateway: n.gateway, MacAddress: n.mac };
-  }
-  return out;
-}
-
 export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<string, unknown> {
   const img = d.images.resolve(rec.Image);
   const out: Record<string, unknown> = {
@@ -63,12 +54,13 @@ export function summary(rec: ContainerRecord, d: Deps, size?: number): Record<st
     State: rec.State.Status,
     Status: humanStatus(rec.State),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: networksSummary(rec) },
+    NetworkSettings: { Networks: d.containers.endpoints(rec) },
     Mounts: (rec.berth.mounts ?? []).map((m) => ({ Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), ...(m.Driver ? { Driver: m.Driver } : {}), Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation })),
   };
   if (!img) out.ImageID = rec.Image;
   if (size !== undefined) {
-    out.SizeRw = size;
+    // As Docker: no SizeRw for a container that has written nothing.
+    if (size > 0) out.SizeRw = size;
     out.SizeRootFs = size + (img?.size ?? 0);
   }
   return out;

@@ -155,7 +155,7 @@ export function registerSystem(r: Router, d: Deps): void {
       OSType: 'linux',
       Architecture: arch() === 'x64' ? 'x86_64' : arch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: null },
+      RegistryConfig: registryConfig(d.distribution.settings),
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
@@ -226,4 +226,20 @@ function openDescriptors(): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Docker's RegistryConfig: insecure registries given as CIDRs join 127.0.0.0/8, the others are
+ * index entries that are not secure; mirrors (as URLs ending in `/`) serve docker.io.
+ */
+export function registryConfig(settings: { insecureRegistries: readonly string[]; mirrors: readonly string[] }): Record<string, unknown> {
+  const mirrors = settings.mirrors.map((m) => (m.endsWith('/') ? m : `${m}/`));
+  const cidrs = ['127.0.0.0/8'];
+  const index: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: mirrors, Secure: true, Official: true } };
+  for (const r of settings.insecureRegistries) {
+    if (/^[\d.]+\/\d+$|^[0-9a-fA-F:]+\/\d+$/.test(r)) {
+      if (!cidrs.includes(r)) cidrs.push(r);
+    } else index[r] = { Name: r, Mirrors: [], Secure: false, Official: false };
+  }
+  return { AllowNondistributableArtifactsCIDRs: [], AllowNondistributableArtifactsHostnames: [], InsecureRegistryCIDRs: cidrs, IndexConfigs: index, Mirrors: mirrors };
 }

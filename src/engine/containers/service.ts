@@ -1555,16 +1555,14 @@ export class ContainerService {
 
   // ---- inspect ----------------------------------------------------------------------------
 
-  inspect(ref: string): Record<string, unknown> {
-    const rec = this.find(ref);
-    const { berth: _b, ...pub } = rec;
+  /** The container's endpoints by network name, as inspect and the container list show them. */
+  endpoints(rec: ContainerRecord): Record<string, unknown> {
     const networks: Record<string, unknown> = {};
     const mode = rec.HostConfig.NetworkMode;
     if (mode === 'host' || mode === 'none') {
       networks[mode] = { ...emptyEndpoint(), NetworkID: this.#o.networks?.findPredefined(mode)?.Id ?? '', ...(isActive(rec.State.Status) ? { EndpointID: rec.Id } : {}) };
     }
     const net = liveNet(rec);
-    const held = rec.berth.net;
     const userNet = rec.berth.primaryDetached ? undefined : this.#net.userNetwork(mode);
     for (const c of rec.berth.connected ?? []) {
       const n = this.#o.networks?.tryFind(c.networkId);
@@ -1588,6 +1586,16 @@ export class ContainerService {
         ...(net ? { EndpointID: rec.Id, Gateway: net.gateway, IPAddress: net.ip, IPPrefixLen: net.prefix, MacAddress: net.mac, ...ipv6Fields(net), DNSNames: userNet.Name === 'bridge' ? null : dnsNames(rec, rec.berth.endpoint?.aliases ?? [], true) } : {}),
       };
     }
+    return networks;
+  }
+
+  inspect(ref: string): Record<string, unknown> {
+    const rec = this.find(ref);
+    const { berth: _b, ...pub } = rec;
+    const networks = this.endpoints(rec);
+    const net = liveNet(rec);
+    const held = rec.berth.net;
+    const userNet = rec.berth.primaryDetached ? undefined : this.#net.userNetwork(rec.HostConfig.NetworkMode);
     return {
       ...pub,
       // As Docker shows them: no volumes is null, and OnBuild (an image-only setting) is null.
