@@ -195,23 +195,8 @@ function sizeFlag(flags: Flags, name: string, title: string): number {
   }
 }
 
-/** `PATH:WEIGHT` for --blkio-weight-device, checked as the docker CLI checks it. */
-export function weightDevice(v: string): { Path: string; Weight: number } {
-  const bad = (why: string): never => {
-    throw new RunOptionsError(`invalid argument "${v}" for "--blkio-weight-device" flag: ${why}`);
-  };
-  const i = v.indexOf(':');
-  if (i < 0) bad(`bad format: ${v}`);
-  const path = v.slice(0, i);
-  if (!path.startsWith('/dev/')) bad(`bad format for device path: ${v}`);
-  const raw = v.slice(i + 1);
-  const w = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(w) || w > 65535 || (w > 0 && (w < 10 || w > 1000))) bad(`invalid weight for device: ${v}`);
-  return { Path: path, Weight: w };
-}
-
-/** `PATH:RATE` for --device-{read,write}-{bps,iops}: a size (`1mb`) for bytes, a count for IO. */
-export function throttleDevice(v: string, flag: string, kind: 'bps' | 'iops'): { Path: string; Rate: number } {
+/** `PATH:VALUE` of a device flag, the path under /dev as the docker CLI wants it; `bad` reports in its words. */
+function devicePair(v: string, flag: string): { path: string; raw: string; bad: (why: string) => never } {
   const bad = (why: string): never => {
     throw new RunOptionsError(`invalid argument "${v}" for "${flag}" flag: ${why}`);
   };
@@ -219,7 +204,20 @@ export function throttleDevice(v: string, flag: string, kind: 'bps' | 'iops'): {
   if (i < 0) bad(`bad format: ${v}`);
   const path = v.slice(0, i);
   if (!path.startsWith('/dev/')) bad(`bad format for device path: ${v}`);
-  const raw = v.slice(i + 1);
+  return { path, raw: v.slice(i + 1), bad };
+}
+
+/** `PATH:WEIGHT` for --blkio-weight-device, checked as the docker CLI checks it. */
+export function weightDevice(v: string): { Path: string; Weight: number } {
+  const { path, raw, bad } = devicePair(v, '--blkio-weight-device');
+  const w = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(w) || w > 65535 || (w > 0 && (w < 10 || w > 1000))) bad(`invalid weight for device: ${v}`);
+  return { Path: path, Weight: w };
+}
+
+/** `PATH:RATE` for --device-{read,write}-{bps,iops}: a size (`1mb`) for bytes, a count for IO. */
+export function throttleDevice(v: string, flag: string, kind: 'bps' | 'iops'): { Path: string; Rate: number } {
+  const { path, raw, bad } = devicePair(v, flag);
   let rate = NaN;
   if (kind === 'iops') rate = /^\d+$/.test(raw) ? Number(raw) : NaN;
   else {

@@ -66,14 +66,7 @@ export class ContainerNetworking {
       const netns = await this.#newNetns(rec.Id, name);
       return { netns, wired: Promise.resolve() };
     }
-    const ip = networks.allocate(net.Id, rec.berth.endpoint?.ip);
-    let ip6: string | undefined;
-    try {
-      ip6 = networks.allocate6(net.Id, rec.berth.endpoint?.ip6);
-    } catch (err) {
-      networks.release(net.Id, ip);
-      throw err;
-    }
+    const { ip, ip6 } = networks.allocateEndpoint(net.Id, { ip: rec.berth.endpoint?.ip, ip6: rec.berth.endpoint?.ip6 });
     try {
       // Host ports are chosen and recorded under one lock, so two starts cannot take the same one.
       const { request } = await this.#portLock.run(async () => {
@@ -298,14 +291,7 @@ export class ContainerNetworking {
     if (!networks || !netavark || !primary) return;
     const net = networks.find(c.networkId);
     const info = networks.netavarkInfo(net);
-    const ip = networks.allocate(net.Id, c.ip);
-    let ip6: string | undefined;
-    try {
-      ip6 = networks.allocate6(net.Id, c.ip6);
-    } catch (err) {
-      networks.release(net.Id, ip);
-      throw err;
-    }
+    const { ip, ip6 } = networks.allocateEndpoint(net.Id, c);
     const iface = `eth${1 + (rec.berth.extraNets?.length ?? 0)}`;
     const request: NetworkSetupRequest = {
       container_id: rec.Id,
@@ -396,14 +382,7 @@ export class ContainerNetworking {
   async #rewirePrimary(rec: ContainerRecord, net: NetworkRecord, held: NetState, endpoint: NonNullable<ContainerRecord['berth']['endpoint']>): Promise<void> {
     const networks = this.#o.networks!;
     const netavark = this.#o.netavark!;
-    const ip = networks.allocate(net.Id, endpoint.ip);
-    let ip6: string | undefined;
-    try {
-      ip6 = networks.allocate6(net.Id, endpoint.ip6);
-    } catch (err) {
-      networks.release(net.Id, ip);
-      throw err;
-    }
+    const { ip, ip6 } = networks.allocateEndpoint(net.Id, endpoint);
     const saved = rec.berth.endpoint;
     rec.berth.endpoint = endpoint;
     try {

@@ -391,6 +391,18 @@ export class NetworkService {
     throw conflict(`no available IPv6 addresses on network ${n.Name}`);
   }
 
+  /** An endpoint's addresses: IPv4, and IPv6 on a network with it; nothing stays taken on a failure. */
+  allocateEndpoint(networkId: string, want: { ip?: string | undefined; ip6?: string | undefined } = {}): { ip: string; ip6?: string } {
+    const ip = this.allocate(networkId, want.ip);
+    try {
+      const ip6 = this.allocate6(networkId, want.ip6);
+      return ip6 ? { ip, ip6 } : { ip };
+    } catch (err) {
+      this.release(networkId, ip);
+      throw err;
+    }
+  }
+
   release(networkId: string, ip: string, ip6?: string): void {
     if (ip) this.#alloc.get(networkId)?.delete(ipToInt(ip));
     if (ip6) this.#alloc6.get(networkId)?.delete(ipv6ToBigInt(ip6));
