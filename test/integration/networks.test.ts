@@ -112,6 +112,12 @@ test('a start and an exit emit network connect and disconnect; ps filters by net
     const mine = all.filter((a) => a.Actor.Attributes.container === r.id);
     return mine.map((a) => a.Action).join() === 'connect,disconnect' && mine.every((a) => a.Actor.Attributes.name === netName);
   }, 5000, 'connect and disconnect events');
+  // In Docker's order: the container's die before the network's disconnect, the volume's unmount after.
+  const ordered = (await api(d, 'GET', `/events?since=${since}&until=${Math.ceil(Date.now() / 1000) + 1}`)).text().trim().split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l) as { Type: string; Action: string; id?: string; Actor: { ID: string; Attributes: Record<string, string> } })
+    .filter((e) => e.Actor.ID === r.id || e.Actor.Attributes.container === r.id)
+    .map((e) => `${e.Type} ${e.Action}`);
+  assert.deepEqual(ordered.filter((e) => /die|disconnect|unmount/.test(e)), ['container die', 'network disconnect', 'volume unmount']);
   const ps = async (filters: Record<string, string[]>): Promise<string[]> =>
     (await api(d, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)).json<Array<{ Id: string }>>().map((c) => c.Id);
   for (const f of [{ network: [netName] }, { publish: ['80'] }, { publish: ['79-81/tcp'] }, { expose: ['90'] }, { volume: ['/data'] }, { volume: [`evvol${tag}`] }]) {

@@ -231,13 +231,23 @@ export class ContainerNetworking {
     return out;
   }
 
+  /**
+   * The `disconnect` events a stop owes (one per network the start announced), to be sent when
+   * the caller says: an exit sends them after its `die`, as Docker orders them. Taken once.
+   */
+  takeDisconnects(rec: ContainerRecord): () => void {
+    if (!this.#announced.delete(rec.Id)) return () => undefined;
+    const joined = this.#joined(rec);
+    return () => {
+      for (const n of joined) this.#o.onEvent?.('disconnect', n.id, { container: rec.Id, name: n.name, type: 'bridge' });
+    };
+  }
+
   async teardown(rec: ContainerRecord, opts: { wait?: boolean; after?: Promise<void> } = {}): Promise<void> {
     this.#proxies.stop(rec.Id);
     const net = rec.berth.net;
     if (!net) return;
-    if (this.#announced.delete(rec.Id)) {
-      for (const n of this.#joined(rec)) this.#o.onEvent?.('disconnect', n.id, { container: rec.Id, name: n.name, type: 'bridge' });
-    }
+    this.takeDisconnects(rec)();
     const extras = rec.berth.extraNets ?? [];
     const journal = join(this.#o.execRoot, 'teardown', `${rec.Id}.json`);
     await ensureDir(join(this.#o.execRoot, 'teardown'));

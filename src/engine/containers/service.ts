@@ -1145,6 +1145,7 @@ export class ContainerService {
     live.rotator?.stop();
     delete live.rotator;
     this.#health.stop(id);
+    const disconnects = this.#net.takeDisconnects(rec);
     await this.#cleanupRuntime(rec, answered);
     setStatus(rec.State, 'exited');
     rec.State.ExitCode = code;
@@ -1157,6 +1158,7 @@ export class ContainerService {
     if (!rec.HostConfig.AutoRemove) await this.#save(rec);
     if (oom) this.#emit(rec, 'oom');
     this.#emit(rec, 'die', { exitCode: String(code) });
+    disconnects();
     this.#emitVolumes(rec, 'unmount');
     const done = live.waiters.filter((w) => w.condition !== 'removed');
     live.waiters = live.waiters.filter((w) => w.condition === 'removed');
@@ -1349,6 +1351,7 @@ export class ContainerService {
   async attach(ref: string, req: AttachRequest): Promise<void> {
     const rec = this.find(ref);
     const live = this.#liveOf(rec.Id);
+    this.#emit(rec, 'attach');
     await live.mutex.run(async () => {
       if (isActive(rec.State.Status)) {
         await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce });
