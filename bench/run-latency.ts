@@ -51,10 +51,13 @@ async function main(): Promise<void> {
   const env = { BERTH_HOST: host };
   try {
     for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    // Idle RSS of a fresh daemon (the figure the target names), then after its first image.
+    await new Promise((r) => setTimeout(r, 1000));
+    const fresh = rssKiB(daemon.pid!);
+    console.log(`berthd idle RSS, fresh ${(fresh / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB; the rest is the mapped node binary, shared)`);
     spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, ...env } });
     const docker = process.env.DOCKER_HOST && spawnSync('docker', ['version'], { encoding: 'utf8' }).status === 0 ? process.env.DOCKER_HOST : undefined;
-    const fresh = rssKiB(daemon.pid!);
-    console.log(`berthd RSS after start ${(fresh / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB; the rest is the mapped node binary, shared)`);
+    console.log(`berthd RSS after bootstrapping busybox ${(rssKiB(daemon.pid!) / 1024).toFixed(1)} MiB`);
     // Warm up both.
     timeCmd(berth, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], env);
     if (docker) timeCmd('docker', ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker });
