@@ -174,6 +174,8 @@ export interface Cgroups {
 }
 
 export interface CgroupFeatures {
+  /** The cgroup version: on v2 a container's cgroup namespace is its own unless asked otherwise, as Docker's. */
+  version: 1 | 2;
   blkioWeight: boolean;
   blkioWeightDevice: boolean;
   blkioReadBps: boolean;

@@ -552,6 +552,8 @@ test('inspect shows every HostConfig field Docker shows (defaults for unset ones
   const info = await inspect(d, id);
   const hc = info.HostConfig;
   assert.equal(hc.PidsLimit, null);
+  // Docker's default cgroup namespace, stored at create: the container's own on cgroup v2.
+  assert.equal(hc.CgroupnsMode, readCgroupFeatures().version === 2 ? 'private' : 'host');
   assert.equal(hc.MemorySwappiness, null);
   assert.equal(info.Config.Volumes, null);
   assert.equal(info.Config.OnBuild, null);

@@ -439,10 +439,11 @@ export function readCgroupFeatures(root = CGROUP_ROOT): CgroupFeatures {
       controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
     } catch {}
     const io = controllers.includes('io');
-    out = { blkioWeight: io, blkioWeightDevice: io, blkioReadBps: io, blkioWriteBps: io, blkioReadIops: io, blkioWriteIops: io, cpuRealtime: false, oomKillDisable: false };
+    out = { version: 2, blkioWeight: io, blkioWeightDevice: io, blkioReadBps: io, blkioWriteBps: io, blkioReadIops: io, blkioWriteIops: io, cpuRealtime: false, oomKillDisable: false };
   } else {
     const has = (controller: string, file: string): boolean => existsSync(join(root, controller, file));
     out = {
+      version: 1,
       blkioWeight: has('blkio', 'blkio.weight') || has('blkio', 'blkio.bfq.weight'),
       blkioWeightDevice: has('blkio', 'blkio.weight_device') || has('blkio', 'blkio.bfq.weight_device'),
       blkioReadBps: has('blkio', 'blkio.throttle.read_bps_device'),

@@ -73,8 +73,8 @@ test('isolation other than default and storage options are refused as Docker on 
 });
 
 test('limits the host cannot apply are discarded with Docker\'s warnings; out-of-range values are refused', () => {
-  const none = { blkioWeight: false, blkioWeightDevice: false, blkioReadBps: false, blkioWriteBps: false, blkioReadIops: false, blkioWriteIops: false, cpuRealtime: false, oomKillDisable: true };
-  const all = { blkioWeight: true, blkioWeightDevice: true, blkioReadBps: true, blkioWriteBps: true, blkioReadIops: true, blkioWriteIops: true, cpuRealtime: true, oomKillDisable: true };
+  const none = { version: 1 as const, blkioWeight: false, blkioWeightDevice: false, blkioReadBps: false, blkioWriteBps: false, blkioReadIops: false, blkioWriteIops: false, cpuRealtime: false, oomKillDisable: true };
+  const all = { version: 1 as const, blkioWeight: true, blkioWeightDevice: true, blkioReadBps: true, blkioWriteBps: true, blkioReadIops: true, blkioWriteIops: true, cpuRealtime: true, oomKillDisable: true };
   const body = { Image: 'x', HostConfig: { BlkioWeight: 300, BlkioDeviceReadBps: [{ Path: '/dev/vda', Rate: 1024 }], KernelMemory: 1 << 20, OomKillDisable: true } };
   const a = decodeCreateBody(body).hostConfig;
   assert.deepEqual(checkCgroupLimits(a, none), [

@@ -416,6 +416,8 @@ export class ContainerService {
     if (req.config.StopSignal) parseSignal(req.config.StopSignal);
     checkHostResources(req.hostConfig, this.#o.cgroups.hostResources());
     const limitWarnings = checkCgroupLimits(req.hostConfig, this.#o.cgroups.features());
+    // Docker's default cgroup namespace: the container's own on cgroup v2, the host's on v1.
+    req.hostConfig.CgroupnsMode ||= this.#o.cgroups.features().version === 2 ? 'private' : 'host';
     this.#checkNetworkMode(req.hostConfig.NetworkMode);
     for (const mode of [req.hostConfig.PidMode, req.hostConfig.IpcMode]) {
       const from = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
