@@ -366,6 +366,7 @@ export class ContainerNetworking {
       const wired = liveNet(rec);
       if (isActive(rec.State.Status) && wired) {
         // eth0 and its published ports go; the namespace stays for the container and its other networks.
+        this.#proxies.stop(rec.Id);
         await this.#netQueue.run(async () => {
           await this.#o.netavark?.teardown(`/run/netns/${wired.netns}`, wired.request);
         });
@@ -404,6 +405,7 @@ export class ContainerNetworking {
       await this.#o.save(rec);
       const result = await this.#netQueue.run(() => netavark.setup(`/run/netns/${held.netns}`, request));
       state.mac = Object.values(result)[0]?.interfaces.eth0?.mac_address ?? '';
+      await this.startProxies(rec);
     } catch (err) {
       networks.release(net.Id, ip, ip6);
       rec.berth.net = held;
