@@ -1,7 +1,7 @@
 // Docker json-file style rotation (`max-size`, `max-file`, `compress`) for conmon's k8s-file logs:
 // conmon cuts the file at max-size, berth keeps (and compresses) the finished ones.
 import { link, rename, stat, unlink } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { zlib } from '../../lib/lazy-modules.ts';
 import { invalidParameter } from '../../core/errors.ts';
@@ -103,6 +103,10 @@ export interface LogRotatorOptions {
   onError?: (err: unknown) => void;
 }
 
+const DEFAULT_INTERVAL = 250;
+const shared = new Set<LogRotator>();
+let sharedTick: NodeJS.Timeout | undefined;
+
 /**
  * One per running container: keeps conmon's finished log files as Docker's rotated ones. conmon
  * cuts the file at max-size itself, between two records, so the size is exact and nothing is
@@ -122,6 +126,8 @@ export class LogRotator {
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   #stopped = false;
+  /** The inode the held link is known to name: a look then costs one stat of the live file. */
+  #heldIno: number | undefined;
 
   constructor(opts: LogRotatorOptions) {
     if (!Number.isInteger(opts.maxSize) || opts.maxSize < 0) throw invalidParameter(`invalid log max-size: ${opts.maxSize}`);
@@ -130,7 +136,7 @@ export class LogRotator {
     this.#held = heldLogPath(opts.path);
     this.#maxSize = opts.maxSize;
     this.#maxFile = opts.maxFile;
-    this.#interval = opts.checkIntervalMs ?? 250;
+    this.#interval = opts.checkIntervalMs ?? DEFAULT_INTERVAL;
     this.#compress = opts.compress === true;
     this.#onError = opts.onError;
   }
@@ -141,9 +147,15 @@ export class LogRotator {
 
   start(): void {
     if (this.#maxSize === 0 || this.#timer !== undefined || this.#stopped) return;
-    this.#timer = setInterval(() => {
-      this.check().catch((err: unknown) => this.#onError?.(err));
-    }, this.#interval);
+    // Rotators with the usual interval share one timer (thousands of containers, one tick).
+    if (this.#interval === DEFAULT_INTERVAL) {
+      shared.add(this);
+      sharedTick ??= setInterval(() => {
+        for (const r of shared) r.#tick();
+      }, DEFAULT_INTERVAL).unref();
+      return;
+    }
+    this.#timer = setInterval(() => this.#tick(), this.#interval);
     this.#timer.unref();
   }
 
@@ -151,6 +163,30 @@ export class LogRotator {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    shared.delete(this);
+    if (shared.size === 0 && sharedTick !== undefined) {
+      clearInterval(sharedTick);
+      sharedTick = undefined;
+    }
+  }
+
+  #tick(): void {
+    if (this.#unchanged()) return;
+    this.check().catch((err: unknown) => this.#onError?.(err));
+  }
+
+  /**
+   * The frequent look, 4 times a second per running container: one synchronous stat (microseconds,
+   * the inode is in cache) says whether the live file is still the one held; a promise and a pool
+   * thread for it cost ~20 times as much.
+   */
+  #unchanged(): boolean {
+    if (this.#busy || this.#heldIno === undefined) return false;
+    try {
+      return statSync(this.#path, { throwIfNoEntry: false })?.ino === this.#heldIno;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -163,14 +199,20 @@ export class LogRotator {
     try {
       const live = await inode(this.#path);
       if (live === undefined) return false;
+      if (live === this.#heldIno) return false;
       const held = await inode(this.#held);
-      if (held === live) return false;
+      if (held === live) {
+        this.#heldIno = held;
+        return false;
+      }
       if (held === undefined) {
         await linkIfMissing(this.#path, this.#held);
+        this.#heldIno = await inode(this.#held);
         return false;
       }
       await this.#shift();
       await linkIfMissing(this.#path, this.#held);
+      this.#heldIno = await inode(this.#held);
       return true;
     } finally {
       this.#busy = false;
