@@ -2,26 +2,9 @@
 
 import { stringify } from 'yaml';
 import type { Healthcheck, PortMapping, Project, Service, ServiceVolume } from './types.ts';
+import { formatDuration } from '../dockerfile/duration.ts';
 
-/** Nanoseconds as a Go duration string (`1m30s`, `500ms`). */
-export function formatDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  let rest = Math.abs(ns);
-  if (rest < 1e9) {
-    for (const [unit, size] of [['ms', 1e6], ['µs', 1e3], ['ns', 1]] as const) {
-      if (rest >= size) return `${sign}${rest / size}${unit}`;
-    }
-  }
-  let out = '';
-  const h = Math.floor(rest / 3600e9);
-  rest -= h * 3600e9;
-  const m = Math.floor(rest / 60e9);
-  rest -= m * 60e9;
-  if (h > 0) out += `${h}h`;
-  if (h > 0 || m > 0) out += `${m}m`;
-  return `${sign}${out}${rest / 1e9}s`;
-}
+export { formatDuration };
 
 function port(p: PortMapping): Record<string, unknown> {
   const out: Record<string, unknown> = { mode: 'ingress' };

@@ -1,4 +1,5 @@
-// Go's time.ParseDuration, for HEALTHCHECK's flags: `30s`, `1m30s`, `1.5h`, `300ms`.
+// Go's time.ParseDuration, for HEALTHCHECK's flags (`30s`, `1m30s`, `1.5h`, `300ms`), and Go's
+// Duration.String for the texts that show one.
 
 const UNITS: Record<string, number> = {
   ns: 1,
@@ -38,4 +39,24 @@ export function duration(text: string): number {
   }
   if (total > 2 ** 63 - 1) throw invalid();
   return sign * Math.round(total);
+}
+
+/** Nanoseconds as a Go duration string (`1m30s`, `500ms`). */
+export function formatDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  let rest = Math.abs(ns);
+  if (rest < 1e9) {
+    for (const [unit, size] of [['ms', 1e6], ['µs', 1e3], ['ns', 1]] as const) {
+      if (rest >= size) return `${sign}${rest / size}${unit}`;
+    }
+  }
+  let out = '';
+  const h = Math.floor(rest / 3600e9);
+  rest -= h * 3600e9;
+  const m = Math.floor(rest / 60e9);
+  rest -= m * 60e9;
+  if (h > 0) out += `${h}h`;
+  if (h > 0 || m > 0) out += `${m}m`;
+  return `${sign}${out}${rest / 1e9}s`;
 }

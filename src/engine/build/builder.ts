@@ -15,6 +15,7 @@ import { untarWithTar } from '../../adapters/tar/index.ts';
 import { download, DownloadError, type Download } from '../../adapters/http/index.ts';
 import { RootFs, fdPath } from '../../adapters/rootfs/index.ts';
 import { readJson, writeJsonAtomic, ensureDir, directorySize } from '../../adapters/fs/index.ts';
+import { nopText } from './history-text.ts';
 import type { Mounter } from '../../core/ports.ts';
 import { ociArchitecture, type ImageRecord, type ImageStore } from '../../stores/images.ts';
 import type { ContainerService } from '../containers/service.ts';
@@ -576,7 +577,7 @@ export class Builder {
           if (v !== undefined) st.args.set(a.name, v);
           else st.args.delete(a.name);
         }
-        await this.#configStep(st, `ARG ${ins.args.map((a) => (a.default !== undefined ? `${a.name}=${a.default}` : a.name)).join(' ')}`, ctx);
+        await this.#configStep(st, nopText(ins), ctx);
         return;
       }
       case 'ENV': {
@@ -647,12 +648,13 @@ export class Builder {
         break;
       case 'MAINTAINER':
         say('[WARNING]: MAINTAINER is deprecated, use LABEL maintainer=… instead\n');
-        await this.#configStep(st, `MAINTAINER ${ins.name}`, ctx, { author: ins.name });
+        await this.#configStep(st, nopText(ins), ctx, { author: ins.name });
         return;
       case 'FROM':
         throw internal('FROM inside a stage');
     }
-    await this.#configStep(st, ins.original.replace(/\s*\n\s*/g, ' ').replace(/^\S+/, (k) => k.toUpperCase()), ctx);
+    const resolved = ins.kind === 'CMD' ? { command: st.config.Cmd ?? [] } : ins.kind === 'ENTRYPOINT' ? { command: st.config.Entrypoint ?? [] } : ins.kind === 'WORKDIR' ? { workdir: st.config.WorkingDir ?? ins.path } : {};
+    await this.#configStep(st, nopText(ins, resolved), ctx);
   }
 
   /** A config-only step: cached by (parent, instruction, resulting config). */
@@ -1007,7 +1009,9 @@ export class Builder {
       }
       const layerFile = join(work, `layer-${randomBytes(6).toString('hex')}.tar`);
       const { inputDigest } = await writeCopyLayer({ sources, dest: destClean, destIsDir, uid: owner.uid, gid: owner.gid, ...(mode !== undefined ? { mode } : {}), missingDirs: missing }, layerFile);
-      const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${inputDigest.replace('sha256:', 'dir:').slice(0, 68)} in ${dest} `;
+      // As Docker names the sources: one file, one directory, or several.
+      const what = sources.length > 1 ? 'multi' : sources.length === 1 && root.kind(sources[0]!.path) === 'dir' ? 'dir' : 'file';
+      const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${inputDigest.replace('sha256:', `${what}:`).slice(0, what.length + 65)} in ${dest} `;
       const key = sha256Digest(JSON.stringify({ parent: st.image?.id ?? 'scratch', op: `${ins.kind} ${dest}`, input: inputDigest, config: st.config, history: st.image ? undefined : st.history }));
       const hit = ctx.opts.noCache ? undefined : await this.#cacheGet(key);
       if (hit !== undefined) {
