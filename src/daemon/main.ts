@@ -267,6 +267,8 @@ async function takeLock(dataRoot: string): Promise<string> {
         try {
           const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
           alive = cmd.includes('berthd') || (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'berthd';
+          // A killed daemon not yet reaped holds nothing.
+          if (alive && /^\d+ \(.*\) [ZX]/s.test(await readFile(`/proc/${pid}/stat`, 'utf8'))) alive = false;
         } catch {}
       }
       if (alive) throw new Error(`another berthd (pid ${pid}) is using the data root ${dataRoot}; stop it first or choose another --data-root`);

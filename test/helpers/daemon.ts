@@ -99,6 +99,10 @@ export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<
       await launch();
     },
     async cleanup() {
+      // A daemon that died on its own is a bug: its log is the evidence.
+      if (t.proc.exitCode !== null || t.proc.signalCode !== null) {
+        process.stderr.write(`berthd exited by itself (${t.proc.exitCode ?? t.proc.signalCode}); its log ends:\n${logText.slice(-4000)}\n`);
+      }
       try {
         if (t.proc.exitCode === null && t.proc.signalCode === null) {
           const list = await api(t, 'GET', '/containers/json?all=1').then((r) => r.json<Array<{ Id: string }>>()).catch(() => []);

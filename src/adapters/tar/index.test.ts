@@ -423,3 +423,31 @@ test('small files written in the background: later entries at their path, links 
     await rm(base, { recursive: true, force: true });
   }
 });
+
+test('a reader going away mid-archive ends the pack quietly: no stray error events', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-tar-hangup-'));
+  for (let i = 0; i < 200; i++) await writeFile(join(dir, `small-${String(i).padStart(3, '0')}`), 'x'.repeat(100));
+  await writeFile(join(dir, 'zz-large'), Buffer.alloc(4 << 20));
+  const stray: unknown[] = [];
+  const onUncaught = (err: unknown): void => void stray.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    for (const cut of [512, 5000, 30000, 1 << 20]) {
+      const s = createTar(dir);
+      let got = 0;
+      await new Promise<void>((resolve) => {
+        s.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > cut && !s.destroyed) s.destroy(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        });
+        s.on('close', () => resolve());
+        s.on('error', () => {});
+      });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    await rm(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(stray, []);
+});

@@ -733,7 +733,10 @@ export interface PackEntry {
 
 function addEntry(pack: Pack, header: Headers, data?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    const sink = pack.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    // The pack destroys its current entry with the reader's error when the reader goes away (a
+    // client hanging up): unheard, that error would end the process.
+    sink.on('error', reject);
   });
 }
 
@@ -742,6 +745,8 @@ async function addFileEntry(pack: Pack, header: Headers, path: string): Promise<
   const done = new Promise<void>((resolve, reject) => {
     settle = (err) => (err ? reject(err) : resolve());
   });
+  // It may fail while the file is still being read; it is awaited below.
+  done.catch(() => {});
   const sink = pack.entry(header, (err) => settle(err));
   // The pack is destroyed when the reader goes away (a client hanging up): the entry then fails.
   sink.on('error', (err: Error) => settle(err));

@@ -134,7 +134,10 @@ export class ApiServer {
     } catch (err) {
       const status = (err as { status?: number }).status ?? statusOf(err);
       const message = messageFor(err);
-      if (status >= 500 && status !== 501) this.#log.error('request failed', { method: req.method, path: url.pathname, error: message, cause: String((err as Error).cause ?? '') });
+      // A client that hung up mid-stream is no failure of the daemon's.
+      const hungUp = (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' && (res?.destroyed ?? req.destroyed);
+      if (hungUp) this.#log.debug('client went away', { method: req.method, path: url.pathname });
+      else if (status >= 500 && status !== 501) this.#log.error('request failed', { method: req.method, path: url.pathname, error: message, cause: String((err as Error).cause ?? '') });
       else this.#log.debug('request refused', { method: req.method, path: url.pathname, status, error: message });
       const tooLarge = (err as Error).cause === 'too-large';
       this.#replyError(req, res, upgrade, tooLarge ? 413 : status, message);
