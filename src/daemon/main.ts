@@ -503,6 +503,17 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGPIPE', () => {});
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: messageOf(err) }));
+  // A stream error nobody listened for, from a peer that went away, is a bug to fix but no reason
+  // to take the daemon down with it; anything else still ends the process (containers live on).
+  process.on('uncaughtException', (err) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ECONNRESET') {
+      log.error('stream error with no listener (peer went away)', { error: messageOf(err), stack: (err as Error).stack ?? '' });
+      return;
+    }
+    process.stderr.write(`berthd: uncaught exception: ${(err as Error).stack ?? messageOf(err)}\n`);
+    process.exit(70);
+  });
 }
 
 void main(process.argv.slice(2)).catch((err) => {
