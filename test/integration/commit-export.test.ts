@@ -80,6 +80,51 @@ test('a client hanging up mid-export or mid-save leaves berthd running and nothi
   assert.equal(mounts, '0');
 });
 
+test('clients hanging up mid-stream or mid-upload on any streaming endpoint leave berthd running and nothing behind', { skip }, async () => {
+  const { request } = await import('node:http');
+  const { readdirSync } = await import('node:fs');
+  const id = (await api(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'while :; do echo line; sleep 0.01; done'] })).json<{ Id: string }>().Id;
+  assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
+  const saved = await api(d, 'GET', '/images/get?names=busybox');
+  const tarball = saved.body;
+  const gets = [`/containers/${id}/logs?stdout=1&stderr=1&follow=1`, '/events', `/containers/${id}/stats`, `/containers/${id}/archive?path=/bin`, `/containers/${id}/attach?stream=1&stdout=1&logs=1`];
+  const posts = ['/images/load', '/build?t=hangup', `/containers/${id}/archive?path=/tmp`, '/images/create?fromSrc=-&repo=hangup'];
+  const one = (method: string, path: string, upTo: number, cut: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const req = request({ socketPath: d.socket, path, method, headers: method === 'GET' ? {} : { 'Content-Type': 'application/x-tar' } }, (res) => {
+        let got = 0;
+        res.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > cut) req.destroy();
+        });
+        res.on('close', () => resolve());
+        res.on('error', () => resolve());
+        setTimeout(() => req.destroy(), 60);
+      });
+      req.on('error', () => resolve());
+      if (method === 'GET') req.end();
+      else {
+        req.write(tarball.subarray(0, upTo));
+        setTimeout(() => req.destroy(), 10);
+      }
+    });
+  for (let round = 0; round < 4; round++) {
+    await Promise.all([
+      ...gets.map((p) => one('GET', p, 0, 500 + round * 3000)),
+      ...posts.map((p) => one(p.includes('archive') ? 'PUT' : 'POST', p, Math.floor((tarball.length * (round + 1)) / 5), 100)),
+    ]);
+  }
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal((await api(d, 'GET', '/_ping')).status, 200);
+  assert.equal(d.proc.exitCode, null);
+  // No half-written image, no temporary file left, only the container's own mount.
+  assert.equal((await api(d, 'GET', '/images/hangup/json')).status, 404);
+  assert.deepEqual(readdirSync(`${d.dataRoot}/tmp`), []);
+  const mounts = spawnSync('sh', ['-c', `grep -c ${d.dataRoot} /proc/mounts || true`], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(mounts, '1');
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
 test('commit leaves out the empty stubs the runtime made for hostname, hosts and resolv.conf', { skip }, async () => {
   const { mkdtempSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
