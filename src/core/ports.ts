@@ -130,9 +130,22 @@ export class MonitorError extends Error {
  * The per-container monitor (conmon): creates a container through the OCI runtime, holds its
  * stdio, writes its log, serves attach and records the exit code, outliving the daemon.
  */
+/** A monitor started ahead of the container it will create, waiting for the word to go. */
+export interface PreparedMonitor {
+  /** Creates the container (the bundle's config.json must be written); `exited` resolves once its exit code is recorded. */
+  go(): Promise<{ pid: number; exited: Promise<void> }>;
+  /** Ends the waiting monitor without creating anything. */
+  abort(): void;
+}
+
 export interface ContainerMonitor {
   /** Creates the container; `exited` resolves once its exit code is recorded. */
   create(o: MonitorCreateOptions): Promise<{ pid: number; exited: Promise<void> }>;
+  /**
+   * Starts the monitor now and creates the container on `go()`: the monitor's own start-up
+   * overlaps the mount and spec work. The bundle directory must exist.
+   */
+  prepare(o: MonitorCreateOptions): PreparedMonitor;
   /** Runs a process in it; with `attach`, onAttachReady runs before the process starts. */
   exec(o: MonitorExecOptions, onAttachReady?: () => Promise<void>): Promise<{ pid: number; exitCode: Promise<number> }>;
   /** The monitor's pid from its pid file, while that process lives and is the monitor. */

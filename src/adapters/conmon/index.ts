@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { start } from '../exec/index.ts';
-import { MonitorError, type ContainerMonitor, type MonitorCreateOptions, type MonitorExecOptions } from '../../core/ports.ts';
+import { MonitorError, type ContainerMonitor, type MonitorCreateOptions, type MonitorExecOptions, type PreparedMonitor } from '../../core/ports.ts';
 
 export class ConmonError extends MonitorError {
   constructor(message: string, runtimeMessage: string) {
@@ -162,26 +162,48 @@ function stderrOf(proc: ReturnType<typeof start>): () => string {
 }
 
 /**
- * Starts conmon, which runs `runc create`. Resolves once the container exists (status created)
- * with its pid; berthd then runs `runc start` itself. `beforeStart` runs after creation and
- * before the caller's `runc start`, e.g. to connect attach clients.
+ * Starts conmon, which runs `runc create` once told to go (a byte on its start pipe). conmon reads
+ * its start pipe before it forks anything or writes its pid files, so until then it is a plain
+ * child of berthd: `abort` kills it and nothing of it remains but the (empty) log file it opened.
+ * `go` resolves once the container exists (status created) with its pid; berthd then starts it.
  */
-export async function createContainer(o: CreateOptions): Promise<CreatedContainer> {
+export function prepareContainer(o: CreateOptions): PreparedMonitor {
   const argv = createArgs(o);
   const { proc, sync, startPipe } = spawnConmon(argv, o.bundle, 0);
   const stderr = stderrOf(proc);
   const spawnFailed = new Promise<Error>((resolve) => proc.once('error', resolve));
+  spawnFailed.catch(() => {});
   proc.unref();
   const reader = new SyncReader(sync);
-  startPipe.write(Buffer.from([0]));
-  const first = await Promise.race([reader.next(), spawnFailed]);
-  if (first instanceof Error) throw new ConmonError(`conmon: ${first.message}`, '');
-  if (first === undefined || first.data < 0) {
-    const oci = await ociLogMessage(`${o.bundle}/oci-log`);
-    const msg = first?.message || oci || stderr() || 'conmon exited without creating the container';
-    throw new ConmonError(msg, oci || msg);
-  }
-  return { pid: first.data, exited: reader.ended };
+  let state: 'waiting' | 'going' | 'aborted' = 'waiting';
+  return {
+    async go(): Promise<CreatedContainer> {
+      if (state !== 'waiting') throw new ConmonError('conmon: already told to go or aborted', '');
+      state = 'going';
+      startPipe.write(Buffer.from([0]));
+      const first = await Promise.race([reader.next(), spawnFailed]);
+      if (first instanceof Error) throw new ConmonError(`conmon: ${first.message}`, '');
+      if (first === undefined || first.data < 0) {
+        const oci = await ociLogMessage(`${o.bundle}/oci-log`);
+        const msg = first?.message || oci || stderr() || 'conmon exited without creating the container';
+        throw new ConmonError(msg, oci || msg);
+      }
+      return { pid: first.data, exited: reader.ended };
+    },
+    abort(): void {
+      if (state !== 'waiting') return;
+      state = 'aborted';
+      // Killed, not told to go: EOF on the start pipe would let it go on to run the runtime.
+      proc.kill('SIGKILL');
+      startPipe.destroy();
+      sync.destroy();
+    },
+  };
+}
+
+/** Starts conmon and creates the container at once. */
+export function createContainer(o: CreateOptions): Promise<CreatedContainer> {
+  return prepareContainer(o).go();
 }
 
 export interface ExecSession {
@@ -260,6 +282,10 @@ export class Conmon implements ContainerMonitor {
 
   create(o: MonitorCreateOptions): Promise<CreatedContainer> {
     return createContainer({ ...o, conmon: this.binary });
+  }
+
+  prepare(o: MonitorCreateOptions): PreparedMonitor {
+    return prepareContainer({ ...o, conmon: this.binary });
   }
 
   exec(o: MonitorExecOptions, onAttachReady?: () => Promise<void>): Promise<ExecSession> {

@@ -8,7 +8,7 @@ import { BerthError, conflict, internal, invalidParameter, isKind, notFound, not
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
 import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
-import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type Mounter, type Cgroups } from '../../core/ports.ts';
+import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type PreparedMonitor, type Mounter, type Cgroups } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
 import { allSettledOrThrow } from '../../lib/settle.ts';
@@ -593,6 +593,7 @@ export class ContainerService {
       mark = now;
     };
     let netSetup: ReturnType<ContainerNetworking['setup']> | undefined;
+    let monitor: PreparedMonitor | undefined;
     try {
       const image = o.images.get(rec.Image);
       // berth has no device drivers (GPUs and the like): a request for one is refused, as by Docker without one.
@@ -607,6 +608,24 @@ export class ContainerService {
       await removeAll(bundle);
       await unlink(join(this.exitDir, id)).catch(() => {});
       await ensureDir(join(bundle, 'persist'));
+      // conmon starts now and waits: its own start-up overlaps the mount and the spec.
+      const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
+      monitor = o.monitor.prepare({
+        runtime: this.runtimeOf(rec).binary,
+        runtimeRoot: this.runtimeOf(rec).root,
+        containerId: id,
+        name: rec.Name.slice(1),
+        bundle,
+        exitDir: this.exitDir,
+        logPath: rec.LogPath,
+        ...(rec.HostConfig.LogConfig.Type === 'none' ? { logDriver: 'none' as const } : {}),
+        // conmon starts a new file at max-size; the rotator keeps the finished ones.
+        ...(logMax > 0 ? { logSizeMax: logMax } : {}),
+        stdin: rec.Config.OpenStdin,
+        leaveStdinOpen: !rec.Config.StdinOnce,
+        tty: rec.Config.Tty,
+        ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+      });
       let lower = o.images.lowerDirs(image.id);
       if (lower.length === 0) {
         const empty = join(this.dir(id), 'empty');
@@ -695,23 +714,7 @@ export class ContainerService {
       }
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       phase('spec');
-      const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
-      const created = await o.monitor.create({
-        runtime: this.runtimeOf(rec).binary,
-        runtimeRoot: this.runtimeOf(rec).root,
-        containerId: id,
-        name: rec.Name.slice(1),
-        bundle,
-        exitDir: this.exitDir,
-        logPath: rec.LogPath,
-        ...(rec.HostConfig.LogConfig.Type === 'none' ? { logDriver: 'none' as const } : {}),
-        // conmon starts a new file at max-size; the rotator keeps the finished ones.
-        ...(logMax > 0 ? { logSizeMax: logMax } : {}),
-        stdin: rec.Config.OpenStdin,
-        leaveStdinOpen: !rec.Config.StdinOnce,
-        tty: rec.Config.Tty,
-        ...(o.logLevel ? { logLevel: o.logLevel } : {}),
-      });
+      const created = await monitor.go();
       phase('create');
       if (rec.Config.Tty && rec.HostConfig.ConsoleSize && rec.HostConfig.ConsoleSize[0] > 0) {
         await this.#writeCtl(id, `1 ${rec.HostConfig.ConsoleSize[0]} ${rec.HostConfig.ConsoleSize[1]}\n`).catch(() => {});
@@ -753,6 +756,7 @@ export class ContainerService {
       this.#emit(rec, 'start');
       created.exited.then(() => this.#checkExit(id)).catch(() => {});
     } catch (err) {
+      monitor?.abort();
       // A namespace still being made would be missed by the teardown.
       await netSetup?.catch(() => {});
       await this.#cleanupRuntime(rec).catch(() => {});
