@@ -185,6 +185,32 @@ test('exec runs in the container and reports its exit code', { skip }, async () 
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
 
+test('an exec whose client went away keeps running, and its endless output is not kept anywhere', { skip }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const id = await create(d, { Cmd: ['sleep', '300'] });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const ex = await api(d, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'while :; do echo endless output line; done'], AttachStdout: true });
+  const { request } = await import('node:http');
+  // Read a little of the stream, then hang up.
+  await new Promise<void>((resolve) => {
+    const req = request({ socketPath: d.socket, path: `/exec/${ex.json().Id}/start`, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => resolve());
+    req.end(JSON.stringify({ Detach: false }));
+  });
+  const size = (): number => Number(execFileSync('du', ['-sk', d.execRoot], { encoding: 'utf8' }).split('\t')[0]);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = size();
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok(size() - before < 512, `the exec root grew from ${before} KiB to ${size()} KiB`);
+  assert.equal((await api(d, 'GET', `/exec/${ex.json().Id}/json`)).json().Running, true, 'as Docker, the exec goes on without its client');
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
 test('a missing executable fails start with 127-style error and stays created', { skip }, async () => {
   const id = await create(d, { Cmd: ['/no/such/binary'] });
   const s = await api(d, 'POST', `/containers/${id}/start`);

@@ -48,7 +48,9 @@ export function execArgs(o: ExecOptions): string[] {
     '-r', o.runtime, '-b', o.execDir,
     '-p', `${o.execDir}/exec_pid`, '--conmon-pidfile', `${o.execDir}/conmon.pid`,
     '--exit-dir', `${o.execDir}/exits`, '--persist-dir', `${o.execDir}/persist`, '--full-attach',
-    '-l', `k8s-file:${o.execDir}/exec.log`, '--log-level', o.logLevel ?? 'warn',
+    // An exec's output goes to its attached client alone, as Docker's: nothing is kept, so an
+    // endless writer whose client went away fills no disk (nor the exec root's tmpfs).
+    '-l', 'none:/dev/null', '--log-level', o.logLevel ?? 'warn',
     '-e', '--exec-process-spec', o.processSpecPath,
   ];
   if (o.attach) argv.push('--exec-attach');
