@@ -135,7 +135,7 @@ export class ApiServer {
       const status = (err as { status?: number }).status ?? statusOf(err);
       const message = messageFor(err);
       // A client that hung up mid-stream is no failure of the daemon's.
-      const hungUp = req.socket.destroyed && ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).name === 'AbortError');
+      const hungUp = (req.socket?.destroyed ?? true) && ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).name === 'AbortError');
       if (hungUp) this.#log.debug('client went away', { method: req.method, path: url.pathname });
       else if (status >= 500 && status !== 501) this.#log.error('request failed', { method: req.method, path: url.pathname, error: message, cause: String((err as Error).cause ?? '') });
       else this.#log.debug('request refused', { method: req.method, path: url.pathname, status, error: message });
