@@ -304,3 +304,28 @@ test('follow started between the rename and conmon reopening the log still reads
   running = false;
   assert.deepEqual(show(await p), ['stdout:a\n', 'stdout:b\n', 'stdout:c\n']);
 });
+
+test('without follow, lines written after the read began are not part of it (a fast writer cannot stretch --tail)', async (t) => {
+  const dir = await tmp(t);
+  const path = join(dir, 'ctr.log');
+  let text = '';
+  for (let i = 0; i < 5000; i++) text += record('stdout', 'F', `line ${i}`, 1);
+  await writeFile(path, text);
+  for (const opts of [{ tail: 1 }, {}] as Array<{ tail?: number }>) {
+    const got: string[] = [];
+    let appended = false;
+    for await (const e of readLogs({ path, stdout: true, stderr: true, follow: false, ...opts })) {
+      got.push(e.data.toString());
+      if (!appended) {
+        appended = true;
+        let more = '';
+        for (let i = 0; i < 5000; i++) more += record('stdout', 'F', `later ${i}`, 2);
+        await appendFile(path, more);
+      }
+    }
+    assert.ok(!got.some((l) => l.startsWith('later')), `${got.length} lines, the last ${got.at(-1)}`);
+    assert.equal(got.at(-1), 'line 4999\n');
+    assert.equal(got.length, opts.tail === 1 ? 1 : 5000);
+    await writeFile(path, text);
+  }
+});

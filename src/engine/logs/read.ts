@@ -209,7 +209,7 @@ interface TailStart {
  * counted at its `F` record and extends back over its stream's `P` records to the previous `F`; the
  * scan stops only when every counted line's beginning has been passed, so none is cut.
  */
-async function findTailStart(files: LogFile[], n: number, want: ReadonlySet<LogStream>): Promise<TailStart> {
+async function findTailStart(files: LogFile[], n: number, want: ReadonlySet<LogStream>, sizes?: number[]): Promise<TailStart> {
   const drop: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const keep: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const open: Record<LogStream, boolean> = { stdout: false, stderr: false };
@@ -218,7 +218,7 @@ async function findTailStart(files: LogFile[], n: number, want: ReadonlySet<LogS
   let count = 0;
   for (let f = files.length - 1; f >= 0; f--) {
     const file = files[f]!;
-    const size = (await file.fh.stat()).size;
+    const size = sizes?.[f] ?? (await file.fh.stat()).size;
     for await (const rec of recordsBackward(file.fh, size)) {
       if (n === 0) return { file: f, offset: rec.end, drop, keep, skipUnfinished };
       const h = parseRecordHead(rec.head);
@@ -261,15 +261,21 @@ class ForwardReader {
   #carryLen = 0;
   #skipping = false;
 
-  constructor(fh: FileHandle, pos: number) {
+  readonly #limit: number | undefined;
+
+  /** `limit`: read no further than this offset (the file's size when a one-off read began). */
+  constructor(fh: FileHandle, pos: number, limit?: number) {
     this.fh = fh;
     this.pos = pos;
+    this.#limit = limit;
   }
 
   /** Reads one chunk; `bytes` 0 means end of file for now. */
   async read(): Promise<{ bytes: number; records: LogRecord[] }> {
+    const want = this.#limit === undefined ? CHUNK : Math.min(CHUNK, this.#limit - this.pos);
+    if (want <= 0) return { bytes: 0, records: [] };
     const buf = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await this.fh.read(buf, 0, CHUNK, this.pos);
+    const { bytesRead } = await this.fh.read(buf, 0, want, this.pos);
     if (bytesRead === 0) return { bytes: 0, records: [] };
     this.pos += bytesRead;
     const chunk = buf.subarray(0, bytesRead);
@@ -374,6 +380,9 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
 
   const files = await openSnapshot(opts.path);
   const held = new Set<FileHandle>(files.map((f) => f.fh));
+  // Without follow, the logs are those written when the request came: a container writing fast
+  // would otherwise have a `--tail 1` read on for as long as it keeps writing.
+  const sizes = opts.follow ? undefined : await Promise.all(files.map(async (f) => (await f.fh.stat()).size));
   let waker: Waker | undefined;
   try {
     let start: TailStart = {
@@ -384,7 +393,7 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
       skipUnfinished: { stdout: false, stderr: false },
     };
     if (opts.tail !== undefined && Number.isFinite(opts.tail) && opts.tail >= 0) {
-      start = await findTailStart(files, Math.floor(opts.tail), want);
+      start = await findTailStart(files, Math.floor(opts.tail), want, sizes);
     }
     const assembler = new LineAssembler();
     const seen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
@@ -420,7 +429,7 @@ export async function* readLogs(opts: ReadLogsOptions): AsyncGenerator<LogEntry>
     let current: LogFile | undefined;
     for (let i = start.file; i < files.length; i++) {
       const file = files[i]!;
-      reader = new ForwardReader(file.fh, i === start.file ? start.offset : 0);
+      reader = new ForwardReader(file.fh, i === start.file ? start.offset : 0, sizes?.[i]);
       current = file;
       for (;;) {
         const { bytes, records } = await reader.read();
