@@ -211,6 +211,39 @@ test('an exec whose client went away keeps running, and its endless output is no
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
 
+test('stdin without a TTY is data: bytes that spell the detach keys pass through, megabytes arrive whole', { skip }, async () => {
+  const { berth } = await import('../helpers/daemon.ts');
+  const { createHash, randomBytes } = await import('node:crypto');
+  // Ctrl-P Ctrl-Q (the default detach keys) in the middle of 3 MB of binary input.
+  const input = Buffer.concat([randomBytes(1 << 20), Buffer.from([0x10, 0x11, 0x10, 0x11]), randomBytes(2 << 20)]);
+  const r = await berth(d, ['run', '--rm', '-i', 'busybox', 'md5sum'], { input, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split(' ')[0], createHash('md5').update(input).digest('hex'));
+});
+
+test('a client that stops reading an attach stream holds the container back, not berthd\'s memory', { skip }, async () => {
+  const { request } = await import('node:http');
+  const id = await create(d, { Cmd: ['sh', '-c', 'while :; do echo 0123456789012345678901234567890123456789012345678901234567890123456789; done'] });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))![1]) / 1024;
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rss();
+  const req = request({ socketPath: d.socket, path: `/containers/${id}/attach?stream=1&stdout=1`, method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+  const socket = await new Promise<import('node:net').Socket>((resolve) => req.on('upgrade', (_res, s) => resolve(s)).end());
+  socket.pause();
+  await new Promise((r) => setTimeout(r, 3000));
+  const grown = rss() - before;
+  // Unpaced, the output piled up at ~50 MB/s.
+  assert.ok(grown < 40, `berthd grew by ${grown.toFixed(1)} MiB while the client read nothing`);
+  // Reading again, the client gets the stream where it stopped.
+  let got = 0;
+  socket.on('data', (c: Buffer) => (got += c.length));
+  socket.resume();
+  await waitFor(async () => got > 1 << 20, 10_000, 'output flows again');
+  socket.destroy();
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
 test('a missing executable fails start with 127-style error and stays created', { skip }, async () => {
   const id = await create(d, { Cmd: ['/no/such/binary'] });
   const s = await api(d, 'POST', `/containers/${id}/start`);

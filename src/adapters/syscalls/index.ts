@@ -19,6 +19,9 @@ const CLONE_NEWNET = 0x40000000;
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0x80000;
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_NONBLOCK = 0x800;
 const SIOCGIFFLAGS = 0x8913;
 const SIOCSIFFLAGS = 0x8914;
 const IFF_UP = 1;
@@ -39,6 +42,7 @@ interface Libc {
   unshare: Fn;
   setns: Fn;
   socket: Fn;
+  connect: Fn;
   ioctl: Fn;
   close: Fn;
   syscall: Fn;
@@ -76,6 +80,7 @@ function load(): Libc | null {
       unshare: lib.func('int unshare(int flags)'),
       setns: lib.func('int setns(int fd, int nstype)'),
       socket: lib.func('int socket(int domain, int type, int protocol)'),
+      connect: lib.func('int connect(int fd, const void *addr, uint32_t len)'),
       ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
       close: lib.func('int close(int fd)'),
       syscall: lib.func('long syscall(long number, ...)'),
@@ -177,6 +182,28 @@ export function sysUmountAsync(target: string, flags = 0): Promise<number> {
  * the bind mount and the loopback, then returns to its own. A thread that cannot return stops
  * the daemon: every program it started afterwards would run in the container's namespace.
  */
+/**
+ * A non-blocking, close-on-exec SOCK_SEQPACKET socket connected to the Unix socket at path (its
+ * descriptor). A listener whose queue is full answers EAGAIN: `SyscallError` with that code, to be
+ * retried; the descriptor is closed on any failure.
+ */
+export function sysSeqpacketConnect(path: string): number {
+  const c = load();
+  if (!c) throw new Error('system calls are not available');
+  const name = Buffer.from(path);
+  if (name.length > 107) throw new Error(`socket path too long: ${path}`);
+  const addr = Buffer.alloc(2 + name.length + 1);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = check(c, c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'socket');
+  if (c.connect(fd, addr, addr.length) < 0) {
+    const errno = c.errno();
+    c.close(fd);
+    throw new SyscallError(`connect ${path}`, errno);
+  }
+  return fd;
+}
+
 export function sysCreateNetns(path: string): void {
   const c = load()!;
   const own = openSync('/proc/thread-self/ns/net', fsc.O_RDONLY);

@@ -20,9 +20,10 @@ import type { Deps } from './deps.ts';
 export function sinkFor(stream: ClientStream, tty: boolean): AttachSink {
   const sink: AttachSink = {
     output: (s, d) => {
-      if (d.length === 0) return;
-      stream.write(tty ? d : encodeFrame(s === 'stdout' ? 1 : 2, d));
+      if (d.length === 0) return true;
+      return stream.write(tty ? d : encodeFrame(s === 'stdout' ? 1 : 2, d));
     },
+    onDrain: (fn) => stream.onDrain(fn),
     end: () => stream.end(),
     onClose: (fn) => stream.onClose(fn),
     get closed() {

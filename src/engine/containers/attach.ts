@@ -1,13 +1,13 @@
 // Bridges a client (hijacked HTTP connection) and conmon's attach socket (SOCK_SEQPACKET:
 // output packets carry a stream byte, input is raw bytes).
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { invalidParameter } from '../../core/errors.ts';
-
-const require = createRequire(import.meta.url);
+import { connectSeqpacket, type SeqpacketConnection } from '../../adapters/seqpacket/index.ts';
 
 export interface AttachSink {
-  output(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** False when the client's buffer is full: no more until onDrain. */
+  output(stream: 'stdout' | 'stderr', data: Buffer): boolean;
+  onDrain(fn: () => void): void;
   end(): void;
   input?: Duplex;
   onClose(fn: () => void): void;
@@ -20,23 +20,6 @@ export interface AttachRequest {
   stdout: boolean;
   stderr: boolean;
   detachKeys: number[];
-}
-
-interface SeqSocket {
-  connect(path: string, cb?: () => void): void;
-  write(buf: Buffer): void;
-  end(): void;
-  destroy(): void;
-  setInternalReadBufferSize(n: number): void;
-  on(ev: 'data', fn: (b: Buffer) => void): void;
-  on(ev: 'end' | 'close', fn: () => void): void;
-  on(ev: 'error', fn: (e: Error) => void): void;
-}
-
-let SeqpacketSocket: (new () => SeqSocket) | undefined;
-function seqpacket(): new () => SeqSocket {
-  SeqpacketSocket ??= (require('node-unix-socket') as { SeqpacketSocket: new () => SeqSocket }).SeqpacketSocket;
-  return SeqpacketSocket;
 }
 
 export const DEFAULT_DETACH_KEYS = [16, 17]; // ctrl-p, ctrl-q
@@ -66,11 +49,14 @@ export function parseDetachKeys(spec: string | undefined | null): number[] {
   return out;
 }
 
-/** Connects one attach request to a conmon attach socket; resolves once connected. */
-export function connectAttach(socketPath: string, req: AttachRequest, opts: { closeStdinOnEnd: boolean }): Promise<void> {
-  const Seq = seqpacket();
-  const sock = new Seq();
-  sock.setInternalReadBufferSize(64 * 1024);
+/**
+ * Connects one attach request to a conmon attach socket; resolves once connected. Output follows
+ * the client's pace: while its buffer is full the socket is not read, and conmon (and so the
+ * container) waits, as a Docker container waits for its slowest attached client. As Docker, the
+ * detach keys are looked for in the input of a TTY alone: other input is data, passed as it is.
+ */
+export async function connectAttach(socketPath: string, req: AttachRequest, opts: { closeStdinOnEnd: boolean; tty: boolean }): Promise<void> {
+  const sock: SeqpacketConnection = await connectSeqpacket(socketPath, 5000);
   let done = false;
   let detached = false;
   const finish = (): void => {
@@ -86,66 +72,54 @@ export function connectAttach(socketPath: string, req: AttachRequest, opts: { cl
     done = true;
     detached = true;
     req.sink.end();
+    sock.resume();
   };
-  return new Promise((resolve, reject) => {
-    sock.on('error', (err) => {
-      if (!done && !connected) reject(err);
-      finish();
-    });
-    let connected = false;
-    const timer = setTimeout(() => {
-      if (connected) return;
-      reject(new Error(`attach: no answer from the container monitor at ${socketPath}`));
-      finish();
-    }, 5000);
-    timer.unref();
-    try {
-      sock.connect(socketPath, () => {
-        connected = true;
-        clearTimeout(timer);
-        // Input is wired only once connected: writing to or half-closing an unconnected socket stalls it.
-        wireInput();
-        resolve();
-      });
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    sock.on('data', (pkt: Buffer) => {
-      if (pkt.length < 1 || done) return;
-      const kind = pkt[0];
-      const data = pkt.subarray(1);
-      if (kind === 2 && req.stdout) req.sink.output('stdout', data);
-      else if (kind === 3 && req.stderr) req.sink.output('stderr', data);
-    });
-    sock.on('end', () => (detached ? sock.destroy() : finish()));
-    sock.on('close', () => (detached ? undefined : finish()));
-    req.sink.onClose(() => {
-      if (done) return;
-      done = true;
-      sock.destroy();
-    });
-    function wireInput(): void {
-      const input = req.sink.input;
-      if (!req.stdin || !input) return;
-      // A client that closed its input before the container started (`docker run -i < /dev/null`)
-      // has had its end already: a readable stream with nothing buffered ends without a reader.
-      if (input.readableEnded) {
-        if (opts.closeStdinOnEnd) sock.end();
-        return;
-      }
-      const scanner = new DetachScanner(req.detachKeys);
-      input.on('data', (chunk: Buffer) => {
-        if (done) return;
-        const r = scanner.push(chunk);
-        if (r.out.length > 0) writeChunks(sock, r.out);
-        if (r.detached) detach();
-      });
-      input.on('end', () => {
-        if (!done && opts.closeStdinOnEnd) sock.end();
-      });
+  sock.onError(() => finish());
+  sock.onPacket((pkt: Buffer) => {
+    if (pkt.length < 1 || done) return;
+    const kind = pkt[0];
+    const data = pkt.subarray(1);
+    let more = true;
+    if (kind === 2 && req.stdout) more = req.sink.output('stdout', data);
+    else if (kind === 3 && req.stderr) more = req.sink.output('stderr', data);
+    if (!more && sock.flowControl && !req.sink.closed) {
+      sock.pause();
+      req.sink.onDrain(() => sock.resume());
     }
   });
+  sock.onEnd(() => (detached ? sock.destroy() : finish()));
+  sock.onClose(() => (detached ? undefined : finish()));
+  req.sink.onClose(() => {
+    if (done) return;
+    done = true;
+    sock.destroy();
+  });
+  wireInput();
+
+  function wireInput(): void {
+    const input = req.sink.input;
+    if (!req.stdin || !input) return;
+    // A client that closed its input before the container started (`docker run -i < /dev/null`)
+    // has had its end already: a readable stream with nothing buffered ends without a reader.
+    if (input.readableEnded) {
+      if (opts.closeStdinOnEnd) sock.end();
+      return;
+    }
+    const scanner = opts.tty ? new DetachScanner(req.detachKeys) : undefined;
+    input.on('data', (chunk: Buffer) => {
+      if (done) return;
+      if (!scanner) {
+        writeChunks(sock, chunk);
+        return;
+      }
+      const r = scanner.push(chunk);
+      if (r.out.length > 0) writeChunks(sock, r.out);
+      if (r.detached) detach();
+    });
+    input.on('end', () => {
+      if (!done && opts.closeStdinOnEnd) sock.end();
+    });
+  }
 }
 
 /** Finds the detach sequence in stdin across chunk boundaries; bytes of a partial match are held back. */
@@ -182,6 +156,7 @@ export class DetachScanner {
   }
 }
 
-function writeChunks(sock: SeqSocket, buf: Buffer): void {
+/** conmon reads its attach socket 32 KiB at a time: a longer packet would be cut. */
+function writeChunks(sock: SeqpacketConnection, buf: Buffer): void {
   for (let off = 0; off < buf.length; off += 32 * 1024) sock.write(buf.subarray(off, Math.min(buf.length, off + 32 * 1024)));
 }

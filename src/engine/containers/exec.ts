@@ -173,6 +173,7 @@ export class ExecService {
           streamDone = new Promise<void>((r) => (endClient = r));
           const inner: AttachSink = {
             output: (s, d) => sink.output(s, d),
+            onDrain: (fn) => sink.onDrain(fn),
             end: () => endClient(),
             ...(sink.input ? { input: sink.input } : {}),
             onClose: (fn) => sink.onClose(fn),
@@ -186,7 +187,7 @@ export class ExecService {
             stdout: e.config.AttachStdout || tty,
             stderr: e.config.AttachStderr || tty,
             detachKeys: parseDetachKeys(e.config.DetachKeys),
-          }, { closeStdinOnEnd: true });
+          }, { closeStdinOnEnd: true, tty });
           await attached;
         },
       );

@@ -728,7 +728,7 @@ export class ContainerService {
       const pending = live.pendingAttach.splice(0);
       await Promise.all(
         pending.map((a) =>
-          connectAttach(join(bundle, 'attach'), a, { closeStdinOnEnd: rec.Config.StdinOnce }).catch((err) => {
+          connectAttach(join(bundle, 'attach'), a, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty }).catch((err) => {
             o.log.warn('attach failed', { id, error: messageOf(err) });
             a.sink.end();
           }),
@@ -1360,7 +1360,7 @@ export class ContainerService {
     this.#emit(rec, 'attach');
     await live.mutex.run(async () => {
       if (isActive(rec.State.Status)) {
-        await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce });
+        await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty });
         return;
       }
       live.pendingAttach.push(req);
