@@ -13,6 +13,9 @@ import { matchEvent, type EngineEvent } from '../../engine/events/index.ts';
 import { parseTime } from '../../engine/containers/service.ts';
 import type { Deps } from './deps.ts';
 
+/** Bytes of events waiting for a slow subscriber beyond which its new events are dropped. */
+const EVENTS_BACKLOG = 1 << 20;
+
 export const BERTH_VERSION = '0.1.0';
 
 export function goArch(): string {
@@ -204,6 +207,9 @@ export function registerSystem(r: Router, d: Deps): void {
     await new Promise<void>((resolve) => {
       const unsub = d.events.subscribe((e) => {
         if (until !== undefined && e.timeNano / 1e9 > until) return finish();
+        // As Docker's publisher, a subscriber that does not keep up loses events rather than
+        // making the daemon hold them: past ~1 MiB waiting for it, new ones are dropped.
+        if (out.res.writableLength > EVENTS_BACKLOG) return;
         if (inWindow(e) && matchEvent(e, filters)) out.send(e);
       });
       let timer: NodeJS.Timeout | undefined;
