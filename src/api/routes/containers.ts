@@ -254,7 +254,14 @@ export function registerContainers(r: Router, d: Deps): void {
     const client = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const sink = sinkFor(client, tty);
     if (logs) {
-      for await (const e of readLogs({ path: rec.LogPath, stdout, stderr, follow: false })) sink.output(e.stream, e.data);
+      // The replay goes at the client's pace: a whole log is not read into memory ahead of it.
+      for await (const e of readLogs({ path: rec.LogPath, stdout, stderr, follow: false })) {
+        if (client.closed) break;
+        if (!sink.output(e.stream, e.data)) await new Promise<void>((r) => {
+          sink.onDrain(r);
+          sink.onClose(r);
+        });
+      }
     }
     if (!stream) {
       client.end();
@@ -364,9 +371,14 @@ export function registerContainers(r: Router, d: Deps): void {
     while (!ctx.signal.aborted && !out.res.destroyed) {
       const cur = await sample();
       const now = new Date();
-      out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: now, ...(prevAt ? { preread: prevAt } : {}), ...(await nets()) }) : empty());
+      const sent = out.send(cur ? toDockerStats(cur, prev, { id: rec.Id, name, read: now, ...(prevAt ? { preread: prevAt } : {}), ...(await nets()) }) : empty());
       prev = cur;
       prevAt = now;
+      // A client that does not read holds the next sample back rather than piling them up.
+      if (!sent && !out.res.destroyed) await new Promise<void>((r) => {
+        out.res.once('drain', r);
+        out.res.once('close', r);
+      });
       await new Promise<void>((r) => {
         const t = setTimeout(r, 1000);
         ctx.signal.addEventListener('abort', () => {
