@@ -244,6 +244,37 @@ test('a client that stops reading an attach stream holds the container back, not
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });
 
+test('stdin sent faster than the container reads it waits in the client, not in berthd', { skip }, async () => {
+  const { request } = await import('node:http');
+  const id = await create(d, { Cmd: ['sleep', '300'], OpenStdin: true });
+  await api(d, 'POST', `/containers/${id}/start`);
+  const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))![1]) / 1024;
+  const before = rss();
+  const req = request({ socketPath: d.socket, path: `/containers/${id}/attach?stream=1&stdin=1`, method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+  const socket = await new Promise<import('node:net').Socket>((resolve) => req.on('upgrade', (_res, s) => resolve(s)).end());
+  // 100 MiB offered to a container that never reads its stdin.
+  const chunk = Buffer.alloc(1 << 20, 0x41);
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (sent < 100) {
+        sent++;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      resolve();
+    };
+    pump();
+    setTimeout(resolve, 3000);
+  });
+  const grown = rss() - before;
+  socket.destroy();
+  assert.ok(grown < 40, `berthd grew by ${grown.toFixed(1)} MiB holding stdin the container did not read (${sent} MiB offered)`);
+  await api(d, 'DELETE', `/containers/${id}?force=1`);
+});
+
 test('a missing executable fails start with 127-style error and stays created', { skip }, async () => {
   const id = await create(d, { Cmd: ['/no/such/binary'] });
   const s = await api(d, 'POST', `/containers/${id}/start`);

@@ -25,14 +25,22 @@ export interface SeqpacketConnection {
   /** Stop reading (the sender blocks once the socket's buffer is full) / read again. */
   pause(): void;
   resume(): void;
-  /** Sends buf as one packet; packets go out one at a time, in order. */
-  write(buf: Buffer): void;
+  /**
+   * Sends buf as one packet; packets go out one at a time, in order. False when more than
+   * QUEUE_HIGH bytes wait: the caller stops until onDrain.
+   */
+  write(buf: Buffer): boolean;
+  /** Called once, when the packets waiting have all been sent. */
+  onDrain(fn: () => void): void;
   /** Half-closes once the queued packets are sent. */
   end(): void;
   destroy(): void;
   /** Whether pause() really stops reading. */
   readonly flowControl: boolean;
 }
+
+/** Bytes of input waiting to be sent beyond which a writer is asked to wait. */
+const QUEUE_HIGH = 256 * 1024;
 
 interface PipeBinding {
   Pipe: new (type: number) => { open(fd: number): number };
@@ -79,21 +87,28 @@ export async function connectSeqpacket(path: string, timeoutMs = 5000): Promise<
 function wrapSocket(sock: Socket): SeqpacketConnection {
   // A socket writes queued chunks together (writev): one packet each needs one write at a time.
   const queue: Buffer[] = [];
+  let queued = 0;
   let writing = false;
   let ending = false;
+  const drained: Array<() => void> = [];
   const pump = (): void => {
     if (writing || sock.destroyed) return;
     const next = queue.shift();
     if (next === undefined) {
+      for (const fn of drained.splice(0)) fn();
       if (ending) sock.end();
       return;
     }
     writing = true;
     sock.write(next, () => {
       writing = false;
+      queued -= next.length;
       pump();
     });
   };
+  sock.on('close', () => {
+    for (const fn of drained.splice(0)) fn();
+  });
   sock.on('error', () => {});
   return {
     flowControl: true,
@@ -104,9 +119,15 @@ function wrapSocket(sock: Socket): SeqpacketConnection {
     pause: () => void sock.pause(),
     resume: () => void sock.resume(),
     write: (buf) => {
-      if (ending || sock.destroyed) return;
+      if (ending || sock.destroyed) return true;
       queue.push(buf);
+      queued += buf.length;
       pump();
+      return queued <= QUEUE_HIGH;
+    },
+    onDrain: (fn) => {
+      if (queued === 0 || sock.destroyed) fn();
+      else drained.push(fn);
     },
     end: () => {
       ending = true;
@@ -154,7 +175,11 @@ function connectFallback(path: string, timeoutMs: number): Promise<SeqpacketConn
           onError: (fn) => sock.on('error', fn),
           pause: () => {},
           resume: () => {},
-          write: (buf) => sock.write(buf),
+          write: (buf) => {
+            sock.write(buf);
+            return true;
+          },
+          onDrain: (fn) => fn(),
           end: () => sock.end(),
           destroy: () => sock.destroy(),
         });

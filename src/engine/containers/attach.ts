@@ -106,14 +106,21 @@ export async function connectAttach(socketPath: string, req: AttachRequest, opts
       return;
     }
     const scanner = opts.tty ? new DetachScanner(req.detachKeys) : undefined;
+    // Input, too, goes at the container's pace: while it waits to be sent, the client's is not read.
+    const send = (buf: Buffer): void => {
+      if (!writeChunks(sock, buf) && !input.isPaused()) {
+        input.pause();
+        sock.onDrain(() => input.resume());
+      }
+    };
     input.on('data', (chunk: Buffer) => {
       if (done) return;
       if (!scanner) {
-        writeChunks(sock, chunk);
+        send(chunk);
         return;
       }
       const r = scanner.push(chunk);
-      if (r.out.length > 0) writeChunks(sock, r.out);
+      if (r.out.length > 0) send(r.out);
       if (r.detached) detach();
     });
     input.on('end', () => {
@@ -157,6 +164,8 @@ export class DetachScanner {
 }
 
 /** conmon reads its attach socket 32 KiB at a time: a longer packet would be cut. */
-function writeChunks(sock: SeqpacketConnection, buf: Buffer): void {
-  for (let off = 0; off < buf.length; off += 32 * 1024) sock.write(buf.subarray(off, Math.min(buf.length, off + 32 * 1024)));
+function writeChunks(sock: SeqpacketConnection, buf: Buffer): boolean {
+  let more = true;
+  for (let off = 0; off < buf.length; off += 32 * 1024) more = sock.write(buf.subarray(off, Math.min(buf.length, off + 32 * 1024)));
+  return more;
 }
