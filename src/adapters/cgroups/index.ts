@@ -1,7 +1,7 @@
 // Reads container cgroups (v1 per-controller hierarchies or the v2 unified one) for stats, top and
 // OOM detection, and removes them. Writes only rmdir; runc creates and configures the cgroups.
 import { readFile, readdir, rmdir } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -335,17 +335,45 @@ async function rmdirTree(path: string, retries: number): Promise<void> {
   }
 }
 
+/**
+ * One attempt on the calling thread: cgroupfs answers at once, and a dozen thread-pool trips
+ * (one per hierarchy and step) cost a small machine more than the system calls. False when a
+ * cgroup is still busy (its last tasks exiting): the caller retries with waits.
+ */
+function rmdirTreeSync(path: string): boolean {
+  let entries;
+  try {
+    entries = readdirSync(path, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  for (const e of entries) if (e.isDirectory() && !rmdirTreeSync(join(path, e.name))) return false;
+  try {
+    rmdirSync(path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
+    throw err;
+  }
+}
+
 /** Removes the cgroup from every v1 hierarchy (runc creates it in all of them) or from the unified tree. */
 export async function removeCgroup(cgroupsPath: string, opts: CgroupOptions & { retries?: number } = {}): Promise<void> {
   const c = ctx(cgroupsPath, opts);
   const retries = opts.retries ?? 5;
+  const remove = async (path: string): Promise<void> => {
+    if (!rmdirTreeSync(path)) await rmdirTree(path, retries);
+  };
   if (c.version === 2) {
-    await rmdirTree(join(c.root, c.rel), retries);
+    await remove(join(c.root, c.rel));
     return;
   }
   // Symlinked aliases (`cpu -> cpu,cpuacct`) are not directories here; the real mount is visited by its own name.
-  const hierarchies = (await readdir(c.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  await Promise.all(hierarchies.map((h) => rmdirTree(join(c.root, h, c.rel), retries)));
+  const hierarchies = readdirSync(c.root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  await Promise.all(hierarchies.map((h) => remove(join(c.root, h, c.rel))));
 }
 
 /** A JSON object as sent on the wire. */

@@ -1,6 +1,6 @@
 // File-system helpers for state: atomic writes (temp, fsync, rename, fsync dir) and JSON records.
 import { open, rename, mkdir, readFile, rm, unlink } from 'node:fs/promises';
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync, unlinkSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, ExecError } from '../exec/index.ts';
@@ -108,6 +108,19 @@ export async function ensureDir(path: string, mode = 0o700): Promise<void> {
 
 export async function removeAll(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * Removes a directory of a few small files on a memory file system (a bundle, a runtime's state)
+ * on the calling thread: each of removeAll's steps is a thread-pool trip, whose wake-up on a
+ * small machine costs more than the system call. Anything else is left to removeAll.
+ */
+export function removeSmallTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    void removeAll(path).catch(() => {});
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

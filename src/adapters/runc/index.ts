@@ -1,10 +1,11 @@
 // runc, the OCI runtime. Every call carries berth's own --root so berth never sees another
 // engine's containers.
-import { constants, open as openFd, promises as fsp } from 'node:fs';
+import { constants, existsSync, open as openFd, promises as fsp, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { run, ExecError } from '../exec/index.ts';
+import { removeSmallTree } from '../fs/index.ts';
 import type { OciRuntime } from '../../core/ports.ts';
 import { parseSignal } from '../../core/signals.ts';
 
@@ -145,14 +146,15 @@ export class Runc implements OciRuntime {
   async forget(id: string): Promise<void> {
     const dir = join(this.root, id);
     let initPid = 0;
+    // runc's state is a small file on the exec root's tmpfs: read and removed on this thread.
     try {
-      const state = JSON.parse(await fsp.readFile(join(dir, 'state.json'), 'utf8')) as { init_process_pid?: unknown };
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { init_process_pid?: unknown };
       initPid = typeof state.init_process_pid === 'number' ? state.init_process_pid : 0;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await fsp.stat(dir).then(() => true, () => false))) return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir)) return;
     }
     if (initPid > 0 && !processAlive(initPid)) {
-      await fsp.rm(dir, { recursive: true, force: true });
+      removeSmallTree(dir);
       return;
     }
     await this.delete(id, { force: true });

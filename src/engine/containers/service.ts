@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BerthError, conflict, internal, invalidParameter, isKind, notFound, notModified, messageOf } from '../../core/errors.ts';
 import type { HostConfig } from '../../core/types.ts';
 import { newId, shortId, randomName, validateContainerName, isFullId } from '../../core/ids.ts';
-import { writeJsonAtomic, readJson, ensureDir, removeAll, directorySize, copyTree } from '../../adapters/fs/index.ts';
+import { writeJsonAtomic, readJson, ensureDir, removeAll, removeSmallTree, directorySize, copyTree } from '../../adapters/fs/index.ts';
 import { MonitorError, type OciRuntime, type NetworkBackend, type ContainerMonitor, type PreparedMonitor, type Mounter, type Cgroups } from '../../core/ports.ts';
 import type { Runtimes } from './runtimes.ts';
 import { Mutex, sleep } from '../../lib/mutex.ts';
@@ -32,7 +32,7 @@ import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
 export { liveNet } from './record.ts';
@@ -1137,16 +1137,17 @@ export class ContainerService {
     const live = this.#liveOf(id);
     let code = 255;
     let error = '';
+    // Small files on the exec root's tmpfs, read on this thread (a thread-pool trip costs more).
     try {
-      code = Number((await readFile(join(this.exitDir, id), 'utf8')).trim());
+      code = Number(readFileSync(join(this.exitDir, id), 'utf8').trim());
       if (!Number.isInteger(code)) code = 255;
     } catch {
       error = 'container monitor exited unexpectedly';
     }
     const bundle = this.bundle(id);
     const oom =
-      (await access(join(bundle, 'oom')).then(() => true, () => false)) ||
-      (await access(join(bundle, 'persist', 'oom')).then(() => true, () => false)) ||
+      existsSync(join(bundle, 'oom')) ||
+      existsSync(join(bundle, 'persist', 'oom')) ||
       (code === 137 && (await this.#o.cgroups.oomKillCount(this.cgroupsPath(id, rec)).catch(() => 0)) > 0);
     live.rotator?.stop();
     delete live.rotator;
@@ -1188,8 +1189,10 @@ export class ContainerService {
       this.#net.teardown(rec, networkAfter ? { after: networkAfter } : {}),
       (async () => {
         await this.#o.mounts.unmount(this.rootfs(id)).catch((err) => this.#o.log.warn('unmount failed', { id, error: messageOf(err) }));
-        await this.#o.mounts.unmount(join(this.dir(id), 'shm')).catch(() => {});
-        await removeAll(this.bundle(id));
+        // Only a shareable IPC namespace has its /dev/shm mounted on the host.
+        if (rec.HostConfig.IpcMode === 'shareable') await this.#o.mounts.unmount(join(this.dir(id), 'shm')).catch(() => {});
+        // A handful of small files on the exec root's tmpfs: at once, not a thread-pool trip each.
+        removeSmallTree(this.bundle(id));
       })(),
     ]);
     await unlink(join(this.exitDir, id)).catch(() => {});
