@@ -32,7 +32,7 @@ import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
 export { liveNet } from './record.ts';
@@ -605,9 +605,10 @@ export class ContainerService {
       // then wires the namespace while runc creates the container; both finish before start.
       netSetup = this.#net.setup(rec);
       netSetup.catch(() => {});
-      await removeAll(bundle);
-      await unlink(join(this.exitDir, id)).catch(() => {});
-      await ensureDir(join(bundle, 'persist'));
+      // The bundle lives on the exec root's tmpfs: cleared and made on this thread, so conmon starts sooner.
+      removeSmallTree(bundle);
+      rmSync(join(this.exitDir, id), { force: true });
+      mkdirSync(join(bundle, 'persist'), { recursive: true, mode: 0o700 });
       // conmon starts now and waits: its own start-up overlaps the mount and the spec.
       const logMax = parseLogOptions(rec.HostConfig.LogConfig.Config).maxSize;
       monitor = o.monitor.prepare({
