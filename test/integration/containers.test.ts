@@ -240,6 +240,14 @@ test('a client that stops reading an attach stream holds the container back, not
   socket.on('data', (c: Buffer) => (got += c.length));
   socket.resume();
   await waitFor(async () => got > 1 << 20, 10_000, 'output flows again');
+  // Held back again, the container still stops: once it is killed its stream is let go (conmon,
+  // blocked on the client, would otherwise never see the exit).
+  socket.pause();
+  await new Promise((r) => setTimeout(r, 1000));
+  const t0 = Date.now();
+  assert.equal((await api(d, 'POST', `/containers/${id}/stop?t=1`)).status, 204);
+  assert.ok(Date.now() - t0 < 6000, `stop took ${Date.now() - t0} ms`);
+  assert.equal((await inspect(d, id)).State.Status, 'exited');
   socket.destroy();
   await api(d, 'DELETE', `/containers/${id}?force=1`);
 });

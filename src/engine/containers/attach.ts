@@ -49,16 +49,51 @@ export function parseDetachKeys(spec: string | undefined | null): number[] {
   return out;
 }
 
+// Attach streams held back for a client that does not read, by container. conmon blocks while one
+// is, its exit handling too: once the container is being killed or its process is gone, the streams
+// are let go (the output a client still cannot take is dropped) so the exit is seen, as Docker
+// stops waiting for an attached client's copy when a container ends.
+const heldBack = new Map<string, Set<() => void>>();
+
+/** Lets every attach stream of the container go; output its clients cannot take is then dropped. */
+export function releaseAttachStreams(owner: string): void {
+  const set = heldBack.get(owner);
+  if (!set) return;
+  heldBack.delete(owner);
+  for (const release of set) release();
+}
+
+/** Whether a client that does not read is holding back the container's output. */
+export function attachHeldBack(owner: string): boolean {
+  return (heldBack.get(owner)?.size ?? 0) > 0;
+}
+
 /**
  * Connects one attach request to a conmon attach socket; resolves once connected. Output follows
  * the client's pace: while its buffer is full the socket is not read, and conmon (and so the
  * container) waits, as a Docker container waits for its slowest attached client. As Docker, the
  * detach keys are looked for in the input of a TTY alone: other input is data, passed as it is.
  */
-export async function connectAttach(socketPath: string, req: AttachRequest, opts: { closeStdinOnEnd: boolean; tty: boolean }): Promise<void> {
+export async function connectAttach(socketPath: string, req: AttachRequest, opts: { closeStdinOnEnd: boolean; tty: boolean; owner: string }): Promise<void> {
   const sock: SeqpacketConnection = await connectSeqpacket(socketPath, 5000);
   let done = false;
   let detached = false;
+  // Paused for the client / let go for good (then output is dropped while the client is full).
+  let paused = false;
+  let released = false;
+  let congested = false;
+  const release = (): void => {
+    released = true;
+    if (paused) {
+      paused = false;
+      sock.resume();
+    }
+  };
+  const unregister = (): void => {
+    const set = heldBack.get(opts.owner);
+    set?.delete(release);
+    if (set?.size === 0) heldBack.delete(opts.owner);
+  };
   const finish = (): void => {
     if (done) return;
     done = true;
@@ -72,6 +107,8 @@ export async function connectAttach(socketPath: string, req: AttachRequest, opts
     done = true;
     detached = true;
     req.sink.end();
+    unregister();
+    paused = false;
     sock.resume();
   };
   sock.onError(() => finish());
@@ -79,16 +116,33 @@ export async function connectAttach(socketPath: string, req: AttachRequest, opts
     if (pkt.length < 1 || done) return;
     const kind = pkt[0];
     const data = pkt.subarray(1);
+    if (released && congested) return;
     let more = true;
     if (kind === 2 && req.stdout) more = req.sink.output('stdout', data);
     else if (kind === 3 && req.stderr) more = req.sink.output('stderr', data);
-    if (!more && sock.flowControl && !req.sink.closed) {
-      sock.pause();
-      req.sink.onDrain(() => sock.resume());
+    if (more || !sock.flowControl || req.sink.closed) return;
+    if (released) {
+      congested = true;
+      req.sink.onDrain(() => (congested = false));
+      return;
     }
+    paused = true;
+    sock.pause();
+    let set = heldBack.get(opts.owner);
+    if (!set) heldBack.set(opts.owner, (set = new Set()));
+    set.add(release);
+    req.sink.onDrain(() => {
+      unregister();
+      if (!paused) return;
+      paused = false;
+      sock.resume();
+    });
   });
   sock.onEnd(() => (detached ? sock.destroy() : finish()));
-  sock.onClose(() => (detached ? undefined : finish()));
+  sock.onClose(() => {
+    unregister();
+    if (!detached) finish();
+  });
   req.sink.onClose(() => {
     if (done) return;
     done = true;

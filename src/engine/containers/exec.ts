@@ -187,7 +187,7 @@ export class ExecService {
             stdout: e.config.AttachStdout || tty,
             stderr: e.config.AttachStderr || tty,
             detachKeys: parseDetachKeys(e.config.DetachKeys),
-          }, { closeStdinOnEnd: true, tty });
+          }, { closeStdinOnEnd: true, tty, owner: c.Id });
           await attached;
         },
       );

@@ -17,7 +17,7 @@ import type { EventBus } from '../events/index.ts';
 import { decodeCreateBody, mergeImageConfig, processArgs, checkWorkingDir, checkHostResources, checkCgroupLimits } from './config.ts';
 import { parseSignal } from '../../core/signals.ts';
 import { initialState, setStatus, isActive, checkCanPause, checkCanUnpause } from './state.ts';
-import { connectAttach, type AttachRequest } from './attach.ts';
+import { attachHeldBack, connectAttach, releaseAttachStreams, type AttachRequest } from './attach.ts';
 import { ContainerNetworking } from './network.ts';
 import { HealthMonitor } from './health.ts';
 import { ContainerFiles, type CommitOptions } from './files.ts';
@@ -264,6 +264,9 @@ export class ContainerService {
     const full = ++this.#pollRound % 15 === 0;
     for (const rec of this.#records.values()) {
       if (!isActive(rec.State.Status)) continue;
+      // A container whose process ended while a client held its output back: conmon, blocked on
+      // that client, cannot see the exit until the stream is let go.
+      if (attachHeldBack(rec.Id) && rec.State.Pid > 0 && processEnded(rec.State.Pid)) releaseAttachStreams(rec.Id);
       const live = this.#live.get(rec.Id);
       if (!live || live.mutex.held) continue;
       if (!full && live.conmonPid !== undefined && pidAlive(live.conmonPid)) continue;
@@ -729,7 +732,7 @@ export class ContainerService {
       const pending = live.pendingAttach.splice(0);
       await Promise.all(
         pending.map((a) =>
-          connectAttach(join(bundle, 'attach'), a, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty }).catch((err) => {
+          connectAttach(join(bundle, 'attach'), a, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty, owner: id }).catch((err) => {
             o.log.warn('attach failed', { id, error: messageOf(err) });
             a.sink.end();
           }),
@@ -1276,6 +1279,7 @@ export class ContainerService {
       await exited;
     } else if (!(await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]))) {
       await this.runtimeOf(rec).kill(rec.Id, 'KILL').catch(() => {});
+      releaseAttachStreams(rec.Id);
       await Promise.race([exited, sleep(10_000)]);
     }
     await this.#checkExit(rec.Id);
@@ -1302,6 +1306,7 @@ export class ContainerService {
     } catch (err) {
       throw invalidParameter(`Cannot kill container: ${ref}: ${messageOf(err)}`, err);
     }
+    if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') releaseAttachStreams(rec.Id);
     if (rec.State.Status === 'paused' && (sig === 'KILL' || sig === 'SIGKILL' || sig === '9')) await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
     this.#emit(rec, 'kill', { signal: sig.replace(/^SIG/, '') });
   }
@@ -1364,7 +1369,7 @@ export class ContainerService {
     this.#emit(rec, 'attach');
     await live.mutex.run(async () => {
       if (isActive(rec.State.Status)) {
-        await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty });
+        await connectAttach(join(this.bundle(rec.Id), 'attach'), req, { closeStdinOnEnd: rec.Config.StdinOnce, tty: rec.Config.Tty, owner: rec.Id });
         return;
       }
       live.pendingAttach.push(req);
@@ -1392,6 +1397,7 @@ export class ContainerService {
       else {
         const exited = this.#waitExit(rec.Id);
         await this.runtimeOf(rec).kill(rec.Id, 'KILL').catch(() => {});
+        releaseAttachStreams(rec.Id);
         if (rec.State.Status === 'paused') await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
         await Promise.race([exited, sleep(10_000)]);
         await this.#checkExit(rec.Id, true);
@@ -1740,6 +1746,17 @@ export function parseTime(v: string, now = Date.now()): number {
 }
 
 /** Whether a process with this PID exists (signal 0: no signal is sent). */
+/** Gone, or dead and not yet reaped by its parent. */
+function processEnded(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
