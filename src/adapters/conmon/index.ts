@@ -183,14 +183,8 @@ export function prepareContainer(o: CreateOptions): PreparedMonitor {
       if (state !== 'waiting') throw new ConmonError('conmon: already told to go or aborted', '');
       state = 'going';
       startPipe.write(Buffer.from([0]));
-      const first = await Promise.race([reader.next(), spawnFailed]);
-      if (first instanceof Error) throw new ConmonError(`conmon: ${first.message}`, '');
-      if (first === undefined || first.data < 0) {
-        const oci = await ociLogMessage(`${o.bundle}/oci-log`);
-        const msg = first?.message || oci || stderr() || 'conmon exited without creating the container';
-        throw new ConmonError(msg, oci || msg);
-      }
-      return { pid: first.data, exited: reader.ended };
+      const pid = await firstPid(reader, spawnFailed, `${o.bundle}/oci-log`, stderr, 'conmon exited without creating the container');
+      return { pid, exited: reader.ended };
     },
     abort(): void {
       if (state !== 'waiting') return;
@@ -201,6 +195,21 @@ export function prepareContainer(o: CreateOptions): PreparedMonitor {
       sync.destroy();
     },
   };
+}
+
+/**
+ * The first record on conmon's sync pipe: the process's pid, or the runtime's failure (its own
+ * words from the OCI log, else conmon's, else `fallback`).
+ */
+async function firstPid(reader: SyncReader, spawnFailed: Promise<Error>, ociLog: string, stderr: () => string, fallback: string): Promise<number> {
+  const first = await Promise.race([reader.next(), spawnFailed]);
+  if (first instanceof Error) throw new ConmonError(`conmon: ${first.message}`, '');
+  if (first === undefined || first.data < 0) {
+    const oci = await ociLogMessage(ociLog);
+    const msg = first?.message || oci || stderr() || fallback;
+    throw new ConmonError(msg, oci || msg);
+  }
+  return first.data;
 }
 
 /** Starts conmon and creates the container at once. */
@@ -237,13 +246,7 @@ export async function execProcess(o: ExecOptions, onAttachReady?: () => Promise<
     if (onAttachReady) await onAttachReady();
     startPipe.write(Buffer.from([0]));
   }
-  const first = await Promise.race([reader.next(), spawnFailed]);
-  if (first instanceof Error) throw new ConmonError(`conmon: ${first.message}`, '');
-  if (first === undefined || first.data < 0) {
-    const oci = await ociLogMessage(`${o.execDir}/oci-log`);
-    const msg = first?.message || oci || stderr() || 'exec failed';
-    throw new ConmonError(msg, oci || msg);
-  }
+  const pid = await firstPid(reader, spawnFailed, `${o.execDir}/oci-log`, stderr, 'exec failed');
   const exitCode = (async () => {
     const second = await reader.next();
     if (second !== undefined) return second.data;
@@ -253,7 +256,7 @@ export async function execProcess(o: ExecOptions, onAttachReady?: () => Promise<
       return -1;
     }
   })();
-  return { pid: first.data, exitCode };
+  return { pid, exitCode };
 }
 
 /** conmon's own pid from its pid file, if it is still alive and is conmon. */
