@@ -36,7 +36,12 @@ interface ExecRecord {
   exitCode: number | null;
   pid: number;
   dir: string;
+  /** Seen finished by one collection: the next one forgets it. */
+  collectable?: boolean;
 }
+
+/** How often finished exec instances are collected (Docker's interval). */
+const GC_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface ExecOptions {
   containers: ContainerService;
@@ -70,6 +75,18 @@ export class ExecService {
 
   constructor(opts: ExecOptions) {
     this.#o = opts;
+    // As Docker, a finished exec stays inspectable for one to two collection intervals, then is
+    // forgotten: a container exec'd into every few seconds for months holds no growing list.
+    setInterval(() => this.collect(), GC_INTERVAL_MS).unref();
+  }
+
+  /** One collection pass: forgets the finished execs the last pass marked, marks the newly finished. */
+  collect(): void {
+    for (const [id, e] of this.#execs) {
+      if (!e.started || e.running) continue;
+      if (e.collectable) this.#execs.delete(id);
+      else e.collectable = true;
+    }
   }
 
   create(ref: string, body: Record<string, unknown>): { Id: string } {
