@@ -1,7 +1,6 @@
 // Renders Docker's JSON progress stream (pull, push, load): on a terminal one line per layer,
 // redrawn in place; otherwise a line whenever a layer's status changes.
-import { ApiError } from '../client/index.ts';
-import type { Context } from './cli.ts';
+import { CliError, type Context } from './cli.ts';
 
 interface Msg {
   status?: string;
@@ -25,7 +24,8 @@ export async function renderProgress(ctx: Context, messages: AsyncIterable<unkno
   };
   for await (const raw of messages) {
     const m = (raw ?? {}) as Msg;
-    if (m.error !== undefined || m.errorDetail !== undefined) throw new ApiError(500, m.errorDetail?.message ?? m.error ?? 'failed');
+    // An error inside the stream is printed as it is, as docker prints one (no "Error response from daemon").
+    if (m.error !== undefined || m.errorDetail !== undefined) throw new CliError(m.errorDetail?.message ?? m.error ?? 'failed', 1);
     if (m.aux !== undefined) {
       auxes.push(m);
       continue;

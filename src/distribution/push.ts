@@ -40,23 +40,24 @@ export class Pusher {
     const ref = parseReference(opts.ref);
     if (ref.digest !== undefined) throw invalidParameter('cannot push a digest reference');
     const repo = formatReference({ domain: ref.domain, path: ref.path });
+    // As Docker: the repository is named first, then a missing image is the stream's error.
+    progress({ status: `The push refers to repository [${repo}]` });
+    const tagged: Array<{ tag: string; image: ImageRecord }> = [];
+    for (const img of this.#d.images.list()) {
+      for (const t of this.#d.images.tagsOf(img.id)) {
+        const r = parseReference(t);
+        if (r.domain === ref.domain && r.path === ref.path && r.tag !== undefined) tagged.push({ tag: r.tag, image: img });
+      }
+    }
+    if (tagged.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
     let targets: Array<{ tag: string; image: ImageRecord }>;
     if (ref.tag !== undefined) {
       const image = this.#d.images.resolve(formatReference(ref));
       if (image === undefined) throw notFound(`tag does not exist: ${familiarName(formatReference(ref))}`);
       targets = [{ tag: ref.tag, image }];
     } else {
-      targets = [];
-      for (const img of this.#d.images.list()) {
-        for (const t of this.#d.images.tagsOf(img.id)) {
-          const r = parseReference(t);
-          if (r.domain === ref.domain && r.path === ref.path && r.tag !== undefined) targets.push({ tag: r.tag, image: img });
-        }
-      }
-      if (targets.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
-      targets.sort((a, b) => (a.tag < b.tag ? -1 : 1));
+      targets = tagged.sort((a, b) => (a.tag < b.tag ? -1 : 1));
     }
-    progress({ status: `The push refers to repository [${repo}]` });
     const client = new RegistryClient(ref.domain, opts.auth, { ...this.#d.registry, ...(opts.signal ? { signal: opts.signal } : {}) });
     for (const t of targets) await this.#pushOne(client, ref, t.tag, t.image, progress);
   }

@@ -138,8 +138,9 @@ export class RegistryClient {
     const candidates = [`https://${host}`];
     if (this.#opts.insecure(this.host)) candidates.push(`http://${host}`);
     if (this.host === 'docker.io' && this.#opts.useMirrors) candidates.unshift(...(this.#opts.mirrors ?? []).map((m) => m.replace(/\/+$/, '')));
-    // The first failure is the telling one (https: a certificate, a refused connection).
-    let firstErr: unknown;
+    // As Docker, when every endpoint fails the last one's error is told: for an insecure
+    // registry the plain-http attempt, after https.
+    let lastErr: unknown;
     for (const base of candidates) {
       try {
         const res = await httpFetch(`${base}/v2/`, { headers: this.#headers(), ...this.#signal() });
@@ -148,10 +149,10 @@ export class RegistryClient {
         this.#learnChallenge(res);
         return base;
       } catch (err) {
-        firstErr ??= err;
+        lastErr = err;
       }
     }
-    throw unavailable(`Get "${candidates[0]}/v2/": ${describeFetchError(firstErr)}`, firstErr);
+    throw unavailable(`Get "${candidates.at(-1)}/v2/": ${describeFetchError(lastErr)}`, lastErr);
   }
 
   #agent: Agent | undefined | null = null;
@@ -308,6 +309,31 @@ export function describeFetchError(err: unknown): string {
     if (cause === undefined) break;
     e = cause;
   }
-  return messageOf(e);
+  return goDialError(e as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }) ?? messageOf(e);
+}
+
+/** A connection failure in the words of Go's net package, as Docker's messages carry them. */
+function goDialError(e: NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }): string | undefined {
+  if (e === null || typeof e !== 'object') return undefined;
+  const addr = e.address !== undefined && e.port !== undefined ? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` : undefined;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return addr ? `dial tcp ${addr}: connect: connection refused` : undefined;
+    case 'EHOSTUNREACH':
+      return addr ? `dial tcp ${addr}: connect: no route to host` : undefined;
+    case 'ENETUNREACH':
+      return addr ? `dial tcp ${addr}: connect: network is unreachable` : undefined;
+    case 'ETIMEDOUT':
+      return addr ? `dial tcp ${addr}: i/o timeout` : undefined;
+    case 'ENOTFOUND': {
+      if (!e.hostname) return undefined;
+      // Go names the resolver it asked (the first of resolv.conf's).
+      const server = (process.getBuiltinModule('node:dns') as typeof import('node:dns')).getServers()[0];
+      const on = server === undefined ? '' : ` on ${server.includes(':') && !server.startsWith('[') ? `[${server}]` : server}:53`;
+      return `dial tcp: lookup ${e.hostname}${on}: no such host`;
+    }
+    default:
+      return undefined;
+  }
 }
 

@@ -407,3 +407,22 @@ test('search asks the registry a term names (its v1 search): table, --limit, --f
     srv.close();
   }
 });
+
+test('Docker\'s words for a registry that cannot be reached and for pushing what is not there', { skip }, async () => {
+  // Nothing listens on 127.0.0.1:1; loopback is insecure by default, so http is tried last and told.
+  for (const args of [['login', '-u', 'a', '-p', 'b', '127.0.0.1:1'], ['pull', '127.0.0.1:1/nothing']]) {
+    const r = await berth(d, args);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Error response from daemon: Get "http:\/\/127\.0\.0\.1:1\/v2\/": dial tcp 127\.0\.0\.1:1: connect: connection refused/, r.stderr);
+  }
+  // The repository is named first; the missing image is the stream's own error, printed as it is.
+  const none = await berth(d, ['push', '127.0.0.1:1/never-tagged']);
+  assert.equal(none.code, 1);
+  assert.match(none.stdout, /^The push refers to repository \[127\.0\.0\.1:1\/never-tagged\]/);
+  assert.equal(none.stderr.trim(), 'An image does not exist locally with the tag: 127.0.0.1:1/never-tagged');
+  assert.equal((await berth(d, ['tag', 'busybox', '127.0.0.1:1/tagged:one'])).code, 0);
+  const other = await berth(d, ['push', '127.0.0.1:1/tagged:two']);
+  assert.equal(other.code, 1);
+  assert.equal(other.stderr.trim(), 'tag does not exist: 127.0.0.1:1/tagged:two');
+  await berth(d, ['rmi', '127.0.0.1:1/tagged:one']);
+});
