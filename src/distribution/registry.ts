@@ -138,9 +138,11 @@ export class RegistryClient {
     const candidates = [`https://${host}`];
     if (this.#opts.insecure(this.host)) candidates.push(`http://${host}`);
     if (this.host === 'docker.io' && this.#opts.useMirrors) candidates.unshift(...(this.#opts.mirrors ?? []).map((m) => m.replace(/\/+$/, '')));
-    // As Docker, when every endpoint fails the last one's error is told: for an insecure
-    // registry the plain-http attempt, after https.
-    let lastErr: unknown;
+    // As Docker, when every endpoint fails the last one's error is told (for an insecure
+    // registry the plain-http attempt, after https) — unless a server answered TLS with a
+    // certificate berth refused: that is what the user must hear about, not the http attempt's
+    // hang-up from the same TLS server.
+    const errors: unknown[] = [];
     for (const base of candidates) {
       try {
         const res = await httpFetch(`${base}/v2/`, { headers: this.#headers(), ...this.#signal() });
@@ -149,10 +151,12 @@ export class RegistryClient {
         this.#learnChallenge(res);
         return base;
       } catch (err) {
-        lastErr = err;
+        errors.push(err);
       }
     }
-    throw unavailable(`Get "${candidates.at(-1)}/v2/": ${describeFetchError(lastErr)}`, lastErr);
+    const told = errors.findIndex(isCertificateError);
+    const i = told >= 0 ? told : errors.length - 1;
+    throw unavailable(`Get "${candidates[i]}/v2/": ${describeFetchError(errors[i])}`, errors[i]);
   }
 
   #agent: Agent | undefined | null = null;
@@ -310,6 +314,15 @@ export function describeFetchError(err: unknown): string {
     e = cause;
   }
   return goDialError(e as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }) ?? messageOf(e);
+}
+
+/** A TLS peer whose certificate was refused (unknown authority, self-signed, wrong name, expired). */
+function isCertificateError(err: unknown): boolean {
+  for (let e = err, i = 0; e !== undefined && e !== null && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT/.test(code)) return true;
+  }
+  return false;
 }
 
 /** A connection failure in the words of Go's net package, as Docker's messages carry them. */
