@@ -60,9 +60,9 @@ function pipes(): PipeBinding | null {
 }
 
 /** Connects to the SEQPACKET socket at path, retrying while its listener's queue is full. */
-export async function connectSeqpacket(path: string, timeoutMs = 5000): Promise<SeqpacketConnection> {
+export async function connectSeqpacket(path: string, timeoutMs = 5000, opts: { fallback?: boolean } = {}): Promise<SeqpacketConnection> {
   const binding = pipes();
-  if (!binding || !syscallsAvailable()) return connectFallback(path, timeoutMs);
+  if (opts.fallback || !binding || !syscallsAvailable()) return connectFallback(path, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let fd: number;
   for (;;) {
