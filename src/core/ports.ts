@@ -126,10 +126,6 @@ export class MonitorError extends Error {
   }
 }
 
-/**
- * The per-container monitor (conmon): creates a container through the OCI runtime, holds its
- * stdio, writes its log, serves attach and records the exit code, outliving the daemon.
- */
 /** A monitor started ahead of the container it will create, waiting for the word to go. */
 export interface PreparedMonitor {
   /** Creates the container (the bundle's config.json must be written); `exited` resolves once its exit code is recorded. */
@@ -138,9 +134,11 @@ export interface PreparedMonitor {
   abort(): void;
 }
 
+/**
+ * The per-container monitor (conmon): creates a container through the OCI runtime, holds its
+ * stdio, writes its log, serves attach and records the exit code, outliving the daemon.
+ */
 export interface ContainerMonitor {
-  /** Creates the container; `exited` resolves once its exit code is recorded. */
-  create(o: MonitorCreateOptions): Promise<{ pid: number; exited: Promise<void> }>;
   /**
    * Starts the monitor now and creates the container on `go()`: the monitor's own start-up
    * overlaps the mount and spec work. The bundle directory must exist.

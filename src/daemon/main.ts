@@ -24,6 +24,7 @@ import { run } from '../adapters/exec/index.ts';
 import { ensureDir, writeFileAtomic } from '../adapters/fs/index.ts';
 import { detectCgroupVersion, hostCgroups } from '../adapters/cgroups/index.ts';
 import { x32AbiAvailable } from '../adapters/syscalls/index.ts';
+import { processEnded } from '../adapters/proc/index.ts';
 import { ImageStore } from '../stores/index.ts';
 import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
 import { newId } from '../core/ids.ts';
@@ -268,7 +269,7 @@ async function takeLock(dataRoot: string): Promise<string> {
           const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
           alive = cmd.includes('berthd') || (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'berthd';
           // A killed daemon not yet reaped holds nothing.
-          if (alive && /^\d+ \(.*\) [ZX]/s.test(await readFile(`/proc/${pid}/stat`, 'utf8'))) alive = false;
+          if (alive && processEnded(pid)) alive = false;
         } catch {}
       }
       if (alive) throw new Error(`another berthd (pid ${pid}) is using the data root ${dataRoot}; stop it first or choose another --data-root`);

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { start } from '../exec/index.ts';
+import { processEnded } from '../proc/index.ts';
 import { MonitorError, type ContainerMonitor, type MonitorCreateOptions, type MonitorExecOptions, type PreparedMonitor } from '../../core/ports.ts';
 
 export class ConmonError extends MonitorError {
@@ -212,11 +213,6 @@ async function firstPid(reader: SyncReader, spawnFailed: Promise<Error>, ociLog:
   return first.data;
 }
 
-/** Starts conmon and creates the container at once. */
-export function createContainer(o: CreateOptions): Promise<CreatedContainer> {
-  return prepareContainer(o).go();
-}
-
 export interface ExecSession {
   pid: number;
   /** Resolves to the exit code of the process (or -1 when unknown). */
@@ -270,9 +266,7 @@ export async function livingConmonPid(pidFile: string): Promise<number | undefin
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return comm === 'conmon' && state !== 'Z' ? pid : undefined;
+    return comm === 'conmon' && !processEnded(pid) ? pid : undefined;
   } catch {
     return undefined;
   }
@@ -283,10 +277,6 @@ export class Conmon implements ContainerMonitor {
   readonly binary: string;
   constructor(binary: string) {
     this.binary = binary;
-  }
-
-  create(o: MonitorCreateOptions): Promise<CreatedContainer> {
-    return createContainer({ ...o, conmon: this.binary });
   }
 
   prepare(o: MonitorCreateOptions): PreparedMonitor {

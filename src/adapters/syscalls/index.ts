@@ -176,13 +176,6 @@ export function sysUmountAsync(target: string, flags = 0): Promise<number> {
 }
 
 /**
- * A new network namespace kept at `path` (a file that must not exist yet), its loopback up —
- * what `ip netns add` and `ip link set lo up` do. The calling thread (node's main thread: these
- * calls are synchronous, so no other JavaScript runs meanwhile) enters the new namespace for
- * the bind mount and the loopback, then returns to its own. A thread that cannot return stops
- * the daemon: every program it started afterwards would run in the container's namespace.
- */
-/**
  * A non-blocking, close-on-exec SOCK_SEQPACKET socket connected to the Unix socket at path (its
  * descriptor). A listener whose queue is full answers EAGAIN: `SyscallError` with that code, to be
  * retried; the descriptor is closed on any failure.
@@ -204,6 +197,13 @@ export function sysSeqpacketConnect(path: string): number {
   return fd;
 }
 
+/**
+ * A new network namespace kept at `path` (a file that must not exist yet), its loopback up —
+ * what `ip netns add` and `ip link set lo up` do. The calling thread (node's main thread: these
+ * calls are synchronous, so no other JavaScript runs meanwhile) enters the new namespace for
+ * the bind mount and the loopback, then returns to its own. A thread that cannot return stops
+ * the daemon: every program it started afterwards would run in the container's namespace.
+ */
 export function sysCreateNetns(path: string): void {
   const c = load()!;
   const own = openSync('/proc/thread-self/ns/net', fsc.O_RDONLY);

@@ -1,7 +1,7 @@
 // /containers/*: decode and validate → call the engine → encode.
 import type { Router } from '../server/index.ts';
 import { pipeline } from 'node:stream/promises';
-import { readJsonBody, sendJson, sendEmpty, hijack, qBool, qInt, qFilters, startJsonStream, type Ctx, type ClientStream } from '../server/http.ts';
+import { readJsonBody, sendJson, sendEmpty, hijack, drainedOrClosed, qBool, qInt, qFilters, startJsonStream, type Ctx, type ClientStream } from '../server/http.ts';
 import { BerthError, invalidParameter, conflict, messageOf } from '../../core/errors.ts';
 import { encodeFrame } from '../streams/frames.ts';
 import { humanStatus } from '../../engine/containers/state.ts';
@@ -257,10 +257,7 @@ export function registerContainers(r: Router, d: Deps): void {
       // The replay goes at the client's pace: a whole log is not read into memory ahead of it.
       for await (const e of readLogs({ path: rec.LogPath, stdout, stderr, follow: false })) {
         if (client.closed) break;
-        if (!sink.output(e.stream, e.data)) await new Promise<void>((r) => {
-          sink.onDrain(r);
-          sink.onClose(r);
-        });
+        if (!sink.output(e.stream, e.data)) await client.drained();
       }
     }
     if (!stream) {
@@ -318,10 +315,7 @@ export function registerContainers(r: Router, d: Deps): void {
         if (timestamps) parts.unshift(Buffer.from(`${formatTimestamp(e.timeNano)} `));
         const data = parts.length === 1 ? e.data : Buffer.concat(parts);
         const ok = res.write(tty ? data : encodeFrame(e.stream === 'stdout' ? 1 : 2, data));
-        if (!ok) await new Promise<void>((r) => {
-          res.once('drain', r);
-          res.once('close', r);
-        });
+        if (!ok) await drainedOrClosed(res);
       }
     } finally {
       res.end();
@@ -375,10 +369,7 @@ export function registerContainers(r: Router, d: Deps): void {
       prev = cur;
       prevAt = now;
       // A client that does not read holds the next sample back rather than piling them up.
-      if (!sent && !out.res.destroyed) await new Promise<void>((r) => {
-        out.res.once('drain', r);
-        out.res.once('close', r);
-      });
+      if (!sent && !out.res.destroyed) await drainedOrClosed(out.res);
       await new Promise<void>((r) => {
         const t = setTimeout(r, 1000);
         ctx.signal.addEventListener('abort', () => {

@@ -85,7 +85,25 @@ export interface ClientStream {
   input?: Duplex;
   onClose(fn: () => void): void;
   onDrain(fn: () => void): void;
+  /** Resolves once what the client has not read yet has drained, or the client is gone. */
+  drained(): Promise<void>;
   closed: boolean;
+}
+
+/**
+ * Resolves once a stream the client reads too slowly has drained, or is gone. Both listeners go
+ * when either fires: a long stream paused often must not gather `close` listeners.
+ */
+export function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 export function hijack(ctx: Ctx, contentType = 'application/vnd.docker.raw-stream'): ClientStream {
@@ -106,6 +124,7 @@ export function hijack(ctx: Ctx, contentType = 'application/vnd.docker.raw-strea
       input: socket,
       onClose: (fn) => socket.once('close', fn),
       onDrain: (fn) => socket.once('drain', fn),
+      drained: () => drainedOrClosed(socket),
     };
     socket.once('close', () => (s.closed = true));
     socket.on('error', () => {});
@@ -124,6 +143,7 @@ export function hijack(ctx: Ctx, contentType = 'application/vnd.docker.raw-strea
     },
     onClose: (fn) => res.once('close', fn),
     onDrain: (fn) => res.once('drain', fn),
+    drained: () => drainedOrClosed(res),
   };
   res.once('close', () => (s.closed = true));
   return s;

@@ -32,6 +32,7 @@ import type { NetworkService } from '../networks/index.ts';
 import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
+import { processEnded } from '../../adapters/proc/index.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
@@ -1297,7 +1298,8 @@ export class ContainerService {
     parseSignal(signal);
     if (!isActive(rec.State.Status)) throw conflict(`Cannot kill container: ${ref}: Container ${rec.Id} is not running`);
     const sig = signal.toUpperCase();
-    if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') {
+    const killing = sig === 'KILL' || sig === 'SIGKILL' || sig === '9';
+    if (killing) {
       rec.berth.manuallyStopped = true;
       await this.#save(rec);
     }
@@ -1306,8 +1308,8 @@ export class ContainerService {
     } catch (err) {
       throw invalidParameter(`Cannot kill container: ${ref}: ${messageOf(err)}`, err);
     }
-    if (sig === 'KILL' || sig === 'SIGKILL' || sig === '9') releaseAttachStreams(rec.Id);
-    if (rec.State.Status === 'paused' && (sig === 'KILL' || sig === 'SIGKILL' || sig === '9')) await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
+    if (killing) releaseAttachStreams(rec.Id);
+    if (rec.State.Status === 'paused' && killing) await this.runtimeOf(rec).resume(rec.Id).catch(() => {});
     this.#emit(rec, 'kill', { signal: sig.replace(/^SIG/, '') });
   }
 
@@ -1746,17 +1748,6 @@ export function parseTime(v: string, now = Date.now()): number {
 }
 
 /** Whether a process with this PID exists (signal 0: no signal is sent). */
-/** Gone, or dead and not yet reaped by its parent. */
-function processEnded(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
-}
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
