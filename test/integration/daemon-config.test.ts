@@ -1,7 +1,7 @@
 // berthd configuration: --config-file, a TCP listener on 127.0.0.1, host and none networking.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readdirSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -58,6 +58,26 @@ test('an unknown config key is refused at start', { skip }, async () => {
   const r = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--config-file', cfg, '--data-root', join(cfgDir, 'x')], { encoding: 'utf8', timeout: 15000 });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /unknown key no-such-key/);
+});
+
+test('berthd turns on favordynmods on the host\'s cgroup2 mount, keeping its flags; the config key takes only a boolean', { skip }, async () => {
+  const features = existsSync('/sys/kernel/cgroup/features') ? readFileSync('/sys/kernel/cgroup/features', 'utf8') : '';
+  const cgroup2 = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup2 /.test(l) && l.split(' ')[3] === '/');
+  if (!features.split('\n').includes('favordynmods') || !cgroup2) {
+    process.stderr.write('# favordynmods: kernel without the option or host without a cgroup2 mount; not checked\n');
+  } else {
+    assert.match(cgroup2.split(' - ')[1]!, /[ ,]favordynmods(,|$)/, cgroup2);
+    // A container started and exec'd into meanwhile: cgroup moves still work.
+    const r = await runToExit(d, { Cmd: ['cat', '/proc/self/cgroup'], HostConfig: { NetworkMode: 'none' } });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /berth/);
+  }
+  const cfg = join(cfgDir, 'fdm.json');
+  writeFileSync(cfg, JSON.stringify({ 'cgroup-favordynmods': 'yes' }));
+  const { spawnSync } = await import('node:child_process');
+  const bad = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--config-file', cfg, '--data-root', join(cfgDir, 'y')], { encoding: 'utf8', timeout: 15000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /cgroup-favordynmods must be true or false/);
 });
 
 test('runtimes from the config file are listed and chosen per container', { skip }, async () => {

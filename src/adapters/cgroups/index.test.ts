@@ -17,6 +17,7 @@ import {
   toDockerStats,
   parseProcStat,
   parseBlkioV1,
+  favordynmodsRemount,
   type RawStats,
 } from './index.ts';
 import { isKind } from '../../core/errors.ts';
@@ -206,4 +207,28 @@ test('v1 host: stats, pids and removal of a real cgroup', { skip: !v1Host && 'ne
   await removeCgroup(path);
   for (const c of controllers) await assert.rejects(access(join('/sys/fs/cgroup', c, path)), { code: 'ENOENT' });
   await removeCgroup(path); // already gone: no error
+});
+
+test('favordynmods: the cgroup2 mount is remounted with its own flags and every option it has', () => {
+  const hybrid = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '31 22 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
+    '32 31 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot',
+    '33 31 0:28 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,memory',
+  ].join('\n');
+  // MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME
+  assert.deepEqual(favordynmodsRemount(hybrid), { target: '/sys/fs/cgroup/unified', flags: 32 | 2 | 4 | 8 | (1 << 21), data: 'nsdelegate,memory_recursiveprot,favordynmods' });
+  const v2 = '30 22 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,noatime - cgroup2 cgroup2 rw\n';
+  assert.deepEqual(favordynmodsRemount(v2), { target: '/sys/fs/cgroup', flags: 32 | 2 | 4 | 8 | 1024, data: 'favordynmods' });
+  const escaped = '30 22 0:25 / /sys/fs/cgroup\\040x rw - cgroup2 none rw\n';
+  assert.equal(favordynmodsRemount(escaped)?.target, '/sys/fs/cgroup x');
+});
+
+test('favordynmods: nothing to do when it is on already, the mount is read-only, only v1 is mounted, or only a subtree is', () => {
+  assert.equal(favordynmodsRemount('30 22 0:25 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw,favordynmods\n'), undefined);
+  assert.equal(favordynmodsRemount('30 22 0:25 / /sys/fs/cgroup ro,relatime - cgroup2 cgroup2 rw\n'), undefined);
+  assert.equal(favordynmodsRemount('33 31 0:28 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n'), undefined);
+  // A container's view: its own cgroup bind-mounted from the host's hierarchy.
+  assert.equal(favordynmodsRemount('40 30 0:25 /berth/abc /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n'), undefined);
+  assert.equal(favordynmodsRemount(''), undefined);
 });

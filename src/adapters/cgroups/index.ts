@@ -1,5 +1,6 @@
 // Reads container cgroups (v1 per-controller hierarchies or the v2 unified one) for stats, top and
-// OOM detection, and removes them. Writes only rmdir; runc creates and configures the cgroups.
+// OOM detection, and removes them. Writes only rmdir; runc creates and configures the cgroups. Once,
+// at the daemon's start, it may remount the host's cgroup file system with `favordynmods`.
 import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invalidParameter } from '../../core/errors.ts';
 import type { CgroupFeatures, Cgroups } from '../../core/ports.ts';
+import { syscallsAvailable, sysMount, MS_NOSUID, MS_NODEV, MS_NOEXEC } from '../syscalls/index.ts';
 
 export type CgroupVersion = 1 | 2;
 
@@ -484,6 +486,67 @@ export function readCgroupFeatures(root = CGROUP_ROOT): CgroupFeatures {
   }
   if (root === CGROUP_ROOT) features = out;
   return out;
+}
+
+const MS_REMOUNT = 32;
+const MS_NOATIME = 1024;
+const MS_NODIRATIME = 2048;
+const MS_RELATIME = 1 << 21;
+const MS_STRICTATIME = 1 << 24;
+
+/** A remount of the host's cgroup file system: the system call's target, flags and data. */
+export interface Remount {
+  target: string;
+  flags: number;
+  data: string;
+}
+
+/**
+ * The remount that turns on `favordynmods` (Linux 6.0+), found in /proc/self/mountinfo: the v2
+ * mount (at /sys/fs/cgroup or, on a hybrid host, /sys/fs/cgroup/unified). Moving a process into a cgroup takes a lock that every fork and exit on
+ * the host also takes; without the option, each first move after a quiet spell waits a whole RCU
+ * grace period for it (5 ms and more measured here), and runc moves every container's first
+ * process, and every exec'd one. The option is one switch for the whole kernel (any hierarchy
+ * turns it on; Linux 6.17+ cannot turn it off again before a reboot). The mount keeps its own
+ * flags and every option it has: a remount of cgroup2 drops what it is not given (nsdelegate, …).
+ * A v1 hierarchy is left alone (its remount refuses options a hybrid host's hierarchies show).
+ * Undefined when the option is on already, or when there is no writable cgroup2 mount.
+ */
+export function favordynmodsRemount(mountinfo: string): Remount | undefined {
+  interface Entry { target: string; mountOpts: string[]; fstype: string; superOpts: string[] }
+  const entries: Entry[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const head = line.slice(0, sep).split(' ');
+    const tail = line.slice(sep + 3).split(' ');
+    if (head.length < 6 || tail.length < 3) continue;
+    const fstype = tail[0]!;
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    if (head[3] !== '/') continue; // a bind mount of a subtree, as in a container
+    const target = head[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    entries.push({ target, mountOpts: head[5]!.split(','), fstype, superOpts: tail[2]!.split(',') });
+  }
+  if (entries.some((e) => e.superOpts.includes('favordynmods'))) return undefined;
+  const chosen = entries.find((e) => e.fstype === 'cgroup2');
+  if (!chosen || chosen.mountOpts.includes('ro') || chosen.superOpts.includes('ro')) return undefined;
+  const FLAGS: Record<string, number> = { nosuid: MS_NOSUID, nodev: MS_NODEV, noexec: MS_NOEXEC, noatime: MS_NOATIME, nodiratime: MS_NODIRATIME, relatime: MS_RELATIME, strictatime: MS_STRICTATIME };
+  let flags = MS_REMOUNT;
+  for (const o of chosen.mountOpts) flags |= FLAGS[o] ?? 0;
+  const data = [...chosen.superOpts.filter((o) => o !== 'rw'), 'favordynmods'].join(',');
+  return { target: chosen.target, flags, data };
+}
+
+/**
+ * Turns on `favordynmods` on the host's cgroup file system (see favordynmodsRemount). Answers the
+ * mount point it remounted, undefined when nothing was to do; throws when the kernel refused
+ * (older than 6.0, or no right to remount here).
+ */
+export function favorDynamicModifications(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string | undefined {
+  const remount = favordynmodsRemount(mountinfo);
+  if (!remount || !syscallsAvailable()) return undefined;
+  sysMount('cgroup', remount.target, '', remount.flags, remount.data);
+  return remount.target;
 }
 
 export const hostCgroups: Cgroups = {
