@@ -206,12 +206,6 @@ export class ContainerNetworking {
     return { mappings, ports };
   }
 
-  /**
-   * Tears a container's network down. netavark's teardown (up to ~250 ms when it removes a
-   * bridge) runs in the network queue after the caller goes on, unless `wait`; a journal entry in
-   * the exec root finishes it after a daemon crash. The queue also orders it before any later
-   * setup, which may reuse the netns name.
-   */
   /** Containers whose start announced its networks (`connect` events): their exit says `disconnect`. */
   readonly #announced = new Set<string>();
 
@@ -243,6 +237,12 @@ export class ContainerNetworking {
     };
   }
 
+  /**
+   * Tears a container's network down. netavark's teardown (up to ~250 ms when it removes a
+   * bridge) runs in the network queue after the caller goes on, unless `wait`; a journal entry in
+   * the exec root finishes it after a daemon crash. The queue also orders it before any later
+   * setup, which may reuse the netns name.
+   */
   async teardown(rec: ContainerRecord, opts: { wait?: boolean; after?: Promise<void> } = {}): Promise<void> {
     this.#proxies.stop(rec.Id);
     const net = rec.berth.net;
