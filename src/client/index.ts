@@ -17,6 +17,12 @@ export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * The reply may last as long as a container does (wait, follow, a stream of stats or events):
+   * it gets a connection of its own, outside the pool, so a hundred of them never hold up the
+   * short requests of the same command, nor one another.
+   */
+  longLived?: boolean;
 }
 
 export interface ApiResponse {
@@ -198,7 +204,7 @@ export class Client {
   /** Sends a request; throws ApiError on a status ≥ 400 and DaemonUnreachableError when no daemon answers. */
   request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
-      const req = this.#send(method, path, opts, { agent: this.#agent });
+      const req = this.#send(method, path, opts, { agent: opts.longLived ? false : this.#agent });
       req.on('error', (err) => reject(this.#wrapError(err)));
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
@@ -277,7 +283,7 @@ export class Client {
 
   /** Streams a JSON-lines reply (events, pull/import progress) as parsed objects. */
   async *streamJsonLines(path: string, opts: RequestOptions & { method?: string } = {}): AsyncGenerator<unknown> {
-    const res = await this.request(opts.method ?? 'GET', path, opts);
+    const res = await this.request(opts.method ?? 'GET', path, { longLived: true, ...opts });
     let pending = '';
     for await (const chunk of res.stream as AsyncIterable<Buffer | string>) {
       pending += chunk.toString();

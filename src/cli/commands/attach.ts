@@ -30,7 +30,7 @@ export const command: CommandSpec = {
     const stdin = !flags.bool('no-stdin') && info.Config?.OpenStdin === true;
     const query: Record<string, string> = { stream: '1', stdout: '1', stderr: '1' };
     if (flags.changed('detach-keys')) query['detachKeys'] = flags.string('detach-keys');
-    const wait = client.request('POST', `${path}/wait`, { query: { condition: 'next-exit' } }).then((r) => r.json<{ StatusCode: number }>());
+    const wait = client.request('POST', `${path}/wait`, { query: { condition: 'next-exit' }, longLived: true }).then((r) => r.json<{ StatusCode: number }>());
     wait.catch(() => undefined);
     const stream = await client.hijack(`${path}/attach`, query, { stdin });
     const session = startSession(ctx, { stream, tty, stdin, resize: (h, w) => client.call('POST', `${path}/resize`, { query: { h, w } }) });

@@ -494,7 +494,7 @@ async function run(ctx: Context, g: Global, argv: string[]): Promise<number> {
     ctx.out(`${name}\n`);
     return 0;
   }
-  const waiting = ctx.client.json<{ StatusCode: number }>('POST', `/containers/${created.Id}/wait`, { query: { condition: 'next-exit' } });
+  const waiting = ctx.client.json<{ StatusCode: number }>('POST', `/containers/${created.Id}/wait`, { query: { condition: 'next-exit' }, longLived: true });
   await ctx.client.call('POST', `/containers/${created.Id}/start`);
   await streamLogs(ctx.client, created.Id, '', (t) => ctx.out(t), { follow: true, tty: false });
   const { StatusCode } = await waiting;
@@ -709,7 +709,7 @@ const SUBS: Record<string, Sub> = {
       const { name } = projectOf(ctx, g);
       let code = 0;
       for (const c of selected(await projectContainers(ctx.client, name, { oneoff: false }), a)) {
-        const r = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${c.Id}/wait`, { query: { condition: 'not-running' } });
+        const r = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${c.Id}/wait`, { query: { condition: 'not-running' }, longLived: true });
         code = r.StatusCode;
       }
       ctx.out(`${code}\n`);

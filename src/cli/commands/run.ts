@@ -20,7 +20,7 @@ async function runAttached(ctx: Context, id: string, opts: RunOptions): Promise<
   const attaching = attachAny ? client.hijack(`${path}/attach`, query, { stdin: opts.attach.stdin }) : undefined;
   // The daemon answers the wait's headers once the waiter is registered; start only after that
   // (bounded, for a daemon that sends everything at exit) so a fast exit is never missed.
-  const waitResponse = client.request('POST', `${path}/wait`, { query: { condition: opts.rm ? 'removed' : 'next-exit' } });
+  const waitResponse = client.request('POST', `${path}/wait`, { query: { condition: opts.rm ? 'removed' : 'next-exit' }, longLived: true });
   const wait = waitResponse.then((res) => res.json<WaitResponse>());
   wait.catch(() => undefined);
   const stream = await attaching;

@@ -33,7 +33,7 @@ export const command: CommandSpec = {
     const query: Record<string, string> = { stream: '1', stdout: '1', stderr: '1' };
     if (flags.changed('detach-keys')) query['detachKeys'] = flags.string('detach-keys');
     const stream = await client.hijack(`${path}/attach`, query, { stdin });
-    const waitResponse = client.request('POST', `${path}/wait`, { query: { condition: 'next-exit' } });
+    const waitResponse = client.request('POST', `${path}/wait`, { query: { condition: 'next-exit' }, longLived: true });
     const wait = waitResponse.then((r) => r.json<{ StatusCode: number }>());
     wait.catch(() => undefined);
     const session = startSession(ctx, { stream, tty, stdin, resize: (h, w) => client.call('POST', `${path}/resize`, { query: { h, w } }) });

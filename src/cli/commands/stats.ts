@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../cli.ts';
 import { daemonErrorText, seg } from '../cli.ts';
 import { renderListing } from '../listing.ts';
+import { limiter } from '../../core/limit.ts';
 import { STATS_HEADERS, STATS_TABLE, statsRow, type StatsRow, type StatsSample } from '../stats.ts';
 
 export const command: CommandSpec = {
@@ -27,18 +28,23 @@ export const command: CommandSpec = {
     const label = (t: string): string | undefined => (args.length > 0 ? t : undefined);
 
     if (flags.bool('no-stream')) {
-      const rows: StatsRow[] = [];
-      const errors: string[] = [];
-      for (const t of targets) {
-        try {
-          const s = await client.json<StatsSample>('GET', `/containers/${seg(t)}/stats`, { query: { stream: '0' } });
-          const container = label(t);
-          rows.push(statsRow(s, container !== undefined ? { container, trunc } : { trunc }));
-        } catch (err) {
-          errors.push(daemonErrorText(err));
-        }
-      }
-      ctx.out(render(rows));
+      // All at once, as the docker CLI: each answer takes a second (two readings for CPU %).
+      const limit = limiter(256);
+      const results = await Promise.all(
+        targets.map((t) =>
+          limit(async () => {
+            try {
+              const s = await client.json<StatsSample>('GET', `/containers/${seg(t)}/stats`, { query: { stream: '0' }, longLived: true });
+              const container = label(t);
+              return { row: statsRow(s, container !== undefined ? { container, trunc } : { trunc }) };
+            } catch (err) {
+              return { error: daemonErrorText(err) };
+            }
+          }),
+        ),
+      );
+      const errors = results.flatMap((r) => ('error' in r ? [r.error] : []));
+      ctx.out(render(results.flatMap((r) => ('row' in r ? [r.row] : []))));
       if (errors.length > 0) {
         ctx.err(`${errors.join('\n')}\n`);
         return 1;
@@ -46,28 +52,64 @@ export const command: CommandSpec = {
       return 0;
     }
 
+    const order = [...targets];
     const latest = new Map<string, StatsRow>();
+    const readers = new Map<string, { stop: AbortController; done: Promise<void> }>();
     const failures: string[] = [];
-    const readers = targets.map(async (t) => {
-      try {
-        for await (const s of client.streamJsonLines(`/containers/${seg(t)}/stats`, { query: { stream: '1' } })) {
-          const container = label(t);
-          latest.set(t, statsRow(s as StatsSample, container !== undefined ? { container, trunc } : { trunc }));
+    const follow = (t: string): void => {
+      if (readers.has(t)) return;
+      if (!order.includes(t)) order.push(t);
+      const stop = new AbortController();
+      const done = (async () => {
+        try {
+          for await (const s of client.streamJsonLines(`/containers/${seg(t)}/stats`, { query: { stream: '1' }, signal: stop.signal })) {
+            const container = label(t);
+            latest.set(t, statsRow(s as StatsSample, container !== undefined ? { container, trunc } : { trunc }));
+          }
+        } catch (err) {
+          if (!stop.signal.aborted) failures.push(daemonErrorText(err));
         }
-      } catch (err) {
-        failures.push(daemonErrorText(err));
-      }
+        latest.delete(t);
+        readers.delete(t);
+      })();
+      readers.set(t, { stop, done });
+    };
+    const forget = (t: string): void => {
+      readers.get(t)?.stop.abort();
+      const at = order.indexOf(t);
+      if (at >= 0) order.splice(at, 1);
       latest.delete(t);
-    });
+    };
+    // Without names, as the docker CLI: containers that start meanwhile join the table, and
+    // (without --all) those that stop leave it; the command goes on until interrupted.
+    let watching: Promise<void> | undefined;
+    if (args.length === 0) {
+      const all = flags.bool('all');
+      const filters = JSON.stringify({ type: ['container'], event: all ? ['create', 'start', 'destroy'] : ['start', 'die'] });
+      watching = (async () => {
+        for await (const e of client.streamJsonLines('/events', { query: { filters } })) {
+          const ev = e as { Action?: string; id?: string; Actor?: { ID?: string } };
+          const id = ev.Actor?.ID ?? ev.id;
+          if (!id) continue;
+          if (ev.Action === 'create' || ev.Action === 'start') follow(id);
+          else forget(id);
+        }
+      })();
+    }
+    for (const t of targets) follow(t);
     const draw = (): void => {
-      const rows = targets.flatMap((t) => {
+      const rows = order.flatMap((t) => {
         const r = latest.get(t);
         return r ? [r] : [];
       });
       ctx.out(`\u001b[2J\u001b[H${render(rows)}`);
     };
     const timer = setInterval(draw, 500);
-    await Promise.all(readers);
+    if (watching) {
+      await watching.catch((err: unknown) => failures.push(daemonErrorText(err)));
+    } else {
+      while (readers.size > 0) await Promise.all([...readers.values()].map((r) => r.done));
+    }
     clearInterval(timer);
     draw();
     if (failures.length > 0) {

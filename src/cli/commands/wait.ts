@@ -9,7 +9,7 @@ export const command: CommandSpec = {
   minArgs: 1,
   run(ctx, _flags, args) {
     return forEachTarget(ctx, args, async (name) => {
-      const res = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${seg(name)}/wait`);
+      const res = await ctx.client.json<{ StatusCode: number }>('POST', `/containers/${seg(name)}/wait`, { longLived: true });
       return String(res.StatusCode);
     });
   },

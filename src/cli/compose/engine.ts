@@ -263,6 +263,7 @@ export async function waitForCondition(client: Client, id: string, condition: st
 export async function streamLogs(client: Client, id: string, prefix: string, write: (s: string) => void, opts: { follow: boolean; tail?: string; timestamps?: boolean; tty: boolean; signal?: AbortSignal }): Promise<void> {
   const res = await client.request('GET', `/containers/${id}/logs`, {
     query: { stdout: '1', stderr: '1', follow: opts.follow ? '1' : undefined, tail: opts.tail, timestamps: opts.timestamps ? '1' : undefined },
+    longLived: opts.follow,
   });
   opts.signal?.addEventListener('abort', () => res.stream.destroy(), { once: true });
   let pending = '';
