@@ -33,6 +33,7 @@ import type { VolumeService } from '../volumes/index.ts';
 import { collectMounts } from './mounts.ts';
 import { resolveInRoot } from '../../adapters/tar/index.ts';
 import { processEnded } from '../../adapters/proc/index.ts';
+import { limiter } from '../../core/limit.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 export type { Logger, ContainerPaths, ContainerRecord, MountPoint, NetState } from './record.ts';
@@ -182,9 +183,12 @@ export class ContainerService {
     });
     this.#watcher.on('error', () => {});
     await this.#net.resume();
-    for (const rec of [...this.#records.values()]) {
-      await this.#reconcile(rec).catch((err) => this.#o.log.error('reconcile failed', { id: rec.Id, error: messageOf(err) }));
-    }
+    // Containers are independent here; a few at once (each is mostly waits on small files) keeps a
+    // daemon with a thousand running from taking seconds to answer again.
+    const limit = limiter(16);
+    await Promise.all(
+      [...this.#records.values()].map((rec) => limit(() => this.#reconcile(rec)).catch((err) => this.#o.log.error('reconcile failed', { id: rec.Id, error: messageOf(err) }))),
+    );
     // A conmon killed without writing an exit file is noticed here.
     this.#monitorTimer = setInterval(() => void this.#pollMonitors(), 2000);
     this.#monitorTimer.unref();
