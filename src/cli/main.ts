@@ -305,8 +305,8 @@ async function execute(argv: readonly string[]): Promise<number> {
     return 125;
   }
   if (global.version) {
-    const { BERTH_VERSION } = await import('./commands/version.ts');
-    process.stdout.write(`berth version ${BERTH_VERSION}\n`);
+    const { BERTH_VERSION, BERTH_COMMIT } = await import('../core/version.ts');
+    process.stdout.write(`berth version ${BERTH_VERSION}${BERTH_COMMIT ? `, build ${BERTH_COMMIT}` : ''}\n`);
     return 0;
   }
   const [first, ...rest] = global.rest;

@@ -29,7 +29,7 @@ import { ImageStore } from '../stores/index.ts';
 import { bootstrapBusybox } from '../engine/images/bootstrap.ts';
 import { newId } from '../core/ids.ts';
 import { messageOf } from '../core/errors.ts';
-import { BERTH_VERSION } from '../api/routes/system.ts';
+import { BERTH_VERSION, parseProgramVersion } from '../core/version.ts';
 import { Distribution } from '../distribution/index.ts';
 import { removeLoadLeftovers } from '../engine/images/archive.ts';
 import { Builder } from '../engine/build/builder.ts';
@@ -309,10 +309,10 @@ function tenthOf(dir: string): number {
   }
 }
 
-async function programVersion(argv: string[]): Promise<string | undefined> {
+/** A program's version and commit from its `--version`, undefined when it does not run. */
+async function programVersion(argv: string[]): Promise<{ version: string; commit: string } | undefined> {
   try {
-    const { stdout } = await run(argv);
-    return stdout.split('\n')[0]?.replace(/^\S+ version\s*/, '').trim();
+    return parseProgramVersion((await run(argv)).stdout);
   } catch {
     return undefined;
   }
@@ -354,10 +354,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const warnings: string[] = [];
   const defaultPath = cfg.runtimes[cfg.defaultRuntime]!;
-  const [runtimeVersion, defaultVersion, conmonVersion] = await Promise.all([
+  const [runtimeVersion, defaultVersion, conmonVersion, initVersion] = await Promise.all([
     programVersion([cfg.runtime, '--version']),
     programVersion([defaultPath, '--version']),
     programVersion([cfg.conmon, '--version']),
+    cfg.initPath ? programVersion([cfg.initPath, '--version']) : undefined,
   ]);
   if (!defaultVersion) warnings.push(`WARNING: the OCI runtime ${defaultPath} is missing or does not run: containers cannot start (install Debian's ${cfg.defaultRuntime})`);
   if (!conmonVersion) warnings.push(`WARNING: conmon (${cfg.conmon}) is missing or does not run: containers cannot start (install Debian's conmon)`);
@@ -464,8 +465,10 @@ export async function main(argv: string[]): Promise<void> {
     dataRoot: cfg.dataRoot,
     runtimes: runtimes.list().map(({ name, path }) => ({ name, path })),
     defaultRuntime: runtimes.defaultName,
-    runtimeVersion: runtimeVersion ?? '',
-    conmonVersion: conmonVersion ?? '',
+    runtimeVersion: runtimeVersion?.version ?? '',
+    runtimeCommit: runtimeVersion?.commit ?? '',
+    conmonVersion: conmonVersion?.version ?? '',
+    ...(initVersion ? { initVersion } : {}),
     initPath: cfg.initPath,
     cgroupVersion: detectCgroupVersion(),
     debug: cfg.logLevel === 'debug',

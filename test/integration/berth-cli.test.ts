@@ -338,3 +338,16 @@ test('stats: --no-stream asks for every container at once; the live table takes 
     await berth(d, ['rm', '-f', ...names, 'st-late']);
   }
 });
+
+test('version: the commit the bundles were built from, on both sides, and the runtime\'s own commit, as docker version shows them', { skip }, async () => {
+  const r = await berth(d, ['version', '--format', '{{.Client.GitCommit}} {{.Server.GitCommit}} {{range .Server.Components}}{{if eq .Name "runc"}}{{.Details.GitCommit}}{{end}}{{end}}']);
+  assert.equal(r.code, 0, r.stderr);
+  const [client, server, runc] = r.stdout.trim().split(' ');
+  if (existsSync(new URL('../../.git', import.meta.url))) assert.match(client ?? '', /^[0-9a-f]{7}$/);
+  assert.equal(server, client);
+  // Debian's runc names its package version as its commit.
+  assert.match(runc ?? '', /\S/);
+  const plain = await berth(d, ['version']);
+  assert.match(plain.stdout, /^ {2}Built: {12}\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/m);
+  assert.match(plain.stdout, /^ docker-init:\n {2}Version: +\S+\n {2}GitCommit:/m);
+});

@@ -22,8 +22,12 @@ export interface Deps {
   runtimes: Array<{ name: string; path: string }>;
   defaultRuntime: string;
   runtimeVersion: string;
+  /** runc's `commit:` line (Debian: the package version), Docker's RuncCommit. */
+  runtimeCommit: string;
   conmonVersion: string;
   initPath: string | undefined;
+  /** The init binary's version (`run --init`), Docker's docker-init component. */
+  initVersion?: { version: string; commit: string };
   cgroupVersion: 1 | 2;
   debug: boolean;
   warnings(): string[];

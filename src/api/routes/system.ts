@@ -1,4 +1,5 @@
 // /_ping, /version, /info, /events.
+import { BERTH_COMMIT, BERTH_COMMIT_DATE, BERTH_VERSION } from '../../core/version.ts';
 import { hostname, cpus, totalmem, release, arch } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { Router } from '../server/index.ts';
@@ -16,7 +17,6 @@ import type { Deps } from './deps.ts';
 /** Bytes of events waiting for a slow subscriber beyond which its new events are dropped. */
 const EVENTS_BACKLOG = 1 << 20;
 
-export const BERTH_VERSION = '0.1.0';
 
 export function goArch(): string {
   const a = arch();
@@ -97,23 +97,24 @@ export function registerSystem(r: Router, d: Deps): void {
   });
 
   r.on('GET', '/version', async (ctx) => {
-    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: '', BuildTime: '' };
+    const details = { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: BERTH_COMMIT, GoVersion: `node${process.versions.node}`, BuildTime: BERTH_COMMIT_DATE, Experimental: 'false' };
     sendJson(ctx, 200, {
       Platform: { Name: 'berth' },
       Components: [
         { Name: 'Engine', Version: BERTH_VERSION, Details: details },
-        { Name: 'runc', Version: d.runtimeVersion, Details: { GitCommit: '' } },
+        { Name: 'runc', Version: d.runtimeVersion, Details: { GitCommit: d.runtimeCommit } },
         { Name: 'conmon', Version: d.conmonVersion, Details: { GitCommit: '' } },
+        ...(d.initVersion ? [{ Name: 'docker-init', Version: d.initVersion.version, Details: { GitCommit: d.initVersion.commit } }] : []),
       ],
       Version: BERTH_VERSION,
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
-      GitCommit: '',
+      GitCommit: BERTH_COMMIT,
       GoVersion: `node${process.versions.node}`,
       Os: 'linux',
       Arch: goArch(),
       KernelVersion: release(),
-      BuildTime: '',
+      BuildTime: BERTH_COMMIT_DATE,
     });
   });
 
@@ -177,8 +178,8 @@ export function registerSystem(r: Router, d: Deps): void {
       Isolation: '',
       InitBinary: d.initPath ?? '',
       ContainerdCommit: { ID: '' },
-      RuncCommit: { ID: d.runtimeVersion },
-      InitCommit: { ID: '' },
+      RuncCommit: { ID: d.runtimeCommit || d.runtimeVersion },
+      InitCommit: { ID: d.initVersion?.commit ?? '' },
       SecurityOptions: ['name=seccomp,profile=builtin'],
       CDISpecDirs: [],
       Warnings: d.warnings(),
