@@ -2,24 +2,20 @@
 // own berthd, and docker-compose (v1, Debian's) against a Docker daemon when DOCKER_HOST names one
 // that has a busybox image; medians and ratios.
 // Usage: bench/compose [--runs N]   (root; starts its own berthd on temp roots)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { median, timed, removeCgroupParent } from './lib.ts';
+import { median, numberOption, timed, startBenchDaemon } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const RUNS = Number(args[args.indexOf('--runs') + 1] ?? 5) || 5;
+const RUNS = numberOption('--runs', 5);
 
 const COMPOSE = ['services:', ...['a', 'b', 'c', 'd', 'e'].flatMap((s) => [`  ${s}:`, '    image: busybox', '    command: ["sleep", "300"]', '    stop_signal: SIGKILL']), ''].join('\n');
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync('/tmp/berth-bench-compose-');
-  const sock = join(dir, 'berth.sock');
-  const host = `unix://${sock}`;
-  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'], { stdio: 'ignore' });
+  const daemon = await startBenchDaemon('compose');
+  const { dir, host } = daemon;
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     const berth = join(ROOT, 'bin/berth');
     spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, BERTH_HOST: host } });
     const file = join(dir, 'compose.yaml');
@@ -48,10 +44,7 @@ async function main(): Promise<void> {
       console.log(`  ${k.padEnd(5)} berth ${(b / 1000).toFixed(2)} s${d !== undefined ? `   docker-compose/docker ${(d / 1000).toFixed(2)} s   ratio ${(b / d).toFixed(2)}×` : ''}`);
     }
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-    removeCgroupParent('berth-bench');
+    await daemon.stop();
   }
 }
 

@@ -6,20 +6,15 @@
 // container) and the ratios are printed.
 // Usage: bench/density [--containers N] [--parallel P] [--runs R]   (root; its own berthd on temp roots)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { median, removeCgroupParent } from './lib.ts';
+import { median, numberOption, startBenchDaemon } from './lib.ts';
 import { limiter } from '../src/core/limit.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const N = opt('--containers', 300);
-const P = opt('--parallel', 4);
-const R = opt('--runs', 10);
+const N = numberOption('--containers', 300);
+const P = numberOption('--parallel', 4);
+const R = numberOption('--runs', 10);
 
 interface Engine {
   name: string;
@@ -106,30 +101,22 @@ function report(name: string, f: Figures): void {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync('/tmp/berth-bench-');
-  const sock = join(dir, 'berth.sock');
-  const host = `unix://${sock}`;
-  const daemonArgs = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'];
-  let daemon = spawn(join(ROOT, 'bin/berthd'), daemonArgs, { stdio: 'ignore' });
+  const daemon = await startBenchDaemon('density');
   const berth: Engine = {
     name: 'berth',
     cli: join(ROOT, 'bin/berth'),
-    env: { BERTH_HOST: host },
-    pids: () => [daemon.pid!, ...pgrep(`conmon.*${join(dir, 'run')}`)],
+    env: { BERTH_HOST: daemon.host },
+    pids: () => [daemon.pid(), ...pgrep(`conmon.*${join(daemon.dir, 'run')}`)],
   };
-  const ping = (): boolean => spawnSync('curl', ['-sf', '--unix-socket', sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK';
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     await cmd(berth, ['bootstrap', 'busybox']);
     const fb = await measure(berth);
     // berthd stopped and started again with N containers running: until it answers and lists them.
     const limit = limiter(P);
     await Promise.all(Array.from({ length: N }, () => limit(() => cmd(berth, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600']))));
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
+    await daemon.halt();
     const t0 = Date.now();
-    daemon = spawn(join(ROOT, 'bin/berthd'), daemonArgs, { stdio: 'ignore' });
-    while (!ping()) await new Promise((r) => setTimeout(r, 20));
+    await daemon.start();
     const listed = (await cmd(berth, ['ps', '-q'])).out.trim().split('\n').length;
     const restartMs = Date.now() - t0;
     const ids = (await cmd(berth, ['ps', '-aq'])).out.trim().split('\n');
@@ -152,11 +139,7 @@ async function main(): Promise<void> {
     const r = (a: number, b: number): string => (a / b).toFixed(2);
     console.log(`ratios berth/docker: start time ${r(fb.startS, fd.startS)}, memory per container ${r(fb.perContainerMiB, fd.perContainerMiB)}, run with ${N} running ${r(fb.runN, fd.runN)}, ps ${r(fb.ps, fd.ps)}, stats ${r(fb.stats, fd.stats)}, rm ${r(fb.rmS, fd.rmS)}`);
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-    removeCgroupParent('berth-bench');
-    for (const ctl of readdirSync('/sys/fs/cgroup')) spawnSync('rmdir', [join('/sys/fs/cgroup', ctl, 'berth-bench')]);
+    await daemon.stop();
   }
 }
 

@@ -11,16 +11,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LayerStore } from '../src/stores/layers.ts';
-import { median, sh, timed, removeCgroupParent } from './lib.ts';
+import { median, numberOption, sh, timed, startBenchDaemon } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const RUNS = opt('--runs', 3);
-const MB = opt('--mb', 160);
+const RUNS = numberOption('--runs', 3);
+const MB = numberOption('--mb', 160);
 
 
 
@@ -167,12 +162,9 @@ async function unpack(layerTars: string[], dir: string): Promise<Array<{ kind: s
 
 async function main(): Promise<void> {
   if (!existsSync('/usr/bin/docker-registry')) throw new Error('docker-registry is not installed (scripts/setup installs it)');
-  const dir = mkdtempSync('/tmp/berth-bench-dist-');
-  const sock = join(dir, 'berth.sock');
-  const host = `unix://${sock}`;
-  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'], { stdio: 'ignore' });
+  const daemon = await startBenchDaemon('dist');
+  const { dir, host } = daemon;
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     console.log(`building a 3-layer image of ${MB} MB…`);
     const { archive, layerTars } = makeArchive(dir);
     // Unpack is measured first, on a quiet machine: measured after the engines' rounds, the
@@ -199,10 +191,7 @@ async function main(): Promise<void> {
       console.log(`  unpack of a ${(u.bytes / 1e6).toFixed(0)} MB layer as ${u.kind}: berth ${mbps(u.berth)}, tar ${mbps(u.tar)}, berth/tar time ${(u.berth / u.tar).toFixed(2)}×`);
     }
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-    removeCgroupParent('berth-bench');
+    await daemon.stop();
   }
 }
 

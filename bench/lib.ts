@@ -1,6 +1,7 @@
-// What the benchmarks share: medians and timed commands.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+// What the benchmarks share: medians, timed commands, options, and a berthd of their own.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,4 +34,64 @@ export function removeCgroupParent(name: string): void {
       // Not empty or not a cgroup: left as it is.
     }
   }
+}
+
+/** A number given as `--name N` on the command line, else the default. */
+export function numberOption(name: string, dflt: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+export interface BenchDaemon {
+  /** The temporary directory of this run (data and exec roots, socket), removed by stop(). */
+  dir: string;
+  sock: string;
+  /** `unix://…`, for BERTH_HOST. */
+  host: string;
+  pid(): number;
+  /** Stops berthd (SIGTERM; containers keep running). */
+  halt(): Promise<void>;
+  /** Starts berthd again on the same roots; resolves once it answers. */
+  start(): Promise<void>;
+  /** Stops berthd, removes the temporary directory and berthd's parent cgroup. */
+  stop(): Promise<void>;
+}
+
+/** A berthd of the checkout on temporary roots (`/tmp/berth-bench-<name>-…`), ready to answer. */
+export async function startBenchDaemon(name: string): Promise<BenchDaemon> {
+  const root = resolve(import.meta.dirname, '..');
+  const dir = mkdtempSync(`/tmp/berth-bench-${name}-`);
+  const sock = join(dir, 'berth.sock');
+  const host = `unix://${sock}`;
+  const argv = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'];
+  let daemon: ChildProcess;
+  const start = async (): Promise<void> => {
+    daemon = spawn(join(root, 'bin/berthd'), argv, { stdio: 'ignore' });
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(sock) && spawnSync('curl', ['-sf', '--unix-socket', sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK') return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`berthd did not answer on ${sock}`);
+  };
+  const halt = async (): Promise<void> => {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+  };
+  await start();
+  return {
+    dir,
+    sock,
+    host,
+    pid: () => daemon.pid!,
+    halt,
+    start,
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+      removeCgroupParent('berth-bench');
+    },
+  };
 }

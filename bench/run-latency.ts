@@ -2,25 +2,14 @@
 // daemon when DOCKER_HOST names one, interleaved; medians and the ratio. Also berthd's idle RSS
 // and the memory each running `sleep` container adds (berthd growth + its conmon).
 // Usage: bench/run-latency [--runs N] [--containers N]   (root; starts its own berthd on temp roots)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { removeCgroupParent } from './lib.ts';
+import { median, numberOption, startBenchDaemon } from './lib.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const RUNS = opt('--runs', 20);
-const CONTAINERS = opt('--containers', 50);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+const RUNS = numberOption('--runs', 20);
+const CONTAINERS = numberOption('--containers', 50);
 
 function statusKiB(pid: number, field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -43,21 +32,18 @@ function timeCmd(file: string, argv: string[], env: Record<string, string>): num
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync('/tmp/berth-bench-');
-  const sock = join(dir, 'berth.sock');
-  const host = `unix://${sock}`;
-  const daemon = spawn(join(ROOT, 'bin/berthd'), ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '-H', host, '--cgroup-parent', '/berth-bench', '--bridge-name', 'berth-bench'], { stdio: 'ignore' });
+  const daemon = await startBenchDaemon('latency');
+  const { dir, host } = daemon;
   const berth = join(ROOT, 'bin/berth');
   const env = { BERTH_HOST: host };
   try {
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     // Idle RSS of a fresh daemon (the figure the target names), then after its first image.
     await new Promise((r) => setTimeout(r, 1000));
-    const fresh = rssKiB(daemon.pid!);
-    console.log(`berthd idle RSS, fresh ${(fresh / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB; the rest is the mapped node binary, shared)`);
+    const fresh = rssKiB(daemon.pid());
+    console.log(`berthd idle RSS, fresh ${(fresh / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid(), 'RssAnon') / 1024).toFixed(1)} MiB; the rest is the mapped node binary, shared)`);
     spawnSync(berth, ['bootstrap', 'busybox'], { env: { ...process.env, ...env } });
     const docker = process.env.DOCKER_HOST && spawnSync('docker', ['version'], { encoding: 'utf8' }).status === 0 ? process.env.DOCKER_HOST : undefined;
-    console.log(`berthd RSS after bootstrapping busybox ${(rssKiB(daemon.pid!) / 1024).toFixed(1)} MiB`);
+    console.log(`berthd RSS after bootstrapping busybox ${(rssKiB(daemon.pid()) / 1024).toFixed(1)} MiB`);
     // Warm up both.
     timeCmd(berth, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], env);
     if (docker) timeCmd('docker', ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi'], { DOCKER_HOST: docker });
@@ -90,15 +76,15 @@ async function main(): Promise<void> {
       console.log(`  ratio berth/docker ${(median(bb) / median(db)).toFixed(2)}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const idle = rssKiB(daemon.pid!);
-    console.log(`berthd idle RSS after the runs ${(idle / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid!, 'RssAnon') / 1024).toFixed(1)} MiB)`);
+    const idle = rssKiB(daemon.pid());
+    console.log(`berthd idle RSS after the runs ${(idle / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid(), 'RssAnon') / 1024).toFixed(1)} MiB)`);
     const ids: string[] = [];
     for (let i = 0; i < CONTAINERS; i++) {
       const r = spawnSync(berth, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], { env: { ...process.env, ...env }, encoding: 'utf8' });
       ids.push(r.stdout.trim());
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const after = rssKiB(daemon.pid!);
+    const after = rssKiB(daemon.pid());
     const conmons = spawnSync('pgrep', ['-f', `conmon.*${join(dir, 'run')}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
     const conmonRss = conmons.reduce((s, p) => s + rssKiB(p), 0);
     const conmonPss = conmons.reduce((s, p) => s + pssKiB(p), 0);
@@ -107,11 +93,7 @@ async function main(): Promise<void> {
     console.log(`memory added per container (berthd growth + conmon PSS): ${per.toFixed(2)} MiB`);
     spawnSync(berth, ['rm', '-f', ...ids], { env: { ...process.env, ...env } });
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-    removeCgroupParent('berth-bench');
-    for (const ctl of readdirSync('/sys/fs/cgroup')) spawnSync('rmdir', [join('/sys/fs/cgroup', ctl, 'berth-bench')]);
+    await daemon.stop();
   }
 }
 
