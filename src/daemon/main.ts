@@ -397,7 +397,7 @@ export async function main(argv: string[]): Promise<void> {
     certsDirs: cfg.certsDirs,
   });
   await removeLoadLeftovers(join(cfg.dataRoot, 'tmp'), hostMounts);
-  const networks = new NetworkService({ dataRoot: cfg.dataRoot, events });
+  const networks = new NetworkService({ dataRoot: cfg.dataRoot, events, engineId: daemonId });
   await networks.load();
   try {
     await networks.ensureDefault({ bridgeName: cfg.bridgeName, ...(cfg.bip ? { bip: cfg.bip } : {}) });

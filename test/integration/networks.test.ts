@@ -358,10 +358,25 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
     assert.equal(net.EnableIPv6, true);
     assert.deepEqual(net.IPAM.Config[1], { Subnet: `${v6}/64` });
     assert.match(net.IPAM.Config[0].Subnet, /^\d+\.\d+\.\d+\.0\/24$/);
-    // --ipv6 with no IPv6 subnet is refused, as Docker 20.10 refuses it.
-    const none = await api(d, 'POST', '/networks/create', { Name: `x${name6}`, EnableIPv6: true });
-    assert.equal(none.status, 403);
-    assert.match(none.json().message, /IPv6 address pool/);
+    // --ipv6 with no IPv6 subnet, as Docker 27: a /64 of the daemon's own unique local /48 (the
+    // same /48 for every such network, a different /64 each), its first address the gateway.
+    const auto: Array<{ Subnet: string; Gateway: string }> = [];
+    for (const n of [`x${name6}`, `y${name6}`]) {
+      const made = await api(d, 'POST', '/networks/create', { Name: n, EnableIPv6: true });
+      assert.equal(made.status, 201, made.text());
+      auto.push((await api(d, 'GET', `/networks/${n}`)).json().IPAM.Config[1]);
+    }
+    try {
+      for (const c of auto) assert.match(c.Subnet, /^fd[0-9a-f]{2}(:[0-9a-f]{1,4}){2}(:[0-9a-f]{1,4})?::\/64$/, c.Subnet);
+      const prefix48 = (s: string): string => s.split(':').slice(0, 3).join(':');
+      assert.equal(prefix48(auto[0]!.Subnet), prefix48(auto[1]!.Subnet));
+      assert.notEqual(auto[0]!.Subnet, auto[1]!.Subnet);
+      assert.equal(auto[0]!.Gateway, auto[0]!.Subnet.replace('/64', '1'));
+      const r = await runToExit(d, { Cmd: ['ip', '-6', 'addr', 'show', 'eth0'], HostConfig: { NetworkMode: `x${name6}` } });
+      assert.match(r.stdout, new RegExp(`inet6 ${auto[0]!.Subnet.replace('/64', '2/64')}`));
+    } finally {
+      for (const n of [`x${name6}`, `y${name6}`]) await api(d, 'DELETE', `/networks/${n}`);
+    }
 
     const port = await freePort();
     const a = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name6 } }, `a6${tag}`);

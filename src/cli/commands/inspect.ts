@@ -3,7 +3,7 @@ import { CliError, seg, type CommandSpec, type Context } from '../cli.ts';
 import type { Flags, FlagSpec } from '../flags.ts';
 import { Template, unescapeFormat } from '../template.ts';
 
-export type InspectKind = 'container' | 'image' | 'any';
+export type InspectKind = 'container' | 'image' | 'network' | 'volume' | 'any';
 
 /** Go's json.MarshalIndent with 4 spaces, HTML characters escaped as Go does. */
 export function goIndentJson(v: unknown): string {
@@ -13,9 +13,23 @@ export function goIndentJson(v: unknown): string {
 async function fetchOne(ctx: Context, kind: InspectKind, name: string, size: boolean): Promise<unknown> {
   const container = (): Promise<unknown> => ctx.client.json('GET', `/containers/${seg(name)}/json`, { query: { size: size || undefined } });
   const image = (): Promise<unknown> => ctx.client.json('GET', `/images/${seg(name)}/json`);
+  const network = (): Promise<unknown> => ctx.client.json('GET', `/networks/${seg(name)}`);
+  const volume = (): Promise<unknown> => ctx.client.json('GET', `/volumes/${seg(name)}`);
+  // A missing network or volume is told as the docker CLI tells it.
+  const named = async (get: () => Promise<unknown>, what: string): Promise<unknown> => {
+    try {
+      return await get();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new CliError(`Error: No such ${what}: ${name}`, 1);
+      throw err;
+    }
+  };
   if (kind === 'container') return container();
   if (kind === 'image') return image();
-  for (const get of [container, image]) {
+  if (kind === 'network') return named(network, 'network');
+  if (kind === 'volume') return named(volume, 'volume');
+  // As the docker CLI's order: containers, images, networks, volumes.
+  for (const get of [container, image, network, volume]) {
     try {
       return await get();
     } catch (err) {
@@ -30,9 +44,10 @@ export async function inspectObjects(ctx: Context, kind: InspectKind, names: rea
   const template = format !== '' && format !== 'json' ? new Template(unescapeFormat(format)) : undefined;
   const found: unknown[] = [];
   const errors: string[] = [];
+  const size = kind === 'container' || kind === 'any' || kind === 'image' ? flags.bool('size') : false;
   for (const name of names) {
     try {
-      const obj = await fetchOne(ctx, kind, name, flags.bool('size'));
+      const obj = await fetchOne(ctx, kind, name, size);
       if (template) ctx.out(`${template.execute(obj)}\n`);
       else found.push(obj);
     } catch (err) {

@@ -4,6 +4,7 @@ import { filtersQuery } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
 import { shortId } from '../format.ts';
 import { renderListing } from '../listing.ts';
+import { inspectObjects } from './inspect.ts';
 
 interface NetworkJson {
   Id: string;
@@ -105,14 +106,12 @@ export const inspect: CommandSpec = {
   name: 'network inspect',
   usage: '[OPTIONS] NETWORK [NETWORK...]',
   summary: 'Display detailed information on one or more networks',
-  flags: [],
+  flags: [
+    { long: 'format', short: 'f', type: 'string', help: "Format output using a custom template: 'json' or a Go template" },
+    { long: 'verbose', short: 'v', type: 'bool', help: 'Verbose output for diagnostics' },
+  ],
   minArgs: 1,
-  async run(ctx, _flags, args) {
-    const out: unknown[] = [];
-    for (const n of args) out.push(await ctx.client.json('GET', `/networks/${seg(n)}`));
-    ctx.out(`${JSON.stringify(out, null, 4)}\n`);
-    return 0;
-  },
+  run: (ctx, flags, args) => inspectObjects(ctx, 'network', args, flags),
 };
 
 export const rm: CommandSpec = {

@@ -3,6 +3,7 @@ import { forEachTarget, seg, type CommandSpec } from '../cli.ts';
 import { filtersQuery, parseFilters } from '../filters.ts';
 import { keyValueMap } from '../run-options.ts';
 import { renderListing } from '../listing.ts';
+import { inspectObjects } from './inspect.ts';
 
 interface VolumeJson {
   Name: string;
@@ -63,14 +64,9 @@ export const inspect: CommandSpec = {
   name: 'volume inspect',
   usage: '[OPTIONS] VOLUME [VOLUME...]',
   summary: 'Display detailed information on one or more volumes',
-  flags: [],
+  flags: [{ long: 'format', short: 'f', type: 'string', help: "Format output using a custom template: 'json' or a Go template" }],
   minArgs: 1,
-  async run(ctx, _flags, args) {
-    const out: unknown[] = [];
-    for (const n of args) out.push(await ctx.client.json('GET', `/volumes/${seg(n)}`));
-    ctx.out(`${JSON.stringify(out, null, 4)}\n`);
-    return 0;
-  },
+  run: (ctx, flags, args) => inspectObjects(ctx, 'volume', args, flags),
 };
 
 export const rm: CommandSpec = {

@@ -8,7 +8,7 @@ import { newId } from '../../core/ids.ts';
 import { ensureDir, writeJsonAtomic } from '../../adapters/fs/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { BackendNetwork } from '../../core/ports.ts';
-import { bigIntToIpv6, canonicalIpv6, contains6, cidr6Size, formatCidr6, ipv6ToBigInt, overlaps6, parseCidr6, type Cidr6 } from './ipv6.ts';
+import { bigIntToIpv6, canonicalIpv6, contains6, cidr6Size, formatCidr6, freeSubnet64, ipv6ToBigInt, overlaps6, parseCidr6, ulaBase, type Cidr6 } from './ipv6.ts';
 
 export interface NetworkRecord {
   Name: string;
@@ -112,9 +112,25 @@ async function hostRoutes(): Promise<Cidr[]> {
   return out;
 }
 
+/** The host's IPv6 routes (/proc/net/ipv6_route), but the default one. */
+async function hostRoutes6(): Promise<Cidr6[]> {
+  const text = await readFile('/proc/net/ipv6_route', 'utf8').catch(() => '');
+  const out: Cidr6[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 2 || !/^[0-9a-f]{32}$/.test(f[0]!)) continue;
+    const prefix = parseInt(f[1]!, 16);
+    if (prefix === 0) continue;
+    out.push({ base: BigInt(`0x${f[0]}`), prefix });
+  }
+  return out;
+}
+
 export class NetworkService {
   readonly #dir: string;
   readonly #events: EventBus;
+  /** The unique local /48 that IPv6 networks without a subnet take theirs from (see ulaBase). */
+  readonly #ula: Cidr6 | undefined;
   readonly #nets = new Map<string, NetworkRecord>();
   /** network id → allocated addresses (as integers). */
   readonly #alloc = new Map<string, Set<number>>();
@@ -122,9 +138,10 @@ export class NetworkService {
   readonly #alloc6 = new Map<string, Set<bigint>>();
   #predefined: PredefinedNetwork[] = [];
 
-  constructor(opts: { dataRoot: string; events: EventBus }) {
+  constructor(opts: { dataRoot: string; events: EventBus; engineId?: string }) {
     this.#dir = join(opts.dataRoot, 'networks');
     this.#events = opts.events;
+    this.#ula = opts.engineId ? ulaBase(opts.engineId) : undefined;
   }
 
   async load(): Promise<void> {
@@ -217,9 +234,14 @@ export class NetworkService {
       const r = parseCidr(cfg.IPRange);
       if (r.base < subnet.base || r.base + r.size > subnet.base + subnet.size) throw invalidParameter(`ip-range ${cfg.IPRange} is not in the subnet`);
     }
-    const v6 = v6Configs[0] ? this.#checkIpv6Config(v6Configs[0]) : undefined;
-    // As Docker 20.10: IPv6 needs a subnet given (there is no default IPv6 pool).
-    if (body.EnableIPv6 === true && !v6) throw new BerthError('Forbidden', 'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+    let v6 = v6Configs[0] ? this.#checkIpv6Config(v6Configs[0]) : undefined;
+    // As Docker 27: IPv6 without a subnet takes a free /64 of the daemon's unique local /48.
+    if (body.EnableIPv6 === true && !v6) {
+      const taken = [...[...this.#nets.values()].flatMap((n) => n.IPAM.Config.filter((x) => x.Subnet.includes(':')).map((x) => parseCidr6(x.Subnet))), ...(await hostRoutes6())];
+      const free = this.#ula ? freeSubnet64(this.#ula, taken) : undefined;
+      if (!free) throw new BerthError('Forbidden', 'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
+      v6 = { Subnet: formatCidr6(free), Gateway: bigIntToIpv6(free.base + 1n) };
+    }
     return this.#add({ name, subnet, gateway, ipRange: cfg.IPRange, ...(v6 ? { v6 } : {}), enableIpv6: body.EnableIPv6 === true, internal: body.Internal === true, attachable: body.Attachable === true, options, labels });
   }
 

@@ -1,6 +1,7 @@
 // IPv6 addresses and subnets for IPAM, as 128-bit integers. Text goes through the WHATWG URL
 // parser, which validates an address and writes it in its canonical short form (RFC 5952:
 // lower case, no leading zeros, the longest run of zero groups as `::`).
+import { createHash } from 'node:crypto';
 import { invalidParameter } from '../../core/errors.ts';
 
 export interface Cidr6 {
@@ -64,4 +65,23 @@ export function contains6(c: Cidr6, ip: bigint): boolean {
 
 export function overlaps6(a: Cidr6, b: Cidr6): boolean {
   return a.base < b.base + cidr6Size(b) && b.base < a.base + cidr6Size(a);
+}
+
+/**
+ * The daemon's own unique local /48 (RFC 4193: `fd` and a 40-bit Global ID), the Global ID taken
+ * from a hash of the engine ID: stable for a data root, unlikely to meet another host's. Networks
+ * with IPv6 and no subnet of their own get /64s from it, as from Docker 27's default pool.
+ */
+export function ulaBase(engineId: string): Cidr6 {
+  const globalId = BigInt(`0x${createHash('sha256').update(engineId).digest('hex').slice(0, 10)}`);
+  return { base: ((0xfdn << 40n) | globalId) << 80n, prefix: 48 };
+}
+
+/** The first /64 of the base that meets none of `taken`; undefined when all 65,536 are used. */
+export function freeSubnet64(base: Cidr6, taken: readonly Cidr6[]): Cidr6 | undefined {
+  for (let i = 0n; i < 1n << BigInt(64 - base.prefix); i++) {
+    const c = { base: base.base + (i << 64n), prefix: 64 };
+    if (!taken.some((t) => overlaps6(t, c))) return c;
+  }
+  return undefined;
 }
