@@ -148,7 +148,7 @@ export interface NetworkSpec {
   driver: string;
   internal: boolean;
   labels: Record<string, string>;
-  /** IPv6 on the network (`enable_ipv6`); it needs an IPv6 subnet in `ipam`. */
+  /** IPv6 on the network (`enable_ipv6`): the IPv6 subnet in `ipam`, else one of the daemon's pool. */
   enableIpv6?: boolean;
   /** `ipam.config`: at most one IPv4 and one IPv6 entry. */
   ipam?: Array<{ subnet?: string; gateway?: string; ipRange?: string }>;
