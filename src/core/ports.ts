@@ -82,6 +82,16 @@ export interface NetworkBackend {
    * turned off that joins an IPv6 network); those it has keep their setting.
    */
   allowIpv6(netnsPath: string): Promise<void>;
+  /**
+   * Keeps connections to [::1] on these host ports away from the backend's port forwarding (a
+   * packet from ::1 cannot leave the host: forwarded, it is dropped), so a relay listening on
+   * [::1] takes them, as Docker's userland proxy does. Per container; idempotent.
+   */
+  exemptLoopback6?(id: string, ports: ReadonlyArray<{ port: number; protocol: 'tcp' | 'udp' }>): Promise<void>;
+  /** Undoes exemptLoopback6 for a container. */
+  unexemptLoopback6?(id: string): Promise<void>;
+  /** Drops every exemption of this daemon's (at its start, before running containers make theirs again). */
+  resetLoopback6?(): Promise<void>;
 }
 
 // ---- container monitor ---------------------------------------------------------------------

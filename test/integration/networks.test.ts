@@ -2,7 +2,7 @@
 // host left exactly as it was (links, netns, iptables).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -350,7 +350,7 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
   const name6 = `n6${tag}`;
   const br6 = `b6${tag}`;
   const ids: string[] = [];
-  const ip6Leftovers = (): string[] => execFileSync('ip6tables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.includes(v6) || l.includes(br6));
+  const ip6Leftovers = (): string[] => execFileSync('ip6tables-save', { encoding: 'utf8' }).split('\n').filter((l) => l.includes(v6) || l.includes(br6) || l.includes('BERTH-LOOPBACK6'));
   try {
     const made = await api(d, 'POST', '/networks/create', { Name: name6, EnableIPv6: true, IPAM: { Config: [{ Subnet: `${v6}/64` }] }, Options: { 'com.docker.network.bridge.name': br6 } });
     assert.equal(made.status, 201, made.text());
@@ -414,9 +414,39 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
     assert.match(await execOut(c4, 'ip -6 addr show eth1'), new RegExp(`inet6 ${v6}77/64`));
     assert.match(await execOut(c4, `ping6 -c 1 -W 3 ${v6}99 >/dev/null && echo reached`), /reached/);
     assert.equal((await inspect(d, c4)).NetworkSettings.Networks[name6].GlobalIPv6Address, `${v6}77`);
-    // From the host: the container's IPv6 address on berth's bridge, and the published port.
+    // From the host: the container's IPv6 address on berth's bridge, and the published port —
+    // on [::1] too (netavark's forwarding cannot take a packet from there: berthd relays it), also
+    // after berthd started again, and for UDP.
     assert.equal(await httpGet(80, '/hostname', `${v6}99`), hostname);
     assert.equal(await httpGet(port, '/hostname', '127.0.0.1'), hostname);
+    assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
+    await d.restart();
+    assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
+    const { createSocket } = await import('node:dgram');
+    const udpPort = await freePort();
+    const u = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name6, PortBindings: { '5353/udp': [{ HostIp: '', HostPort: String(udpPort) }] } } }, `u6${tag}`);
+    ids.push(u);
+    assert.equal((await api(d, 'POST', `/containers/${u}/start`)).status, 204);
+    const server = spawn('ip', ['netns', 'exec', `berth-${u.slice(0, 12)}`, 'python3', '-c', [
+      'import socket',
+      's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)',
+      "s.bind(('::', 5353))",
+      "print('ready', flush=True)",
+      'd, a = s.recvfrom(100)',
+      "s.sendto(b'echo:' + d, a)",
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+      const reply = await new Promise<string>((resolve, reject) => {
+        const sock = createSocket('udp6');
+        const timer = setTimeout(() => { sock.close(); reject(new Error('no UDP reply on [::1]')); }, 5000);
+        sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
+        sock.send('ping', udpPort, '::1');
+      });
+      assert.equal(reply, 'echo:ping');
+    } finally {
+      await stopProcess(server);
+    }
 
     for (const id of ids.splice(0)) await api(d, 'DELETE', `/containers/${id}?force=1`);
     assert.equal((await api(d, 'DELETE', `/networks/${name6}`)).status, 204);

@@ -245,6 +245,9 @@ export class ContainerNetworking {
    */
   async teardown(rec: ContainerRecord, opts: { wait?: boolean; after?: Promise<void> } = {}): Promise<void> {
     this.#proxies.stop(rec.Id);
+    if (rec.berth.net?.ip6 && Object.keys(rec.berth.net.ports).length > 0) {
+      await this.#o.netavark?.unexemptLoopback6?.(rec.Id).catch((err) => this.#o.log.warn('cannot remove the [::1] exemption', { id: rec.Id, error: messageOf(err) }));
+    }
     const net = rec.berth.net;
     if (!net) return;
     this.takeDisconnects(rec)();
@@ -418,6 +421,8 @@ export class ContainerNetworking {
 
   /** Finishes teardowns a crashed daemon left in the journal. */
   async resume(): Promise<void> {
+    // Exemptions for [::1] are made again by the running containers' proxies (startProxies).
+    await this.#o.netavark?.resetLoopback6?.().catch((err) => this.#o.log.warn('cannot reset the [::1] exemptions', { error: messageOf(err) }));
     const dir = join(this.#o.execRoot, 'teardown');
     const files = await readdir(dir).catch(() => [] as string[]);
     for (const f of files) {
@@ -443,15 +448,22 @@ export class ContainerNetworking {
    */
   async startProxies(rec: ContainerRecord): Promise<void> {
     const net = liveNet(rec);
-    // On a network with IPv6 netavark forwards both families itself.
-    if (!net?.ip || net.ip6) return;
+    if (!net?.ip) return;
     const wanted: ProxiedPort[] = [];
     for (const [key, binds] of Object.entries(net.ports)) {
       const [port, protocol] = key.split('/') as [string, string];
       if (protocol !== 'tcp' && protocol !== 'udp') continue;
       for (const b of binds) {
-        if (b.HostIp.includes(':')) wanted.push({ hostIp: b.HostIp, hostPort: Number(b.HostPort), protocol, containerIp: net.ip, containerPort: Number(port) });
+        if (!b.HostIp.includes(':')) continue;
+        if (!net.ip6) wanted.push({ hostIp: b.HostIp, hostPort: Number(b.HostPort), protocol, containerIp: net.ip, containerPort: Number(port) });
+        // On a network with IPv6 netavark forwards both families itself, but not from [::1]
+        // (a packet from there cannot leave the host): that one is exempted and relayed.
+        else if (b.HostIp === '::' || b.HostIp === '::1') wanted.push({ hostIp: '::1', hostPort: Number(b.HostPort), protocol, containerIp: net.ip6, containerPort: Number(port) });
       }
+    }
+    const backend = this.#o.netavark;
+    if (net.ip6 && wanted.length > 0 && backend?.exemptLoopback6) {
+      await backend.exemptLoopback6(rec.Id, wanted.map((w) => ({ port: w.hostPort, protocol: w.protocol })));
     }
     await this.#proxies.start(rec.Id, wanted);
   }

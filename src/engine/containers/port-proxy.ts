@@ -1,9 +1,12 @@
-// Published ports on IPv6 host addresses. berth's networks are IPv4 and netavark forwards a host
-// port only to a container address of the same family, so for `-p 8080:80` (all addresses) and
-// `-p [::1]:8080:80` berthd itself accepts on the IPv6 address and relays to the container's IPv4
-// address — what Docker's userland proxy does for it. TCP connections are piped both ways (a
-// half-close is passed on); UDP datagrams are relayed per client, which gets the replies, and a
-// client's relay socket goes after 90 s without traffic.
+// Published ports on IPv6 host addresses, where netavark's forwarding cannot serve them — what
+// Docker's userland proxy does. netavark forwards a host port only to a container address of the
+// same family, so for a container on an IPv4 network `-p 8080:80` (all addresses) and
+// `-p [::1]:8080:80` are accepted by berthd on the IPv6 address and relayed to the container's
+// IPv4 address. On an IPv6 network netavark forwards both families, but a packet from [::1] cannot
+// leave the host: [::1] is exempted from its forwarding and relayed to the container's IPv6
+// address. TCP connections are piped both ways (a half-close is passed on); UDP datagrams are
+// relayed per client, which gets the replies, and a client's relay socket goes after 90 s without
+// traffic.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket, type RemoteInfo } from 'node:dgram';
 
@@ -107,7 +110,7 @@ function udpProxy(p: ProxiedPort): Promise<Running> {
     const key = `${from.address}|${from.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const up = createSocket('udp4');
+      const up = createSocket(p.containerIp.includes(':') ? 'udp6' : 'udp4');
       up.on('message', (reply: Buffer) => {
         sock.send(reply, from.port, from.address);
         const f = flows.get(key);
