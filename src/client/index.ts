@@ -284,18 +284,23 @@ export class Client {
   /** Streams a JSON-lines reply (events, pull/import progress) as parsed objects. */
   async *streamJsonLines(path: string, opts: RequestOptions & { method?: string } = {}): AsyncGenerator<unknown> {
     const res = await this.request(opts.method ?? 'GET', path, { longLived: true, ...opts });
-    let pending = '';
-    for await (const chunk of res.stream as AsyncIterable<Buffer | string>) {
-      pending += chunk.toString();
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line !== '') yield JSON.parse(line);
-      }
-    }
-    if (pending.trim() !== '') yield JSON.parse(pending);
+    yield* jsonLines(res.stream);
   }
+}
+
+/** A JSON-lines body (events, progress) as parsed objects. */
+export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<unknown> {
+  let pending = '';
+  for await (const chunk of stream) {
+    pending += chunk.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line !== '') yield JSON.parse(line);
+    }
+  }
+  if (pending.trim() !== '') yield JSON.parse(pending);
 }
 
 /** Reads from an HTTP response body, writes to its socket: a 200-answered hijack. */

@@ -2,6 +2,7 @@ import type { CommandSpec } from '../cli.ts';
 import { daemonErrorText, seg } from '../cli.ts';
 import { renderListing } from '../listing.ts';
 import { limiter } from '../../core/limit.ts';
+import { jsonLines } from '../../client/index.ts';
 import { STATS_HEADERS, STATS_TABLE, statsRow, type StatsRow, type StatsSample } from '../stats.ts';
 
 export const command: CommandSpec = {
@@ -19,6 +20,13 @@ export const command: CommandSpec = {
     const { client } = ctx;
     const trunc = !flags.bool('no-trunc');
     let targets = args;
+    // Without names, streaming, as the docker CLI: containers that start meanwhile join the table,
+    // and (without --all) those that stop leave it. Events are asked for before the list, so a
+    // container that starts in between is not missed.
+    const watch = args.length === 0 && !flags.bool('no-stream');
+    const all = flags.bool('all');
+    const filters = JSON.stringify({ type: ['container'], event: all ? ['create', 'start', 'destroy'] : ['start', 'die'] });
+    const events = watch ? await client.request('GET', '/events', { query: { filters }, longLived: true }) : undefined;
     if (targets.length === 0) {
       const list = (await client.json<Array<{ Id: string }> | null>('GET', '/containers/json', { query: { all: flags.bool('all') || undefined } })) ?? [];
       targets = list.map((c) => c.Id);
@@ -80,23 +88,19 @@ export const command: CommandSpec = {
       if (at >= 0) order.splice(at, 1);
       latest.delete(t);
     };
-    // Without names, as the docker CLI: containers that start meanwhile join the table, and
-    // (without --all) those that stop leave it; the command goes on until interrupted.
-    let watching: Promise<void> | undefined;
-    if (args.length === 0) {
-      const all = flags.bool('all');
-      const filters = JSON.stringify({ type: ['container'], event: all ? ['create', 'start', 'destroy'] : ['start', 'die'] });
-      watching = (async () => {
-        for await (const e of client.streamJsonLines('/events', { query: { filters } })) {
-          const ev = e as { Action?: string; id?: string; Actor?: { ID?: string } };
-          const id = ev.Actor?.ID ?? ev.id;
-          if (!id) continue;
-          if (ev.Action === 'create' || ev.Action === 'start') follow(id);
-          else forget(id);
-        }
-      })();
-    }
     for (const t of targets) follow(t);
+    // The command then goes on until interrupted.
+    const watching = events
+      ? (async () => {
+          for await (const e of jsonLines(events.stream)) {
+            const ev = e as { Action?: string; id?: string; Actor?: { ID?: string } };
+            const id = ev.Actor?.ID ?? ev.id;
+            if (!id) continue;
+            if (ev.Action === 'create' || ev.Action === 'start') follow(id);
+            else forget(id);
+          }
+        })()
+      : undefined;
     const draw = (): void => {
       const rows = order.flatMap((t) => {
         const r = latest.get(t);
