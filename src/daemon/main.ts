@@ -51,6 +51,9 @@ export interface DaemonConfig {
   initPath: string | undefined;
   bip: string | undefined;
   bridgeName: string;
+  /** IPv6 on the default bridge (`--ipv6`), from `--fixed-cidr-v6` or the daemon's unique local /48. */
+  ipv6: boolean;
+  fixedCidrV6: string | undefined;
   insecureRegistries: string[];
   registryMirrors: string[];
   /** Bytes a pulled layer may unpack to; 0 = max(8 GiB, 100 × its compressed size). */
@@ -68,7 +71,7 @@ const USAGE = `Usage: berthd [OPTIONS]
 A Docker-compatible container engine daemon.
 
 Options:
-      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, runtimes, default-runtime, conmon, cgroup-parent, cgroup-favordynmods, bip, bridge-name, insecure-registries, registry-mirrors, max-layer-size)
+      --config-file string   Daemon configuration file (JSON; keys: data-root, exec-root, hosts, log-level, runtime, runtimes, default-runtime, conmon, cgroup-parent, cgroup-favordynmods, bip, bridge-name, ipv6, fixed-cidr-v6, insecure-registries, registry-mirrors, max-layer-size)
       --data-root string     Root directory of persistent state (default "/var/lib/berth")
       --exec-root string     Root directory for execution state (default "/run/berth")
   -H, --host list            Daemon socket(s) to listen on (default unix:///run/berth/berth.sock; tcp://127.0.0.1:PORT allowed)
@@ -83,6 +86,9 @@ Options:
                              a host-wide kernel setting (default true; =false leaves it alone)
       --bip string           Default bridge network's gateway/prefix (default: a free 10.88-10.99 /16)
       --bridge-name string   Default bridge network's Linux bridge (default "berth0")
+      --ipv6                 IPv6 on the default bridge network too
+      --fixed-cidr-v6 string The default bridge's IPv6 subnet (default: a /64 of the daemon's
+                             own unique local /48)
       --insecure-registry list  Registries (host[:port] or CIDR) that may be reached over plain HTTP
                              (loopback registries always may)
       --registry-mirror list Preferred registry mirrors for Docker Hub pulls
@@ -115,7 +121,7 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-const KNOWN_FLAGS = new Set(['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey', 'certs-dir', 'builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'cgroup-favordynmods', 'debug', 'init-path', 'help', 'version']);
+const KNOWN_FLAGS = new Set(['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey', 'certs-dir', 'builder-cache-max', 'add-runtime', 'runtimes', 'default-runtime', 'max-layer-size', 'insecure-registry', 'insecure-registries', 'registry-mirror', 'registry-mirrors', 'bip', 'bridge-name', 'ipv6', 'fixed-cidr-v6', 'config-file', 'data-root', 'exec-root', 'host', 'hosts', 'log-level', 'runtime', 'conmon', 'cgroup-parent', 'cgroup-favordynmods', 'debug', 'init-path', 'help', 'version']);
 
 /** A size as bytes, or with a k/m/g suffix (binary units). */
 function sizeFlag(v: string | undefined): number {
@@ -129,10 +135,10 @@ function sizeFlag(v: string | undefined): number {
 export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
   const flags: Record<string, string[]> = {};
   const alias: Record<string, string> = { H: 'host', l: 'log-level', h: 'help', v: 'version', D: 'debug' };
-  const boolFlags = new Set(['help', 'version', 'debug', 'tls', 'tlsverify', 'cgroup-favordynmods']);
+  const boolFlags = new Set(['help', 'version', 'debug', 'tls', 'tlsverify', 'cgroup-favordynmods', 'ipv6']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    let m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    let m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
     let name: string | undefined;
     let value: string | undefined;
     if (m) {
@@ -202,7 +208,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     if (f !== undefined) return !/^(0|f|false)$/i.test(f);
     return file[k] === true;
   };
-  for (const k of ['cgroup-favordynmods', 'tls', 'tlsverify']) {
+  for (const k of ['cgroup-favordynmods', 'tls', 'tlsverify', 'ipv6']) {
     if (file[k] !== undefined && typeof file[k] !== 'boolean') throw new Error(`unable to configure the daemon with file ${cf}: ${k} must be true or false`);
   }
   const verify = truthy('tlsverify');
@@ -215,6 +221,7 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     if (verify && !ca) throw new Error('--tlsverify needs --tlscacert, the CA that signs client certificates');
     tls = { cert: resolve(cert), key: resolve(key), ...(ca ? { ca: resolve(ca) } : {}), verify };
   }
+  if (pick('fixed-cidr-v6') !== undefined && !truthy('ipv6')) throw new Error('--fixed-cidr-v6 needs --ipv6');
   const defaultRuntime = pick('default-runtime') ?? 'runc';
   if (!(defaultRuntime in runtimes)) throw new Error(`default runtime ${defaultRuntime} is not a configured runtime (${Object.keys(runtimes).join(', ')})`);
   return {
@@ -230,6 +237,8 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     cgroupFavordynmods: flags['cgroup-favordynmods'] !== undefined ? truthy('cgroup-favordynmods') : file['cgroup-favordynmods'] !== false,
     bip: pick('bip'),
     bridgeName: pick('bridge-name') ?? 'berth0',
+    ipv6: truthy('ipv6'),
+    fixedCidrV6: pick('fixed-cidr-v6'),
     insecureRegistries: list('insecure-registry', 'insecure-registries'),
     registryMirrors: list('registry-mirror', 'registry-mirrors'),
     maxLayerSize: sizeFlag(pick('max-layer-size')),
@@ -400,7 +409,7 @@ export async function main(argv: string[]): Promise<void> {
   const networks = new NetworkService({ dataRoot: cfg.dataRoot, events, engineId: daemonId });
   await networks.load();
   try {
-    await networks.ensureDefault({ bridgeName: cfg.bridgeName, ...(cfg.bip ? { bip: cfg.bip } : {}) });
+    await networks.ensureDefault({ bridgeName: cfg.bridgeName, ...(cfg.bip ? { bip: cfg.bip } : {}), ipv6: cfg.ipv6, ...(cfg.fixedCidrV6 ? { fixedCidrV6: cfg.fixedCidrV6 } : {}) });
   } catch (err) {
     log.error(`default bridge network: ${messageOf(err)}`);
     process.exit(1);

@@ -115,3 +115,23 @@ test('a default runtime that is not configured is refused at start', { skip }, a
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /default runtime nope is not a configured runtime/);
 });
+
+test('--ipv6: the default bridge gives containers an IPv6 address too (from --fixed-cidr-v6, else the daemon\'s own /48); --fixed-cidr-v6 alone is refused', { skip: skip || (!existsSync('/proc/sys/net/ipv6') ? 'the host kernel has no IPv6' : false) }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const alone = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--fixed-cidr-v6', 'fd12::/64', '--data-root', join(cfgDir, 'z')], { encoding: 'utf8', timeout: 15000 });
+  assert.notEqual(alone.status, 0);
+  assert.match(alone.stderr, /--fixed-cidr-v6 needs --ipv6/);
+  const v6 = await startDaemon({ extraArgs: ['--ipv6'] });
+  try {
+    await bootstrap(v6);
+    const net = (await api(v6, 'GET', '/networks/bridge')).json();
+    assert.equal(net.EnableIPv6, true);
+    const sub = net.IPAM.Config[1].Subnet as string;
+    assert.match(sub, /^fd[0-9a-f:]+::\/64$/);
+    const r = await runToExit(v6, { Cmd: ['sh', '-c', 'ip -6 addr show eth0 scope global; ip -6 route show default'] });
+    assert.match(r.stdout, new RegExp(`inet6 ${sub.replace('::/64', '::')}\\d+/64`));
+    assert.match(r.stdout, new RegExp(`default via ${sub.replace('::/64', '::1')}`));
+  } finally {
+    await v6.cleanup();
+  }
+});

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { EventBus } from '../events/index.ts';
 import { NetworkService, ipv6Gateway } from './index.ts';
 
-async function service(): Promise<{ s: NetworkService; done: () => void }> {
+async function service(engineId?: string): Promise<{ s: NetworkService; done: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-nets-'));
-  const s = new NetworkService({ dataRoot: dir, events: new EventBus() });
+  const s = new NetworkService({ dataRoot: dir, events: new EventBus(), ...(engineId ? { engineId } : {}) });
   await s.load();
   return { s, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -36,6 +36,7 @@ test('an IPv6 network: its subnet after the IPv4 one, a gateway only as given, a
     // Overlapping IPv6 subnets, a gateway outside, --ipv6 without a subnet, and a request on an IPv4 network.
     await assert.rejects(s.create({ Name: 'six2', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00::/16' }] } }), /Pool overlaps/);
     await assert.rejects(s.create({ Name: 'six3', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd01::/64', Gateway: 'fd02::1' }] } }), /gateway fd02::1 is not in subnet fd01::\/64/);
+    // Without an engine ID to make its unique local /48 from, there is no pool to take a subnet from.
     await assert.rejects(s.create({ Name: 'six4', EnableIPv6: true }), /IPv6 address pool/);
     await assert.rejects(s.create({ Name: 'six5', EnableIPv6: 'yes' }), /EnableIPv6 must be a boolean/);
     const four = (await s.create({ Name: 'four' })).Id;
@@ -46,6 +47,34 @@ test('an IPv6 network: its subnet after the IPv4 one, a gateway only as given, a
     assert.equal(s.find(g).IPAM.Config[1]!.Gateway, 'fd05::2');
     assert.equal(s.allocate6(g), 'fd05::1');
     assert.equal(s.allocate6(g), 'fd05::3');
+  } finally {
+    done();
+  }
+});
+
+test('IPv6 without a subnet: a /64 of the daemon\'s own /48, for user networks and, with --ipv6, the default bridge', async () => {
+  const { s, done } = await service('engine-1');
+  try {
+    const a = s.find((await s.create({ Name: 'a', EnableIPv6: true })).Id);
+    const b = s.find((await s.create({ Name: 'b', EnableIPv6: true })).Id);
+    const [sa, sb] = [a.IPAM.Config[1]!, b.IPAM.Config[1]!];
+    assert.match(sa.Subnet, /^fd[0-9a-f:]+::\/64$/);
+    assert.notEqual(sa.Subnet, sb.Subnet);
+    assert.equal(sa.Gateway, sa.Subnet.replace('::/64', '::1'));
+    // The default bridge: the subnet given; kept when --fixed-cidr-v6 is no longer given; gone without --ipv6.
+    let br = await s.ensureDefault({ bridgeName: 'b0', bip: '10.200.0.1/24', ipv6: true, fixedCidrV6: 'fd12:3456:789a:1::/64' });
+    assert.equal(br.EnableIPv6, true);
+    assert.deepEqual(br.IPAM.Config.map((c) => c.Subnet), ['10.200.0.0/24', 'fd12:3456:789a:1::/64']);
+    const id = br.Id;
+    br = await s.ensureDefault({ bridgeName: 'b0', bip: '10.200.0.1/24', ipv6: true });
+    assert.equal(br.Id, id);
+    br = await s.ensureDefault({ bridgeName: 'b0', ipv6: false });
+    assert.equal(br.EnableIPv6, false);
+    assert.deepEqual(br.IPAM.Config.map((c) => c.Subnet), ['10.200.0.0/24']);
+    br = await s.ensureDefault({ bridgeName: 'b0', ipv6: true });
+    assert.match(br.IPAM.Config[1]!.Subnet, /^fd[0-9a-f:]+::\/64$/);
+    assert.ok(![sa.Subnet, sb.Subnet].includes(br.IPAM.Config[1]!.Subnet));
+    await assert.rejects(s.ensureDefault({ bridgeName: 'b0', ipv6: true, fixedCidrV6: sa.Subnet }), /overlaps another network/);
   } finally {
     done();
   }

@@ -302,8 +302,27 @@ export class NetworkService {
    * The default network, "bridge", as Docker has it: no DNS by name. Created at first start from
    * `--bip` (gateway/prefix) or a free 10.88–10.99 /16; `--bip` given later replaces its subnet.
    */
-  async ensureDefault(opts: { bip?: string; bridgeName: string }): Promise<NetworkRecord> {
+  async ensureDefault(opts: { bip?: string; bridgeName: string; ipv6?: boolean; fixedCidrV6?: string }): Promise<NetworkRecord> {
     const existing = [...this.#nets.values()].find((n) => n.Name === 'bridge');
+    const others = [...this.#nets.values()].filter((n) => n !== existing);
+    // IPv6: the subnet given, else the one it has, else a free /64 of the daemon's own /48.
+    let v6: IpamConfig | undefined;
+    if (opts.ipv6) {
+      const had = existing ? ipv6Config(existing) : undefined;
+      if (opts.fixedCidrV6) {
+        const sub = parseCidr6(opts.fixedCidrV6);
+        v6 = { Subnet: formatCidr6(sub), Gateway: bigIntToIpv6(sub.base + 1n) };
+      } else if (had) {
+        v6 = had;
+      } else {
+        const taken = [...others.flatMap((n) => n.IPAM.Config.filter((x) => x.Subnet.includes(':')).map((x) => parseCidr6(x.Subnet))), ...(await hostRoutes6())];
+        const free = this.#ula ? freeSubnet64(this.#ula, taken) : undefined;
+        if (!free) throw conflict('could not find a free IPv6 subnet for the default bridge network: set --fixed-cidr-v6');
+        v6 = { Subnet: formatCidr6(free), Gateway: bigIntToIpv6(free.base + 1n) };
+      }
+      const sub = parseCidr6(v6.Subnet);
+      if (others.some((n) => n.IPAM.Config.some((x) => x.Subnet.includes(':') && overlaps6(parseCidr6(x.Subnet), sub)))) throw conflict(`--fixed-cidr-v6 ${v6.Subnet} overlaps another network`);
+    }
     let subnet: Cidr | undefined;
     let gateway: string | undefined;
     if (opts.bip) {
@@ -317,8 +336,15 @@ export class NetworkService {
     }
     if (existing) {
       const cur = existing.IPAM.Config[0]!;
-      const same = !subnet || (cur.Subnet === `${intToIp(subnet.base)}/${subnet.prefix}` && cur.Gateway === gateway && existing.bridge === opts.bridgeName);
-      if (same) return existing;
+      const sameV4 = !subnet || (cur.Subnet === `${intToIp(subnet.base)}/${subnet.prefix}` && cur.Gateway === gateway && existing.bridge === opts.bridgeName);
+      const had = ipv6Config(existing);
+      const sameV6 = existing.EnableIPv6 === (opts.ipv6 === true) && had?.Subnet === v6?.Subnet;
+      if (sameV4 && sameV6) return existing;
+      // A new definition (subnets) for the same bridge: the IPv4 one kept unless --bip changed it.
+      if (!subnet) {
+        subnet = parseCidr(cur.Subnet);
+        gateway = cur.Gateway;
+      }
       await unlink(join(this.#dir, `${existing.Id}.json`));
       this.#nets.delete(existing.Id);
     }
@@ -331,7 +357,7 @@ export class NetworkService {
       if (!subnet) throw conflict('could not find a free subnet for the default bridge network: set --bip');
       gateway = intToIp(subnet.base + 1);
     }
-    const { Id } = await this.#add({ name: 'bridge', subnet, gateway: gateway!, internal: false, attachable: false, options: {}, labels: {}, bridge: opts.bridgeName });
+    const { Id } = await this.#add({ name: 'bridge', subnet, gateway: gateway!, ...(v6 ? { v6, enableIpv6: true } : {}), internal: false, attachable: false, options: {}, labels: {}, bridge: opts.bridgeName });
     return this.#nets.get(Id)!;
   }
 
