@@ -131,6 +131,14 @@ test('--ipv6: the default bridge gives containers an IPv6 address too (from --fi
     const r = await runToExit(v6, { Cmd: ['sh', '-c', 'ip -6 addr show eth0 scope global; ip -6 route show default'] });
     assert.match(r.stdout, new RegExp(`inet6 ${sub.replace('::/64', '::')}\\d+/64`));
     assert.match(r.stdout, new RegExp(`default via ${sub.replace('::/64', '::1')}`));
+    // inspect's top-level fields, as Docker fills them for the default bridge.
+    const id = await create(v6, { Cmd: ['sleep', '30'] });
+    assert.equal((await api(v6, 'POST', `/containers/${id}/start`)).status, 204);
+    const ns = (await inspect(v6, id)).NetworkSettings;
+    assert.equal(ns.GlobalIPv6Address, ns.Networks.bridge.GlobalIPv6Address);
+    assert.match(ns.GlobalIPv6Address, /^fd/);
+    assert.equal(ns.GlobalIPv6PrefixLen, 64);
+    assert.equal(ns.IPv6Gateway, sub.replace('::/64', '::1'));
   } finally {
     await v6.cleanup();
   }
