@@ -1,6 +1,7 @@
 // What the benchmarks share: medians, timed commands, options, and a berthd of their own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 
 export function median(xs: number[]): number {
@@ -59,6 +60,19 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
+/** Whether a daemon answers /_ping on the socket. */
+function ping(socketPath: string): Promise<boolean> {
+  return new Promise((res) => {
+    const req = request({ socketPath, path: '/_ping' }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString()));
+      r.on('end', () => res(r.statusCode === 200 && body === 'OK'));
+    });
+    req.on('error', () => res(false));
+    req.end();
+  });
+}
+
 /** A berthd of the checkout on temporary roots (`/tmp/berth-bench-<name>-…`), ready to answer. */
 export async function startBenchDaemon(name: string): Promise<BenchDaemon> {
   const root = resolve(import.meta.dirname, '..');
@@ -70,7 +84,7 @@ export async function startBenchDaemon(name: string): Promise<BenchDaemon> {
   const start = async (): Promise<void> => {
     daemon = spawn(join(root, 'bin/berthd'), argv, { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
-      if (existsSync(sock) && spawnSync('curl', ['-sf', '--unix-socket', sock, 'http://berth/_ping'], { encoding: 'utf8' }).stdout === 'OK') return;
+      if (existsSync(sock) && (await ping(sock))) return;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`berthd did not answer on ${sock}`);
