@@ -1,6 +1,7 @@
 // bench/run-latency: `berth run --rm busybox echo hi` against `docker run --rm` on a Docker
-// daemon when DOCKER_HOST names one, interleaved; medians and the ratio. Also berthd's idle RSS
-// and the memory each running `sleep` container adds (berthd growth + its conmon).
+// daemon when DOCKER_HOST names one, interleaved; medians and the ratio; the same for `exec` into a
+// running container. Also berthd's idle RSS and the memory each running `sleep` container adds
+// (berthd growth + its conmon).
 // Usage: bench/run-latency [--runs N] [--containers N]   (root; starts its own berthd on temp roots)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -75,6 +76,30 @@ async function main(): Promise<void> {
       console.log(`  docker median ${median(db).toFixed(1)} ms`);
       console.log(`  ratio berth/docker ${(median(bb) / median(db)).toFixed(2)}`);
     }
+    // exec into a running container (runc exec joins its namespaces and cgroups).
+    const target = (file: string, argv: string[], e: Record<string, string>): string => {
+      const r = spawnSync(file, argv, { env: { ...process.env, ...e }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${file} ${argv.join(' ')} failed: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const bTarget = target(berth, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], env);
+    const dTarget = docker ? target('docker', ['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'], { DOCKER_HOST: docker }) : undefined;
+    const be: number[] = [];
+    const de: number[] = [];
+    timeCmd(berth, ['exec', bTarget, 'echo', 'hi'], env);
+    if (docker && dTarget) timeCmd('docker', ['exec', dTarget, 'echo', 'hi'], { DOCKER_HOST: docker });
+    for (let i = 0; i < RUNS; i++) {
+      be.push(timeCmd(berth, ['exec', bTarget, 'echo', 'hi'], env));
+      if (docker && dTarget) de.push(timeCmd('docker', ['exec', dTarget, 'echo', 'hi'], { DOCKER_HOST: docker }));
+    }
+    console.log(`exec CONTAINER echo hi (${RUNS} runs, interleaved)`);
+    console.log(`  berth  median ${median(be).toFixed(1)} ms  (min ${Math.min(...be).toFixed(1)}, max ${Math.max(...be).toFixed(1)})`);
+    if (docker) {
+      console.log(`  docker median ${median(de).toFixed(1)} ms`);
+      console.log(`  ratio berth/docker ${(median(be) / median(de)).toFixed(2)}`);
+    }
+    spawnSync(berth, ['rm', '-f', bTarget], { env: { ...process.env, ...env } });
+    if (docker && dTarget) spawnSync('docker', ['rm', '-f', dTarget], { env: { ...process.env, DOCKER_HOST: docker } });
     await new Promise((r) => setTimeout(r, 1000));
     const idle = rssKiB(daemon.pid());
     console.log(`berthd idle RSS after the runs ${(idle / 1024).toFixed(1)} MiB (anonymous ${(statusKiB(daemon.pid(), 'RssAnon') / 1024).toFixed(1)} MiB)`);
