@@ -503,10 +503,10 @@ export interface Remount {
 
 /**
  * The remount that turns on `favordynmods` (Linux 6.0+), found in /proc/self/mountinfo: the v2
- * mount (at /sys/fs/cgroup or, on a hybrid host, /sys/fs/cgroup/unified). Moving a process into a cgroup takes a lock that every fork and exit on
- * the host also takes; without the option, each first move after a quiet spell waits a whole RCU
- * grace period for it (5 ms and more measured here), and runc moves every container's first
- * process, and every exec'd one. The option is one switch for the whole kernel (any hierarchy
+ * mount (at /sys/fs/cgroup or, on a hybrid host, /sys/fs/cgroup/unified). Moving a process into a
+ * cgroup takes a lock that every fork and exit on the host also takes; without the option, each
+ * first move after a quiet spell waits a whole RCU grace period for it (5 ms and more measured
+ * here), and runc moves every container's first process, and every exec'd one. The option is one switch for the whole kernel (any hierarchy
  * turns it on; Linux 6.17+ cannot turn it off again before a reboot). The mount keeps its own
  * flags and every option it has: a remount of cgroup2 drops what it is not given (nsdelegate, …).
  * A v1 hierarchy is left alone (its remount refuses options a hybrid host's hierarchies show).

@@ -64,7 +64,8 @@ export class Netavark implements NetworkBackend {
     return this.#loopbackLock.run(async () => {
       const { stdout } = await run(['ip6tables', '-w', '-t', 'nat', '-S']);
       const lines = stdout.split('\n');
-      if (!lines.includes(`-N ${LOOPBACK6}`)) await run(['ip6tables', '-w', '-t', 'nat', '-N', LOOPBACK6]);
+      // Another berthd (other roots) may make the chain at the same moment: "exists" is no error.
+      if (!lines.includes(`-N ${LOOPBACK6}`)) await run(['ip6tables', '-w', '-t', 'nat', '-N', LOOPBACK6], { okCodes: [1] });
       if (!lines.some((l) => l.startsWith('-A OUTPUT') && l.includes(`-j ${LOOPBACK6}`))) await run(['ip6tables', '-w', '-t', 'nat', '-I', 'OUTPUT', '1', '-d', '::1/128', '-j', LOOPBACK6]);
       for (const p of ports) {
         const rule = ['-p', p.protocol, '-m', p.protocol, '--dport', String(p.port), '-m', 'comment', '--comment', `berth ${this.#tag} ${id}`, '-j', 'ACCEPT'];
@@ -104,7 +105,11 @@ async function dropLoopback6(which: (rule: string) => boolean): Promise<void> {
   const gone = rules.filter(which);
   for (const l of gone) await run(['ip6tables', '-w', '-t', 'nat', ...splitRule(l.replace(/^-A /, '-D '))]).catch(() => {});
   if (gone.length < rules.length) return;
-  await run(['ip6tables', '-w', '-t', 'nat', '-D', 'OUTPUT', '-d', '::1/128', '-j', LOOPBACK6], { okCodes: [1, 2] }).catch(() => {});
+  // Every jump (two daemons starting together may each have added one), then the chain.
+  for (let i = 0; i < 8; i++) {
+    const d = await run(['ip6tables', '-w', '-t', 'nat', '-D', 'OUTPUT', '-d', '::1/128', '-j', LOOPBACK6], { okCodes: [1, 2] }).catch(() => undefined);
+    if (d?.exitCode !== 0) break;
+  }
   await run(['ip6tables', '-w', '-t', 'nat', '-X', LOOPBACK6], { okCodes: [1] }).catch(() => {});
 }
 
