@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { request } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { api, isRoot, stopProcess, type TestDaemon } from '../helpers/daemon.ts';
 import { create, runToExit, inspect, waitFor, useDaemon } from '../helpers/containers.ts';
@@ -265,32 +266,43 @@ test('a running container leaves the network it was created on, rejoins it, and 
   assert.equal((await api(d, 'DELETE', `/containers/${id}?force=1`)).status, 204);
 });
 
+/**
+ * A UDP echo on port 5353 in a container's namespace (busybox has no UDP server: the host's
+ * python, run in the container's netns), answering one datagram; ready when it listens.
+ */
+async function udpEcho(id: string, family: 4 | 6): Promise<ReturnType<typeof spawn>> {
+  const server = spawn('ip', ['netns', 'exec', `berth-${id.slice(0, 12)}`, 'python3', '-c', [
+    'import socket',
+    `s = socket.socket(socket.AF_INET${family === 6 ? '6' : ''}, socket.SOCK_DGRAM)`,
+    `s.bind(('${family === 6 ? '::' : '0.0.0.0'}', 5353))`,
+    "print('ready', flush=True)",
+    'd, a = s.recvfrom(100)',
+    "s.sendto(b'echo:' + d, a)",
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+  return server;
+}
+
+/** Sends `ping` to host:port over UDP and answers the reply. */
+function udpAsk(port: number, host: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => { sock.close(); reject(new Error(`no UDP reply from ${host}:${port}`)); }, 5000);
+    sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
+    sock.send('ping', port, host);
+  });
+}
+
 test('a published UDP port reaches a listener in the container\'s namespace; a taken UDP port is refused', { skip: skip || (!existsSync('/usr/bin/python3') ? 'python3 not installed' : false) }, async () => {
   // busybox has no UDP server: the listener is the host's python, run in the container's netns.
-  const { spawn } = await import('node:child_process');
-  const { createSocket } = await import('node:dgram');
   const hostPort = await freePort();
   const id = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, PortBindings: { '5353/udp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } } });
   containerIds.push(id);
   assert.equal((await api(d, 'POST', `/containers/${id}/start`)).status, 204);
   assert.deepEqual((await inspect(d, id)).NetworkSettings.Ports['5353/udp'], [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }]);
-  const server = spawn('ip', ['netns', 'exec', `berth-${id.slice(0, 12)}`, 'python3', '-c', [
-    'import socket, sys',
-    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
-    "s.bind(('0.0.0.0', 5353))",
-    "print('ready', flush=True)",
-    'd, a = s.recvfrom(100)',
-    "s.sendto(b'echo:' + d, a)",
-  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = await udpEcho(id, 4);
   try {
-    await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
-    const reply = await new Promise<string>((resolve, reject) => {
-      const sock = createSocket('udp4');
-      const timer = setTimeout(() => { sock.close(); reject(new Error('no UDP reply')); }, 5000);
-      sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
-      sock.send('ping', hostPort, '127.0.0.1');
-    });
-    assert.equal(reply, 'echo:ping');
+    assert.equal(await udpAsk(hostPort, '127.0.0.1'), 'echo:ping');
     // The same host port again: refused, the second container stays created.
     const second = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: netName, PortBindings: { '5353/udp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } } });
     containerIds.push(second);
@@ -422,28 +434,13 @@ test('an IPv6 network: addresses from its subnet and --ip6, names over IPv6, ins
     assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
     await d.restart();
     assert.equal(await httpGet(port, '/hostname', '::1'), hostname);
-    const { createSocket } = await import('node:dgram');
     const udpPort = await freePort();
     const u = await create(d, { Cmd: ['sleep', '60'], HostConfig: { NetworkMode: name6, PortBindings: { '5353/udp': [{ HostIp: '', HostPort: String(udpPort) }] } } }, `u6${tag}`);
     ids.push(u);
     assert.equal((await api(d, 'POST', `/containers/${u}/start`)).status, 204);
-    const server = spawn('ip', ['netns', 'exec', `berth-${u.slice(0, 12)}`, 'python3', '-c', [
-      'import socket',
-      's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)',
-      "s.bind(('::', 5353))",
-      "print('ready', flush=True)",
-      'd, a = s.recvfrom(100)',
-      "s.sendto(b'echo:' + d, a)",
-    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = await udpEcho(u, 6);
     try {
-      await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
-      const reply = await new Promise<string>((resolve, reject) => {
-        const sock = createSocket('udp6');
-        const timer = setTimeout(() => { sock.close(); reject(new Error('no UDP reply on [::1]')); }, 5000);
-        sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(m.toString()); });
-        sock.send('ping', udpPort, '::1');
-      });
-      assert.equal(reply, 'echo:ping');
+      assert.equal(await udpAsk(udpPort, '::1'), 'echo:ping');
     } finally {
       await stopProcess(server);
     }
