@@ -1,7 +1,7 @@
 // /_ping, /version, /info, /events.
-import { BERTH_COMMIT, BERTH_COMMIT_DATE, BERTH_VERSION } from '../../core/version.ts';
 import { hostname, cpus, totalmem, release, arch } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
+import { BERTH_COMMIT, BERTH_COMMIT_DATE, BERTH_VERSION } from '../../core/version.ts';
 import type { Router } from '../server/index.ts';
 import { API_VERSION, MIN_API_VERSION } from '../server/index.ts';
 import { sendJson, sendText, startJsonStream, qFilters, readJsonBody, type Ctx } from '../server/http.ts';
@@ -16,7 +16,6 @@ import type { Deps } from './deps.ts';
 
 /** Bytes of events waiting for a slow subscriber beyond which its new events are dropped. */
 const EVENTS_BACKLOG = 1 << 20;
-
 
 export function goArch(): string {
   const a = arch();
