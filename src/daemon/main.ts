@@ -153,6 +153,10 @@ export function parseArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
     }
     if (!KNOWN_FLAGS.has(name)) throw new Error(`unknown flag: --${name}`);
     if (boolFlags.has(name)) {
+      // Go's strconv.ParseBool, as dockerd's flags take them.
+      if (value !== undefined && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(value)) {
+        throw new Error(`invalid boolean value "${value}" for --${name}`);
+      }
       flags[name] = [value ?? 'true'];
       continue;
     }

@@ -121,6 +121,9 @@ test('--ipv6: the default bridge gives containers an IPv6 address too (from --fi
   const alone = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--fixed-cidr-v6', 'fd12::/64', '--data-root', join(cfgDir, 'z')], { encoding: 'utf8', timeout: 15000 });
   assert.notEqual(alone.status, 0);
   assert.match(alone.stderr, /--fixed-cidr-v6 needs --ipv6/);
+  const notBool = spawnSync(join(import.meta.dirname, '../../bin/berthd'), ['--ipv6=maybe', '--data-root', join(cfgDir, 'z')], { encoding: 'utf8', timeout: 15000 });
+  assert.equal(notBool.status, 125);
+  assert.match(notBool.stderr, /invalid boolean value "maybe" for --ipv6/);
   const v6 = await startDaemon({ extraArgs: ['--ipv6'] });
   try {
     await bootstrap(v6);
