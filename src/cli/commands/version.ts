@@ -1,10 +1,10 @@
 import { DaemonUnreachableError } from '../../client/index.ts';
 import type { CommandSpec } from '../cli.ts';
 import { Template, unescapeFormat } from '../template.ts';
-
 import { BERTH_COMMIT, BERTH_COMMIT_DATE, BERTH_VERSION } from '../../core/version.ts';
 
 export { BERTH_VERSION };
+
 const API_VERSION = '1.44';
 
 interface ServerVersion {

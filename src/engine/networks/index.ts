@@ -237,12 +237,21 @@ export class NetworkService {
     let v6 = v6Configs[0] ? this.#checkIpv6Config(v6Configs[0]) : undefined;
     // As Docker 27: IPv6 without a subnet takes a free /64 of the daemon's unique local /48.
     if (body.EnableIPv6 === true && !v6) {
-      const taken = [...[...this.#nets.values()].flatMap((n) => n.IPAM.Config.filter((x) => x.Subnet.includes(':')).map((x) => parseCidr6(x.Subnet))), ...(await hostRoutes6())];
-      const free = this.#ula ? freeSubnet64(this.#ula, taken) : undefined;
-      if (!free) throw new BerthError('Forbidden', 'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
-      v6 = { Subnet: formatCidr6(free), Gateway: bigIntToIpv6(free.base + 1n) };
+      v6 = await this.#poolSubnet6([...this.#nets.values()]);
+      if (!v6) throw new BerthError('Forbidden', 'could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network');
     }
     return this.#add({ name, subnet, gateway, ipRange: cfg.IPRange, ...(v6 ? { v6 } : {}), enableIpv6: body.EnableIPv6 === true, internal: body.Internal === true, attachable: body.Attachable === true, options, labels });
+  }
+
+  /**
+   * A free /64 of the daemon's unique local /48, meeting neither these networks' IPv6 subnets nor
+   * a host route, with its first address as gateway; undefined when none is left (or no /48).
+   */
+  async #poolSubnet6(nets: readonly NetworkRecord[]): Promise<IpamConfig | undefined> {
+    if (!this.#ula) return undefined;
+    const taken = [...nets.flatMap((n) => n.IPAM.Config.filter((x) => x.Subnet.includes(':')).map((x) => parseCidr6(x.Subnet))), ...(await hostRoutes6())];
+    const free = freeSubnet64(this.#ula, taken);
+    return free ? { Subnet: formatCidr6(free), Gateway: bigIntToIpv6(free.base + 1n) } : undefined;
   }
 
   /** An IPv6 IPAM entry checked: a subnet (required) not used by another network, its gateway and range inside it. */
@@ -315,10 +324,8 @@ export class NetworkService {
       } else if (had) {
         v6 = had;
       } else {
-        const taken = [...others.flatMap((n) => n.IPAM.Config.filter((x) => x.Subnet.includes(':')).map((x) => parseCidr6(x.Subnet))), ...(await hostRoutes6())];
-        const free = this.#ula ? freeSubnet64(this.#ula, taken) : undefined;
-        if (!free) throw conflict('could not find a free IPv6 subnet for the default bridge network: set --fixed-cidr-v6');
-        v6 = { Subnet: formatCidr6(free), Gateway: bigIntToIpv6(free.base + 1n) };
+        v6 = await this.#poolSubnet6(others);
+        if (!v6) throw conflict('could not find a free IPv6 subnet for the default bridge network: set --fixed-cidr-v6');
       }
       const sub = parseCidr6(v6.Subnet);
       if (others.some((n) => n.IPAM.Config.some((x) => x.Subnet.includes(':') && overlaps6(parseCidr6(x.Subnet), sub)))) throw conflict(`--fixed-cidr-v6 ${v6.Subnet} overlaps another network`);
